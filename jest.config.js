@@ -1,0 +1,24 @@
+// Three suites: unit (no I/O, next to the code), integration (real Postgres and
+// Redis), e2e (the whole local platform, real daprd and Kafka). `npm test` runs
+// them in that order through local/src/cli.ts, which starts what each needs.
+const swc = [
+  '@swc/jest',
+  { jsc: { parser: { syntax: 'typescript' }, target: 'es2024' }, module: { type: 'es6' } },
+];
+const common = {
+  transform: { '^.+\\.ts$': swc },
+  extensionsToTreatAsEsm: ['.ts'],
+  testEnvironment: 'node',
+};
+
+export default {
+  projects: [
+    {
+      ...common,
+      displayName: 'unit',
+      testMatch: ['<rootDir>/services/*/src/**/*.test.ts', '<rootDir>/local/src/**/*.test.ts'],
+    },
+    { ...common, displayName: 'integration', testMatch: ['<rootDir>/services/*/test/**/*.int.test.ts'] },
+    { ...common, displayName: 'e2e', testMatch: ['<rootDir>/local/e2e/**/*.e2e.test.ts'] },
+  ],
+};
