@@ -1,0 +1,40 @@
+import { z } from 'zod';
+
+/** Settings every service has. Only `loadConfig` reads the environment. */
+export const baseConfigSchema = z.object({
+  APP_ID: z.string().min(1),
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  HOST: z.string().default('0.0.0.0'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }),
+  DAPR_HOST: z.string().default('127.0.0.1'),
+  DAPR_HTTP_PORT: z.coerce.number().int().positive().default(3500),
+  DAPR_GRPC_PORT: z.coerce.number().int().positive().default(50001),
+  PUBSUB_NAME: z.string().default('pubsub'),
+  STATE_STORE_NAME: z.string().default('statestore'),
+  /** `npm start` applies migrations at start-up; in Kubernetes a Job does it and this stays false. */
+  MIGRATE_ON_START: z.stringbool().default(false),
+  OUTBOX_POLL_MS: z.coerce.number().int().positive().default(500),
+  SHUTDOWN_GRACE_MS: z.coerce.number().int().positive().default(10_000),
+});
+
+export type BaseConfig = z.infer<typeof baseConfigSchema>;
+
+export class ConfigError extends Error {}
+
+/**
+ * Validates the environment once, at start-up. On failure the message names
+ * every variable that is missing or wrong, so the process can exit with it.
+ */
+export function loadConfig<S extends z.ZodObject>(
+  schema: S,
+  env: Record<string, string | undefined> = process.env,
+): z.infer<S> {
+  const result = schema.safeParse(env);
+  if (result.success) return result.data;
+  const lines = result.error.issues.map((issue) => {
+    const name = issue.path.join('.');
+    return env[name] === undefined ? `  ${name}: missing (${issue.message})` : `  ${name}: ${issue.message}`;
+  });
+  throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
+}

@@ -1,0 +1,193 @@
+import type { DomainEvent } from '../events/cloud-event.ts';
+
+export interface SidecarOptions {
+  host: string;
+  httpPort: number;
+  pubsubName: string;
+  stateStoreName: string;
+  /** Per-call timeout; a call that takes longer counts as a sidecar failure. */
+  timeoutMs?: number;
+}
+
+export interface CallOptions {
+  traceparent?: string;
+  timeoutMs?: number;
+  headers?: Record<string, string>;
+}
+
+/** The sidecar did not answer (down, restarting, timed out). Safe to retry. */
+export class SidecarUnavailableError extends Error {}
+
+/** The sidecar (or the app behind it) answered with an error status. */
+export class DaprHttpError extends Error {
+  readonly status: number;
+  readonly body: unknown;
+
+  constructor(status: number, body: unknown, what: string) {
+    super(`${what} answered ${status}: ${typeof body === 'string' ? body : JSON.stringify(body)}`);
+    this.status = status;
+    this.body = body;
+  }
+
+  /** The problem `type` when the body is problem+json, for branching on business refusals. */
+  get problemType(): string | undefined {
+    return typeof this.body === 'object' && this.body !== null
+      ? ((this.body as { type?: string }).type ?? undefined)
+      : undefined;
+  }
+}
+
+export interface ActorStateOperation {
+  operation: 'upsert' | 'delete';
+  request: { key: string; value?: unknown };
+}
+
+/**
+ * Thin helpers over the daprd HTTP API (publish, invoke, state, actors). Plain
+ * fetch rather than the SDK's DaprClient: we need the raw status and problem
+ * body of an invoked app, CloudEvent pass-through with our own ids, and trace
+ * propagation, and each is one request.
+ */
+export class DaprSidecar {
+  readonly baseUrl: string;
+  private readonly timeoutMs: number;
+  private readonly options: SidecarOptions;
+
+  constructor(options: SidecarOptions) {
+    this.options = options;
+    this.baseUrl = `http://${options.host}:${options.httpPort}`;
+    this.timeoutMs = options.timeoutMs ?? 5_000;
+  }
+
+  async request(method: string, path: string, body?: unknown, call: CallOptions = {}): Promise<Response> {
+    const headers: Record<string, string> = { ...call.headers };
+    if (call.traceparent) headers.traceparent = call.traceparent;
+    let payload: string | undefined;
+    if (body !== undefined) {
+      payload = typeof body === 'string' ? body : JSON.stringify(body);
+      headers['content-type'] ??= 'application/json';
+    }
+    try {
+      return await fetch(`${this.baseUrl}${path}`, {
+        method,
+        headers,
+        body: payload,
+        signal: AbortSignal.timeout(call.timeoutMs ?? this.timeoutMs),
+      });
+    } catch (err) {
+      throw new SidecarUnavailableError(`dapr sidecar at ${this.baseUrl} did not answer ${method} ${path}`, {
+        cause: err,
+      });
+    }
+  }
+
+  private async expectOk(res: Response, what: string): Promise<unknown> {
+    const text = await res.text();
+    let body: unknown = text;
+    if (text && (res.headers.get('content-type') ?? '').includes('json')) body = JSON.parse(text);
+    if (!res.ok) throw new DaprHttpError(res.status, body, what);
+    return body === '' ? undefined : body;
+  }
+
+  /** Publishes a CloudEvent as is (our id, type, subject), keyed by its subject. */
+  async publish(event: DomainEvent, call: CallOptions = {}): Promise<void> {
+    const envelope = {
+      specversion: '1.0',
+      datacontenttype: 'application/json',
+      id: event.id,
+      source: event.source,
+      type: event.type,
+      subject: event.subject,
+      time: event.time,
+      data: event.data,
+    };
+    const query = `metadata.partitionKey=${encodeURIComponent(event.subject)}`;
+    const res = await this.request(
+      'POST',
+      `/v1.0/publish/${this.options.pubsubName}/${event.topic}?${query}`,
+      envelope,
+      { ...call, headers: { 'content-type': 'application/cloudevents+json', ...call.headers } },
+    );
+    await this.expectOk(res, `publish to ${event.topic}`);
+  }
+
+  /** Calls another service's endpoint through service invocation. */
+  async invoke<T = unknown>(
+    appId: string,
+    method: string,
+    httpMethod: 'GET' | 'POST' | 'PUT' | 'DELETE' = 'POST',
+    body?: unknown,
+    call: CallOptions = {},
+  ): Promise<T> {
+    const res = await this.request(httpMethod, `/v1.0/invoke/${appId}/method/${method}`, body, call);
+    return (await this.expectOk(res, `${appId} ${httpMethod} /${method}`)) as T;
+  }
+
+  async saveState(key: string, value: unknown, call: CallOptions = {}): Promise<void> {
+    const res = await this.request(
+      'POST',
+      `/v1.0/state/${this.options.stateStoreName}`,
+      [{ key, value }],
+      call,
+    );
+    await this.expectOk(res, `save state ${key}`);
+  }
+
+  async getState<T = unknown>(key: string, call: CallOptions = {}): Promise<T | undefined> {
+    const res = await this.request(
+      'GET',
+      `/v1.0/state/${this.options.stateStoreName}/${encodeURIComponent(key)}`,
+      undefined,
+      call,
+    );
+    if (res.status === 204) return undefined;
+    return (await this.expectOk(res, `get state ${key}`)) as T;
+  }
+
+  async deleteState(key: string, call: CallOptions = {}): Promise<void> {
+    const res = await this.request(
+      'DELETE',
+      `/v1.0/state/${this.options.stateStoreName}/${encodeURIComponent(key)}`,
+      undefined,
+      call,
+    );
+    await this.expectOk(res, `delete state ${key}`);
+  }
+
+  async invokeActor<T = unknown>(
+    actorType: string,
+    actorId: string,
+    method: string,
+    body?: unknown,
+    call: CallOptions = {},
+  ): Promise<T> {
+    const res = await this.request(
+      'PUT',
+      `/v1.0/actors/${actorType}/${actorId}/method/${method}`,
+      body,
+      call,
+    );
+    return (await this.expectOk(res, `actor ${actorType}/${actorId}.${method}`)) as T;
+  }
+
+  async getActorState<T = unknown>(actorType: string, actorId: string, key: string): Promise<T | undefined> {
+    const res = await this.request('GET', `/v1.0/actors/${actorType}/${actorId}/state/${key}`);
+    if (res.status === 204) return undefined;
+    return (await this.expectOk(res, `actor state ${actorType}/${actorId}/${key}`)) as T;
+  }
+
+  async saveActorState(actorType: string, actorId: string, operations: ActorStateOperation[]): Promise<void> {
+    const res = await this.request('POST', `/v1.0/actors/${actorType}/${actorId}/state`, operations);
+    await this.expectOk(res, `actor state ${actorType}/${actorId}`);
+  }
+
+  /** True when the sidecar's own components are ready (does not depend on this app). */
+  async isHealthy(): Promise<boolean> {
+    try {
+      const res = await this.request('GET', '/v1.0/healthz/outbound', undefined, { timeoutMs: 2_000 });
+      return res.ok;
+    } catch {
+      return false;
+    }
+  }
+}

@@ -1,0 +1,54 @@
+import type { Migration } from '@mikro-orm/migrations';
+import { Migrator } from '@mikro-orm/migrations';
+import { type EntityManager, MikroORM } from '@mikro-orm/postgresql';
+import { platformMigration } from './platform.migrations.ts';
+
+export type { EntityManager };
+export interface NamedMigration {
+  /** Stable name recorded in the migrations table; never change it once applied. */
+  name: string;
+  class: new (...args: ConstructorParameters<typeof Migration>) => Migration;
+}
+
+export interface OrmOptions {
+  clientUrl: string;
+  // biome-ignore lint/suspicious/noExplicitAny: MikroORM entity schemas are heterogeneous
+  entities?: any[];
+  /** The service's own migrations, in order; the platform's run first. */
+  migrations?: NamedMigration[];
+  poolMax?: number;
+}
+
+/**
+ * Connects MikroORM to the service's own database. Migrations are listed in
+ * code rather than discovered from disk, so the same list works under node,
+ * jest and in a container image.
+ */
+export async function initOrm(options: OrmOptions): Promise<MikroORM> {
+  const migrations = [platformMigration, ...(options.migrations ?? [])];
+  return MikroORM.init({
+    clientUrl: options.clientUrl,
+    entities: options.entities ?? [],
+    discovery: { warnWhenNoEntities: false },
+    extensions: [Migrator],
+    migrations: {
+      migrationsList: migrations,
+      transactional: true,
+      allOrNothing: true,
+      snapshot: false,
+      silent: true,
+    },
+    pool: { min: 0, max: options.poolMax ?? 10 },
+    debug: false,
+  });
+}
+
+/** Applies pending migrations; returns their names. */
+export async function migrate(orm: MikroORM): Promise<string[]> {
+  const applied = await orm.migrator.up();
+  return applied.map((m) => m.name);
+}
+
+export async function pingDatabase(em: EntityManager): Promise<void> {
+  await em.fork().execute('select 1');
+}

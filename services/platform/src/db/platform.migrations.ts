@@ -1,0 +1,43 @@
+import { Migration } from '@mikro-orm/migrations';
+
+/**
+ * Tables every service has: the transactional outbox, the consumer inbox and
+ * the dead letters it received. They run before the service's own migrations.
+ */
+class PlatformTables extends Migration {
+  override up(): void {
+    this.addSql(`create table outbox (
+      id uuid primary key,
+      topic text not null,
+      event_type text not null,
+      subject text not null,
+      event jsonb not null,
+      created_at timestamptz not null default now(),
+      published_at timestamptz,
+      attempts integer not null default 0,
+      last_error text
+    )`);
+    this.addSql('create index outbox_pending on outbox (id) where published_at is null');
+    this.addSql(`create table inbox (
+      consumer text not null,
+      event_id text not null,
+      processed_at timestamptz not null default now(),
+      primary key (consumer, event_id)
+    )`);
+    this.addSql(`create table dead_letters (
+      id uuid primary key,
+      topic text not null,
+      event_id text not null,
+      event_type text,
+      event jsonb not null,
+      received_at timestamptz not null default now(),
+      redriven_at timestamptz,
+      unique (topic, event_id)
+    )`);
+  }
+}
+
+export const platformMigration = {
+  name: '20261122-platform-outbox-inbox-dead-letters',
+  class: PlatformTables,
+};

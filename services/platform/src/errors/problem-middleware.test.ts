@@ -1,0 +1,61 @@
+import { describe, expect, test } from '@jest/globals';
+import { z } from 'zod';
+import { BusinessRuleError, NotFoundError, problemTypeUri, ValidationError } from './app-error.ts';
+import { toProblem } from './problem-middleware.ts';
+
+describe('toProblem', () => {
+  test('When a business rule refuses, then the problem keeps its stable type and extensions', () => {
+    const problem = toProblem(
+      new BusinessRuleError('out-of-stock', 'Out of stock', 'Only 2 left.', { available: 2 }),
+      '/x',
+    );
+    expect(problem).toEqual({
+      type: problemTypeUri('out-of-stock'),
+      title: 'Out of stock',
+      status: 409,
+      detail: 'Only 2 left.',
+      instance: '/x',
+      available: 2,
+    });
+  });
+
+  test('When validation fails, then it is a 422 naming each field', () => {
+    const problem = toProblem(
+      new ValidationError([{ field: 'body.email', message: 'Invalid email' }]),
+      '/users',
+    );
+    expect(problem.status).toBe(422);
+    expect(problem.errors).toEqual([{ field: 'body.email', message: 'Invalid email' }]);
+  });
+
+  test('When a zod error escapes, then it is still a 422, not a 500', () => {
+    const result = z.object({ quota: z.number() }).safeParse({ quota: 'many' });
+    expect(result.success).toBe(false);
+    const problem = toProblem(result.error, '/actors');
+    expect(problem.status).toBe(422);
+    expect(problem.errors).toEqual([expect.objectContaining({ field: 'quota' })]);
+  });
+
+  test('When the body is malformed JSON, then it is a 400 with a malformed-body type', () => {
+    const err = Object.assign(new Error('Unexpected token } in JSON'), { status: 400, expose: true });
+    expect(toProblem(err, '/users')).toMatchObject({ status: 400, type: problemTypeUri('malformed-body') });
+  });
+
+  test('When an unknown error happens, then it is a 500 that leaks nothing', () => {
+    const problem = toProblem(new Error('password=secret'), '/users');
+    expect(problem).toEqual({
+      type: problemTypeUri('internal'),
+      title: 'Internal server error',
+      status: 500,
+      instance: '/users',
+    });
+  });
+
+  test('When something is missing, then it is a 404 with the id', () => {
+    expect(toProblem(new NotFoundError('user', 'u-1'), '/users/u-1')).toMatchObject({
+      status: 404,
+      type: problemTypeUri('user-not-found'),
+      id: 'u-1',
+    });
+  });
+});

@@ -1,0 +1,26 @@
+import type { Context } from 'koa';
+import type { ZodError, ZodType, z } from 'zod';
+import { type FieldIssue, ValidationError } from '../errors/app-error.ts';
+
+export function issuesFromZod(err: ZodError, prefix?: string): FieldIssue[] {
+  return err.issues.map((issue) => ({
+    field: [prefix, ...issue.path.map(String)].filter(Boolean).join('.') || (prefix ?? '(root)'),
+    message: issue.message,
+  }));
+}
+
+function parseWith<S extends ZodType>(schema: S, value: unknown, where: string): z.infer<S> {
+  const result = schema.safeParse(value);
+  if (!result.success) throw new ValidationError(issuesFromZod(result.error, where));
+  return result.data;
+}
+
+/** Validates the JSON body; a missing body is validated as `{}` so required fields are named. */
+export const parseBody = <S extends ZodType>(ctx: Context, schema: S): z.infer<S> =>
+  parseWith(schema, (ctx.request as { body?: unknown }).body ?? {}, 'body');
+
+export const parseParams = <S extends ZodType>(ctx: Context, schema: S): z.infer<S> =>
+  parseWith(schema, ctx.params, 'path');
+
+export const parseQuery = <S extends ZodType>(ctx: Context, schema: S): z.infer<S> =>
+  parseWith(schema, ctx.query, 'query');

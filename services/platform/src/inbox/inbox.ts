@@ -1,0 +1,24 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+
+/**
+ * Runs `effect` once per (consumer, event id): the id is recorded in the same
+ * transaction as the effect, so a redelivered event changes nothing and an
+ * effect that fails leaves no record (the event can be retried).
+ * Returns false when the event had already been processed.
+ */
+export async function consumeOnce(
+  em: EntityManager,
+  consumer: string,
+  eventId: string,
+  effect: (tx: EntityManager) => Promise<void>,
+): Promise<boolean> {
+  return em.fork().transactional(async (tx) => {
+    const inserted = await tx.execute(
+      'insert into inbox (consumer, event_id) values (?, ?) on conflict do nothing returning event_id',
+      [consumer, eventId],
+    );
+    if (inserted.length === 0) return false;
+    await effect(tx);
+    return true;
+  });
+}

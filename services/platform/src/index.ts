@@ -1,0 +1,42 @@
+export { type ActorContext, type ActorMethod, type ActorType, actorHostRouter } from './actors/actor-host.ts';
+export { createApp } from './app.ts';
+export { type BaseConfig, baseConfigSchema, ConfigError, loadConfig } from './config/load-config.ts';
+export { type CallOptions, DaprHttpError, DaprSidecar, SidecarUnavailableError } from './dapr/sidecar.ts';
+export { type EntityManager, initOrm, migrate, type NamedMigration, pingDatabase } from './db/orm.ts';
+export {
+  AppError,
+  BusinessRuleError,
+  type FieldIssue,
+  NotFoundError,
+  problemTypeUri,
+  ValidationError,
+} from './errors/app-error.ts';
+export {
+  PROBLEM_CONTENT_TYPE,
+  type Problem,
+  problemMiddleware,
+  toProblem,
+} from './errors/problem-middleware.ts';
+export { type DomainEvent, newEvent, type ReceivedEvent, uuidv7 } from './events/cloud-event.ts';
+export { healthRouter, type ReadinessCheck } from './http/health.router.ts';
+export type { RequestState } from './http/request-context.ts';
+export { parseBody, parseParams, parseQuery } from './http/validate.ts';
+export { consumeOnce } from './inbox/inbox.ts';
+export { createLogger, type Logger, traceIdFrom } from './logger.ts';
+export { addToOutbox } from './outbox/outbox.ts';
+export { OutboxRelay } from './outbox/outbox-relay.ts';
+export {
+  deadLetterRoute,
+  deadLetterTopic,
+  type EventHandler,
+  eventRoute,
+  subscriptionsRouter,
+} from './pubsub/subscriptions.ts';
+export {
+  assembleApp,
+  runMigrations,
+  runService,
+  type ServiceDefinition,
+  type ServiceDeps,
+  type ServiceParts,
+} from './service.ts';

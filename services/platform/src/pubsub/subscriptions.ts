@@ -1,0 +1,102 @@
+import Router from '@koa/router';
+import type { EntityManager } from '@mikro-orm/postgresql';
+import type { Context } from 'koa';
+import type { ZodType, z } from 'zod';
+import type { ReceivedEvent } from '../events/cloud-event.ts';
+import { consumeOnce } from '../inbox/inbox.ts';
+import type { Logger } from '../logger.ts';
+
+/** Dapr's pub/sub delivery answers (HTTP 200 with this body). */
+export type DeliveryStatus = 'SUCCESS' | 'RETRY' | 'DROP';
+
+export interface EventHandler<S extends ZodType = ZodType> {
+  /** The inbox consumer name: unique per handler in a service. */
+  consumer: string;
+  topic: string;
+  eventType: string;
+  /** Schema of the event's `data`; an event that does not match is dead-lettered, not retried. */
+  data: S;
+  handle(tx: EntityManager, data: z.infer<S>, event: ReceivedEvent<z.infer<S>>): Promise<void>;
+}
+
+/** Route Dapr posts a topic's events to; declared in components/subscriptions.yaml. */
+export const eventRoute = (topic: string): string => `/events/${topic}`;
+/** Route Dapr posts a topic's dead letters to (topic `<topic>-dlq`). */
+export const deadLetterRoute = (topic: string): string => `/dead-letters/${topic}`;
+export const deadLetterTopic = (topic: string): string => `${topic}-dlq`;
+
+const isCloudEvent = (body: unknown): body is ReceivedEvent =>
+  typeof body === 'object' && body !== null && typeof (body as ReceivedEvent).id === 'string';
+
+/**
+ * The consuming side of events: routes each delivery to its handler through
+ * the inbox (a redelivery is a no-op), answers DROP for a message that can
+ * never succeed (so Dapr moves it to the dead-letter topic at once) and RETRY
+ * for a failure that may pass (Dapr retries per the Resiliency spec, then
+ * dead-letters it). Dead letters are stored in `dead_letters` for inspection
+ * and re-drive (see dead-letters.router.ts).
+ */
+export function subscriptionsRouter(em: EntityManager, log: Logger, handlers: EventHandler[]): Router {
+  const router = new Router();
+  const byTopic = new Map<string, EventHandler[]>();
+  for (const h of handlers) byTopic.set(h.topic, [...(byTopic.get(h.topic) ?? []), h]);
+
+  const answer = (ctx: Context, status: DeliveryStatus) => {
+    ctx.status = 200;
+    ctx.body = { status };
+  };
+
+  // Subscriptions are declarative (components/); programmatic ones would go here.
+  router.get('/dapr/subscribe', (ctx) => {
+    ctx.body = [];
+  });
+
+  for (const [topic, topicHandlers] of byTopic) {
+    router.post(eventRoute(topic), async (ctx) => {
+      const event = (ctx.request as { body?: unknown }).body;
+      if (!isCloudEvent(event)) {
+        log.warn({ topic }, 'dropping a delivery that is not a CloudEvent');
+        return answer(ctx, 'DROP');
+      }
+      const matching = topicHandlers.filter((h) => h.eventType === event.type);
+      const eventLog = log.child({ topic, eventId: event.id, eventType: event.type });
+      for (const handler of matching) {
+        const parsed = handler.data.safeParse(event.data);
+        if (!parsed.success) {
+          eventLog.warn(
+            { issues: parsed.error.issues },
+            'event data is invalid; sending it to the dead-letter topic',
+          );
+          return answer(ctx, 'DROP');
+        }
+        try {
+          const applied = await consumeOnce(em, handler.consumer, event.id, (tx) =>
+            handler.handle(tx, parsed.data, event as ReceivedEvent<typeof parsed.data>),
+          );
+          eventLog.info(
+            { consumer: handler.consumer, duplicate: !applied },
+            applied ? 'event applied' : 'duplicate event ignored',
+          );
+        } catch (err) {
+          eventLog.error({ err, consumer: handler.consumer }, 'event handler failed; asking Dapr to retry');
+          return answer(ctx, 'RETRY');
+        }
+      }
+      answer(ctx, 'SUCCESS');
+    });
+
+    router.post(deadLetterRoute(topic), async (ctx) => {
+      const event = (ctx.request as { body?: unknown }).body;
+      if (!isCloudEvent(event)) return answer(ctx, 'SUCCESS');
+      await em
+        .fork()
+        .execute(
+          'insert into dead_letters (id, topic, event_id, event_type, event) values (gen_random_uuid(), ?, ?, ?, ?) on conflict (topic, event_id) do nothing',
+          [topic, event.id, event.type ?? null, JSON.stringify(event)],
+        );
+      log.warn({ topic, eventId: event.id, eventType: event.type }, 'dead letter stored');
+      answer(ctx, 'SUCCESS');
+    });
+  }
+  return router;
+}

@@ -1,0 +1,157 @@
+import type { Server } from 'node:http';
+import type Router from '@koa/router';
+import type { MikroORM } from '@mikro-orm/postgresql';
+import type { z } from 'zod';
+import { type ActorType, actorHostRouter } from './actors/actor-host.ts';
+import { createApp } from './app.ts';
+import { type BaseConfig, baseConfigSchema, ConfigError, loadConfig } from './config/load-config.ts';
+import { DaprSidecar } from './dapr/sidecar.ts';
+import { initOrm, migrate, type NamedMigration, pingDatabase } from './db/orm.ts';
+import { createLogger, type Logger } from './logger.ts';
+import { OutboxRelay } from './outbox/outbox-relay.ts';
+import { deadLettersRouter } from './pubsub/dead-letters.router.ts';
+import { type EventHandler, subscriptionsRouter } from './pubsub/subscriptions.ts';
+
+export interface ServiceDeps<C extends BaseConfig = BaseConfig> {
+  config: C;
+  log: Logger;
+  orm: MikroORM;
+  sidecar: DaprSidecar;
+  /** Call after a transaction that wrote to the outbox, to publish without waiting for the next poll. */
+  outboxWritten: () => void;
+}
+
+/** What a service adds to the platform: its routes, event handlers, actors and hooks. */
+export interface ServiceParts {
+  routers?: Router[];
+  eventHandlers?: EventHandler[];
+  actors?: ActorType[];
+  /**
+   * Runs once the HTTP server listens. The sidecar may not be up yet (it
+   * waits for the app): whatever needs it must wait for it without blocking.
+   */
+  onStarted?: () => Promise<void>;
+  /** Runs on shutdown before the database is closed. */
+  onStopping?: () => Promise<void>;
+}
+
+export interface ServiceDefinition<S extends z.ZodObject = typeof baseConfigSchema> {
+  configSchema?: S;
+  // biome-ignore lint/suspicious/noExplicitAny: MikroORM entity schemas are heterogeneous
+  entities?: any[];
+  migrations?: NamedMigration[];
+  build(deps: ServiceDeps<z.infer<S> & BaseConfig>): ServiceParts | Promise<ServiceParts>;
+}
+
+function loadOrExit<S extends z.ZodObject>(schema: S): z.infer<S> {
+  try {
+    return loadConfig(schema);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      console.error(err.message);
+      process.exit(1);
+    }
+    throw err;
+  }
+}
+
+/** Builds the Koa app of a service from its parts plus the platform's own routes. */
+export function assembleApp(deps: ServiceDeps, parts: ServiceParts) {
+  const em = deps.orm.em;
+  return createApp({
+    log: deps.log,
+    routers: [
+      subscriptionsRouter(em, deps.log, parts.eventHandlers ?? []),
+      deadLettersRouter(em, deps.outboxWritten),
+      actorHostRouter(parts.actors ?? [], deps.sidecar, deps.log),
+      ...(parts.routers ?? []),
+    ],
+    readiness: {
+      database: () => pingDatabase(em),
+      sidecar: () => deps.sidecar.isHealthy(),
+    },
+  });
+}
+
+/**
+ * The main of every service: validated config, logger, database (migrated if
+ * asked), sidecar client, outbox relay, HTTP server, and a graceful stop on
+ * SIGTERM/SIGINT (stop taking requests, finish the relay, close the pool).
+ */
+export async function runService<S extends z.ZodObject>(definition: ServiceDefinition<S>): Promise<void> {
+  const schema = (definition.configSchema ?? baseConfigSchema) as S;
+  const config = loadOrExit(schema) as z.infer<S> & BaseConfig;
+  const log = createLogger(config.APP_ID, config.LOG_LEVEL);
+  process.on('unhandledRejection', (err) => log.error({ err }, 'unhandled rejection'));
+
+  const orm = await initOrm({
+    clientUrl: config.DATABASE_URL,
+    entities: definition.entities,
+    migrations: definition.migrations,
+  });
+  if (config.MIGRATE_ON_START) {
+    const applied = await migrate(orm);
+    if (applied.length > 0) log.info({ applied }, 'migrations applied');
+  }
+  const sidecar = new DaprSidecar({
+    host: config.DAPR_HOST,
+    httpPort: config.DAPR_HTTP_PORT,
+    pubsubName: config.PUBSUB_NAME,
+    stateStoreName: config.STATE_STORE_NAME,
+  });
+  const relay = new OutboxRelay(orm.em, sidecar, log.child({ component: 'outbox-relay' }), {
+    pollMs: config.OUTBOX_POLL_MS,
+  });
+  const deps: ServiceDeps<typeof config> = { config, log, orm, sidecar, outboxWritten: () => relay.nudge() };
+  const parts = await definition.build(deps);
+  const app = assembleApp(deps, parts);
+
+  const server: Server = await new Promise((resolve) => {
+    const s = app.listen(config.PORT, config.HOST, () => resolve(s));
+  });
+  log.info({ port: config.PORT }, 'listening');
+  relay.start();
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, 'shutting down');
+    const force = setTimeout(() => {
+      log.error('graceful shutdown took too long; exiting');
+      process.exit(1);
+    }, config.SHUTDOWN_GRACE_MS);
+    force.unref();
+    await new Promise((resolve) => {
+      server.close(resolve);
+      server.closeIdleConnections();
+    });
+    await parts.onStopping?.().catch((err) => log.error({ err }, 'error while stopping'));
+    await relay.stop();
+    await orm.close();
+    log.info('stopped');
+    process.exit(0);
+  };
+  process.once('SIGTERM', () => void stop('SIGTERM'));
+  process.once('SIGINT', () => void stop('SIGINT'));
+  await parts.onStarted?.();
+}
+
+/** `npm run migrate` in a service (and the chart's migration Job): apply and exit. */
+export async function runMigrations(
+  definition: Pick<ServiceDefinition<z.ZodObject>, 'entities' | 'migrations'>,
+) {
+  const config = loadOrExit(baseConfigSchema.pick({ APP_ID: true, DATABASE_URL: true, LOG_LEVEL: true }));
+  const log = createLogger(config.APP_ID, config.LOG_LEVEL);
+  const orm = await initOrm({
+    clientUrl: config.DATABASE_URL,
+    entities: definition.entities,
+    migrations: definition.migrations,
+  });
+  try {
+    const applied = await migrate(orm);
+    log.info({ applied }, applied.length ? 'migrations applied' : 'database is up to date');
+  } finally {
+    await orm.close();
+  }
+}
