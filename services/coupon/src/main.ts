@@ -1,0 +1,4 @@
+import { runService } from '@shop/platform';
+import { couponService } from './service.ts';
+
+await runService(couponService);

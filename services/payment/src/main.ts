@@ -1,0 +1,4 @@
+import { runService } from '@shop/platform';
+import { paymentService } from './service.ts';
+
+await runService(paymentService);

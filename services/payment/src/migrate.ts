@@ -1,0 +1,4 @@
+import { runMigrations } from '@shop/platform';
+import { paymentService } from './service.ts';
+
+await runMigrations(paymentService);

@@ -1,0 +1,4 @@
+import { runService } from '@shop/platform';
+import { productService } from './service.ts';
+
+await runService(productService);

@@ -1,0 +1,4 @@
+import { runMigrations } from '@shop/platform';
+import { productService } from './service.ts';
+
+await runMigrations(productService);

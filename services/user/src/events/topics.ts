@@ -1,0 +1,6 @@
+/** Topic names; they match components/subscriptions.yaml and the chart. */
+export const USER_EVENTS = 'user-events';
+
+export const UserEventType = {
+  UserRegistered: 'UserRegistered',
+} as const;

@@ -1,0 +1,4 @@
+import { runService } from '@shop/platform';
+import { userService } from './service.ts';
+
+await runService(userService);

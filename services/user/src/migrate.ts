@@ -1,0 +1,4 @@
+import { runMigrations } from '@shop/platform';
+import { userService } from './service.ts';
+
+await runMigrations(userService);

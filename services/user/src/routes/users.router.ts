@@ -1,0 +1,25 @@
+import Router from '@koa/router';
+import { type EntityManager, parseBody, parseParams } from '@shop/platform';
+import { z } from 'zod';
+import { getUser, registerUser } from '../users/users.ts';
+
+const registerBody = z.object({
+  email: z.email().max(254),
+  name: z.string().trim().min(1).max(100),
+});
+const idParams = z.object({ id: z.uuid() });
+
+export function usersRouter(em: EntityManager, outboxWritten: () => void): Router {
+  const router = new Router({ prefix: '/users' });
+  router.post('/', async (ctx) => {
+    const user = await registerUser(em, parseBody(ctx, registerBody));
+    outboxWritten();
+    ctx.status = 201;
+    ctx.set('location', `/users/${user.id}`);
+    ctx.body = user;
+  });
+  router.get('/:id', async (ctx) => {
+    ctx.body = await getUser(em, parseParams(ctx, idParams).id);
+  });
+  return router;
+}

@@ -1,0 +1,12 @@
+import { defineEntity, p } from '@mikro-orm/core';
+
+export const UserEntity = defineEntity({
+  name: 'User',
+  tableName: 'users',
+  properties: {
+    id: p.uuid().primary(),
+    email: p.string().unique(),
+    name: p.string(),
+    createdAt: p.datetime().fieldName('created_at'),
+  },
+});

@@ -1,0 +1,62 @@
+import {
+  addToOutbox,
+  BusinessRuleError,
+  type EntityManager,
+  NotFoundError,
+  newEvent,
+  uuidv7,
+} from '@shop/platform';
+import { USER_EVENTS, UserEventType } from '../events/topics.ts';
+import { UserEntity } from './user.entity.ts';
+
+export interface UserRecord {
+  id: string;
+  email: string;
+  name: string;
+  createdAt: string;
+}
+
+const toRecord = (u: { id: string; email: string; name: string; createdAt: Date }): UserRecord => ({
+  id: u.id,
+  email: u.email,
+  name: u.name,
+  createdAt: u.createdAt.toISOString(),
+});
+
+export class EmailTakenError extends BusinessRuleError {
+  constructor(email: string) {
+    super('email-taken', 'This email is already registered', `A user with the email ${email} exists.`, {
+      email,
+    });
+  }
+}
+
+/** Registers a user and announces it (UserRegistered) in the same transaction. */
+export async function registerUser(
+  em: EntityManager,
+  input: { email: string; name: string },
+): Promise<UserRecord> {
+  const email = input.email.toLowerCase();
+  return em.fork().transactional(async (tx) => {
+    if (await tx.findOne(UserEntity, { email })) throw new EmailTakenError(email);
+    const user = tx.create(UserEntity, { id: uuidv7(), email, name: input.name, createdAt: new Date() });
+    await tx.flush();
+    await addToOutbox(
+      tx,
+      newEvent({
+        topic: USER_EVENTS,
+        type: UserEventType.UserRegistered,
+        source: 'user',
+        subject: user.id,
+        data: { userId: user.id },
+      }),
+    );
+    return toRecord(user);
+  });
+}
+
+export async function getUser(em: EntityManager, id: string): Promise<UserRecord> {
+  const user = await em.fork().findOne(UserEntity, { id });
+  if (!user) throw new NotFoundError('user', id);
+  return toRecord(user);
+}
