@@ -1,0 +1,197 @@
+/**
+ * The foundation, proved on the real stack that `npm test` started: real
+ * daprd sidecars, Kafka, Postgres, Redis, placement and scheduler.
+ */
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, jest, test } from '@jest/globals';
+import { DaprSidecar, uuidv7 } from '@shop/platform';
+import { Redis } from 'ioredis';
+import { type ServiceName, serviceList } from '../src/topology.ts';
+import { call, eventually, invoke, processControl, query, services } from './stack.ts';
+
+jest.setTimeout(120_000);
+
+let redis: Redis;
+beforeAll(() => {
+  redis = new Redis(process.env.SHOP_TEST_REDIS_URL!);
+});
+afterAll(() => redis.quit());
+
+const knownUser = (userId: string) =>
+  query('coupon', 'select user_id, source_event_id from known_users where user_id = $1', [userId]).then(
+    (r) => r[0],
+  );
+
+/** Publishes a CloudEvent as another service would, straight through a sidecar's publish API. */
+async function publishRaw(event: { id: string; type: string; subject: string; data: unknown }) {
+  const res = await fetch(
+    `${services.user.daprUrl}/v1.0/publish/pubsub/user-events?metadata.partitionKey=${event.subject}`,
+    {
+      method: 'POST',
+      headers: { 'content-type': 'application/cloudevents+json' },
+      body: JSON.stringify({
+        specversion: '1.0',
+        source: 'e2e',
+        datacontenttype: 'application/json',
+        ...event,
+      }),
+    },
+  );
+  expect(res.status).toBe(204);
+}
+
+describe('every service behind its sidecar', () => {
+  test.each(serviceList.map((s) => s.name as ServiceName))(
+    'When %s is called through Dapr, then /healthz and /readyz answer 200',
+    async (name) => {
+      const health = await invoke(name, name, 'GET', 'healthz');
+      expect(health.status).toBe(200);
+      const ready = await invoke(name, name, 'GET', 'readyz');
+      expect(ready).toEqual({
+        status: 200,
+        body: { status: 'ready', checks: { database: 'ok', sidecar: 'ok' } },
+      });
+    },
+  );
+});
+
+describe('(a) pub/sub through Kafka', () => {
+  test('When a user registers on the user service, then the coupon service receives UserRegistered', async () => {
+    const email = `a-${randomUUID()}@example.com`;
+    const created = await invoke('order', 'user', 'POST', 'users', { email, name: 'Pub Sub' });
+    expect(created.status).toBe(201);
+    const row = await eventually('coupon to record the user', () => knownUser(created.body.id));
+    expect(row).toMatchObject({ user_id: created.body.id });
+    const [outbox] = await query('user', 'select published_at from outbox where subject = $1', [
+      created.body.id,
+    ]);
+    expect(outbox?.published_at).toBeInstanceOf(Date);
+  });
+});
+
+describe('(b) state store on Redis', () => {
+  test('When state is saved through a sidecar, then it is read back and lives in Redis', async () => {
+    const sidecar = new DaprSidecar({
+      host: '127.0.0.1',
+      httpPort: services.order.daprHttpPort,
+      pubsubName: 'pubsub',
+      stateStoreName: 'statestore',
+    });
+    const key = `e2e-${randomUUID()}`;
+    await sidecar.saveState(key, { step: 'deductStock', attempts: 2 });
+    expect(await sidecar.getState(key)).toEqual({ step: 'deductStock', attempts: 2 });
+    // Dapr's Redis store keeps each key as a hash under "<app-id>||<key>".
+    expect(JSON.parse((await redis.hget(`order||${key}`, 'data'))!)).toEqual({
+      step: 'deductStock',
+      attempts: 2,
+    });
+    await sidecar.deleteState(key);
+    expect(await sidecar.getState(key)).toBeUndefined();
+  });
+});
+
+describe('(c) actors with placement', () => {
+  test('When a coupon quota actor is called from another service, then it counts and persists its state', async () => {
+    const couponId = randomUUID();
+    const actor = (method: string, body?: unknown) =>
+      call('PUT', `${services.user.daprUrl}/v1.0/actors/CouponQuotaActor/${couponId}/method/${method}`, body);
+    expect((await actor('configure', { quota: 2 })).body).toEqual({ quota: 2, issued: 0 });
+    const claims = [];
+    for (let i = 0; i < 3; i++) claims.push((await actor('claim')).body.accepted);
+    expect(claims).toEqual([true, true, false]);
+
+    const issued = await call(
+      'GET',
+      `${services.coupon.daprUrl}/v1.0/actors/CouponQuotaActor/${couponId}/state/issued`,
+    );
+    expect(issued).toEqual({ status: 200, body: 2 });
+    expect(await redis.exists(`coupon||CouponQuotaActor||${couponId}||issued`)).toBe(1);
+  });
+
+  test('When claims arrive concurrently, then the actor never accepts more than its quota', async () => {
+    const couponId = randomUUID();
+    const url = (m: string) =>
+      `${services.coupon.daprUrl}/v1.0/actors/CouponQuotaActor/${couponId}/method/${m}`;
+    await call('PUT', url('configure'), { quota: 5 });
+    const results = await Promise.all(Array.from({ length: 20 }, () => call('PUT', url('claim'))));
+    expect(results.filter((r) => r.body.accepted)).toHaveLength(5);
+    expect((await call('PUT', url('status'))).body).toEqual({ quota: 5, issued: 5 });
+  });
+});
+
+describe('(d) Dapr Workflow with the scheduler', () => {
+  test('When the self-test workflow starts, then both activities run and it completes', async () => {
+    const started = await invoke('order', 'order', 'POST', 'ops/workflow-self-test');
+    expect(started.status).toBe(202);
+    const done = await eventually(
+      'the workflow to complete',
+      async () => {
+        const r = await invoke('order', 'order', 'GET', `ops/workflow-self-test/${started.body.instanceId}`);
+        return r.body.status === 'COMPLETED' || r.body.status === 'FAILED' ? r.body : undefined;
+      },
+      60_000,
+    );
+    expect(done).toMatchObject({ status: 'COMPLETED', output: { database: 'ok', sidecar: 'ok' } });
+  });
+});
+
+describe('(e) outbox while the sidecar is down', () => {
+  test('When the user sidecar is stopped, then the event waits in the outbox and is published once it is back', async () => {
+    await processControl('user-dapr', 'stop');
+    let userId: string;
+    try {
+      const created = await call('POST', `${services.user.appUrl}/users`, {
+        email: `e-${randomUUID()}@example.com`,
+        name: 'Offline',
+      });
+      expect(created.status).toBe(201);
+      userId = created.body.id;
+      const pending = await eventually('a failed publish attempt', async () => {
+        const [row] = await query<{ attempts: number; published_at: Date | null }>(
+          'user',
+          'select attempts, published_at from outbox where subject = $1',
+          [userId],
+        );
+        return row && row.attempts > 0 ? row : undefined;
+      });
+      expect(pending.published_at).toBeNull();
+      expect(await knownUser(userId)).toBeUndefined();
+    } finally {
+      await processControl('user-dapr', 'start');
+    }
+    const row = await eventually(
+      'coupon to receive the event after the sidecar came back',
+      () => knownUser(userId),
+      60_000,
+    );
+    expect(row).toMatchObject({ user_id: userId });
+  });
+});
+
+describe('(f) dead letters and the inbox', () => {
+  test('When an event can never be handled, then it lands in the dead-letter topic and is stored for re-drive', async () => {
+    const id = uuidv7();
+    await publishRaw({ id, type: 'UserRegistered', subject: 'broken', data: { userId: 'not-a-uuid' } });
+    const letter = await eventually('the dead letter', async () => {
+      const r = await invoke('coupon', 'coupon', 'GET', 'ops/dead-letters');
+      return r.body.items.find((i: { eventId: string }) => i.eventId === id);
+    });
+    expect(letter).toMatchObject({ topic: 'user-events', eventType: 'UserRegistered', redrivenAt: null });
+  });
+
+  test('When the same event is delivered twice, then it is applied once and not dead-lettered', async () => {
+    const userId = randomUUID();
+    const id = uuidv7();
+    const event = { id, type: 'UserRegistered', subject: userId, data: { userId } };
+    await publishRaw(event);
+    await publishRaw(event);
+    // A later event on the same key is delivered after both copies (same partition, in order).
+    const marker = randomUUID();
+    await publishRaw({ id: uuidv7(), type: 'UserRegistered', subject: userId, data: { userId: marker } });
+    await eventually('the marker event', () => knownUser(marker));
+
+    expect(await query('coupon', 'select * from known_users where user_id = $1', [userId])).toHaveLength(1);
+    expect(await query('coupon', 'select * from inbox where event_id = $1', [id])).toHaveLength(1);
+    expect(await query('coupon', 'select * from dead_letters where event_id = $1', [id])).toHaveLength(0);
+  });
+});

@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# Entry point of `npm start | test | run infra | run stop`: installs the repo's
+# own Node 24 and dependencies when missing (the system node may be older),
+# then hands over to the TypeScript runner on that Node.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+if [ ! -x node_modules/.bin/node ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  echo "[shop] installing npm dependencies (brings Node 24)…"
+  npm ci --no-audit --no-fund --loglevel=error
+fi
+exec node_modules/.bin/node --disable-warning=ExperimentalWarning local/src/cli.ts "$@"

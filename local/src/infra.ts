@@ -1,0 +1,252 @@
+import { execFileSync } from 'node:child_process';
+import { chownSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import pg from 'pg';
+import { DATA, ROOT, RUN } from './paths.ts';
+import type { Tools } from './provision.ts';
+import { httpOk, isPortOpen, type Supervisor } from './supervisor.ts';
+import { HOST, kafka, placement, postgres, redis, scheduler, serviceList } from './topology.ts';
+import { step } from './ui.ts';
+
+/** postgres refuses to run as root: when we are root, it runs as the `postgres` user apt created. */
+function postgresUser(): { uid?: number; gid?: number } {
+  if (process.getuid?.() !== 0) return {};
+  const line = readFileSync('/etc/passwd', 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith('postgres:'));
+  if (!line) throw new Error('running as root, but there is no postgres user to run PostgreSQL as');
+  const [, , uid, gid] = line.split(':');
+  return { uid: Number(uid), gid: Number(gid) };
+}
+
+async function startPostgres(sup: Supervisor, tools: Tools): Promise<void> {
+  const dataDir = join(DATA, 'postgres');
+  const socketDir = join(RUN, 'postgres');
+  const user = postgresUser();
+  mkdirSync(socketDir, { recursive: true });
+  if (user.uid !== undefined) chownSync(socketDir, user.uid, user.gid!);
+  if (!existsSync(join(dataDir, 'PG_VERSION'))) {
+    mkdirSync(dataDir, { recursive: true });
+    if (user.uid !== undefined) chownSync(dataDir, user.uid, user.gid!);
+    await step('initialising the Postgres data directory', async () => {
+      execFileSync(
+        join(tools.postgresBin, 'initdb'),
+        ['-D', dataDir, '-U', 'postgres', '--auth=trust', '-E', 'UTF8'],
+        {
+          stdio: 'pipe',
+          ...user,
+        },
+      );
+    });
+  }
+  await sup.start({
+    name: 'postgres',
+    command: join(tools.postgresBin, 'postgres'),
+    args: [
+      '-D',
+      dataDir,
+      '-p',
+      String(postgres.port),
+      '-k',
+      socketDir,
+      '-c',
+      `listen_addresses=${HOST}`,
+      '-c',
+      'max_connections=300',
+    ],
+    ...user,
+    stopSignal: 'SIGINT',
+    ports: [postgres.port],
+    ready: async () => {
+      const client = new pg.Client({ connectionString: postgres.adminUrl });
+      try {
+        await client.connect();
+        return true;
+      } catch {
+        return false;
+      } finally {
+        await client.end().catch(() => undefined);
+      }
+    },
+  });
+}
+
+/** One database per service, created when missing (also on an external server). */
+export async function createDatabases(): Promise<void> {
+  const client = new pg.Client({ connectionString: postgres.adminUrl });
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ datname: string }>('select datname from pg_database');
+    const existing = new Set(rows.map((r: { datname: string }) => r.datname));
+    for (const s of serviceList) {
+      if (!existing.has(s.database)) await client.query(`create database ${s.database}`);
+    }
+  } finally {
+    await client.end();
+  }
+}
+
+async function startRedis(sup: Supervisor, tools: Tools): Promise<void> {
+  const dir = join(DATA, 'redis');
+  mkdirSync(dir, { recursive: true });
+  await sup.start({
+    name: 'redis',
+    command: tools.redisServer,
+    args: ['--port', String(redis.port), '--bind', HOST, '--dir', dir, '--appendonly', 'yes', '--save', ''],
+    ports: [redis.port],
+    ready: () => isPortOpen(redis.port),
+  });
+}
+
+function kafkaProperties(): string {
+  return [
+    'process.roles=broker,controller',
+    'node.id=1',
+    `controller.quorum.voters=1@${HOST}:${kafka.controllerPort}`,
+    `listeners=PLAINTEXT://${HOST}:${kafka.port},CONTROLLER://${HOST}:${kafka.controllerPort}`,
+    `advertised.listeners=PLAINTEXT://${HOST}:${kafka.port}`,
+    'controller.listener.names=CONTROLLER',
+    'listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT',
+    'inter.broker.listener.name=PLAINTEXT',
+    `log.dirs=${join(DATA, 'kafka')}`,
+    // Three partitions per topic: events are keyed by aggregate id, so order holds per aggregate.
+    'num.partitions=3',
+    'offsets.topic.replication.factor=1',
+    'offsets.topic.num.partitions=3',
+    'transaction.state.log.replication.factor=1',
+    'transaction.state.log.min.isr=1',
+    'group.initial.rebalance.delay.ms=0',
+    'auto.create.topics.enable=true',
+    '',
+  ].join('\n');
+}
+
+async function startKafka(sup: Supervisor, tools: Tools): Promise<void> {
+  const props = join(RUN, 'kafka.properties');
+  writeFileSync(props, kafkaProperties());
+  const log4j = join(RUN, 'kafka-log4j2.properties');
+  writeFileSync(
+    log4j,
+    [
+      'rootLogger.level=WARN',
+      'rootLogger.appenderRef.stdout.ref=STDOUT',
+      'appender.stdout.type=Console',
+      'appender.stdout.name=STDOUT',
+      'appender.stdout.layout.type=PatternLayout',
+      'appender.stdout.layout.pattern=%d{ISO8601} %p %c{1} %m%n',
+      'logger.kafka.name=kafka.server.KafkaServer',
+      'logger.kafka.level=INFO',
+      '',
+    ].join('\n'),
+  );
+  const java = ['-Xms256m', '-Xmx768m', `-Dlog4j2.configurationFile=${log4j}`, '-cp', `${tools.kafkaLibs}/*`];
+  const logDir = join(DATA, 'kafka');
+  if (!existsSync(join(logDir, 'meta.properties'))) {
+    mkdirSync(logDir, { recursive: true });
+    await step('formatting Kafka storage (KRaft)', async () => {
+      execFileSync(
+        'java',
+        [...java, 'kafka.tools.StorageTool', 'format', '-t', 'c2hvcC1vbi1kYXByLWxvY2Fs', '-c', props],
+        {
+          stdio: 'pipe',
+        },
+      );
+    });
+  }
+  await sup.start({
+    name: 'kafka',
+    command: 'java',
+    args: [...java, 'kafka.Kafka', props],
+    ports: [kafka.port, kafka.controllerPort],
+    ready: () => isPortOpen(kafka.port),
+    readyTimeoutMs: 120_000,
+  });
+}
+
+async function startDaprControlPlane(sup: Supervisor, tools: Tools): Promise<void> {
+  await Promise.all([
+    sup.start({
+      name: 'placement',
+      command: join(tools.daprBin, 'placement'),
+      args: [
+        '--port',
+        String(placement.port),
+        '--listen-address',
+        HOST,
+        '--healthz-port',
+        String(placement.healthzPort),
+        '--metrics-port',
+        String(placement.metricsPort),
+        '--initial-cluster',
+        `dapr-placement-0=${HOST}:${placement.raftPort}`,
+        '--log-level',
+        'warn',
+      ],
+      ports: [placement.port, placement.healthzPort, placement.raftPort, placement.metricsPort],
+      ready: () => httpOk(`http://${HOST}:${placement.healthzPort}/healthz`),
+    }),
+    sup.start({
+      name: 'scheduler',
+      command: join(tools.daprBin, 'scheduler'),
+      args: [
+        '--port',
+        String(scheduler.port),
+        '--listen-address',
+        HOST,
+        '--healthz-port',
+        String(scheduler.healthzPort),
+        '--metrics-port',
+        String(scheduler.metricsPort),
+        '--etcd-data-dir',
+        join(DATA, 'scheduler'),
+        '--etcd-client-port',
+        String(scheduler.etcdClientPort),
+        '--etcd-initial-cluster',
+        `dapr-scheduler-server-0=http://${HOST}:${scheduler.etcdPeerPort}`,
+        '--log-level',
+        'warn',
+      ],
+      ports: [scheduler.port, scheduler.healthzPort, scheduler.etcdClientPort, scheduler.etcdPeerPort],
+      ready: () => httpOk(`http://${HOST}:${scheduler.healthzPort}/healthz`),
+    }),
+  ]);
+}
+
+/** Renders components/ (with ${NAME} placeholders) into .shop/run for the sidecars. */
+export function renderComponents(): { resourcesPath: string; configPath: string } {
+  const values: Record<string, string> = {
+    KAFKA_BROKERS: kafka.brokers,
+    REDIS_HOST: new URL(redis.url).host,
+    RUN_DIR: RUN,
+  };
+  const render = (text: string, file: string) =>
+    text.replace(/\$\{([A-Z_]+)\}/g, (_, name: string) => {
+      if (!(name in values)) throw new Error(`${file}: unknown placeholder \${${name}}`);
+      return values[name]!;
+    });
+  const src = join(ROOT, 'components');
+  const resourcesPath = join(RUN, 'components');
+  mkdirSync(resourcesPath, { recursive: true });
+  for (const file of readdirSync(src).filter((f) => f.endsWith('.yaml'))) {
+    writeFileSync(join(resourcesPath, file), render(readFileSync(join(src, file), 'utf8'), file));
+  }
+  const configPath = join(RUN, 'config.yaml');
+  writeFileSync(
+    configPath,
+    render(readFileSync(join(src, 'config', 'config.yaml'), 'utf8'), 'config/config.yaml'),
+  );
+  return { resourcesPath, configPath };
+}
+
+/** Postgres, Redis, Kafka (each unless an external one is given), placement and scheduler. */
+export async function startInfra(sup: Supervisor, tools: Tools): Promise<void> {
+  await Promise.all([
+    postgres.externalUrl ? undefined : step('starting Postgres', () => startPostgres(sup, tools)),
+    redis.externalUrl ? undefined : step('starting Redis', () => startRedis(sup, tools)),
+    kafka.externalBrokers
+      ? undefined
+      : step('starting Kafka (KRaft, single node)', () => startKafka(sup, tools)),
+    step('starting Dapr placement and scheduler', () => startDaprControlPlane(sup, tools)),
+  ]);
+  await step('creating the service databases', createDatabases);
+}

@@ -1,0 +1,95 @@
+import { join } from 'node:path';
+import { renderComponents } from './infra.ts';
+import { ROOT } from './paths.ts';
+import type { Tools } from './provision.ts';
+import { httpOk, type Supervisor } from './supervisor.ts';
+import { HOST, placement, postgres, redis, type ServiceAddress, scheduler, serviceList } from './topology.ts';
+import { step } from './ui.ts';
+
+const node = process.execPath;
+
+function appSpec(s: ServiceAddress) {
+  return {
+    name: s.name,
+    command: node,
+    args: ['--disable-warning=ExperimentalWarning', join(ROOT, 'services', s.name, 'src', 'main.ts')],
+    cwd: join(ROOT, 'services', s.name),
+    env: {
+      APP_ID: s.appId,
+      PORT: String(s.appPort),
+      HOST,
+      DATABASE_URL: postgres.databaseUrl(s.database),
+      REDIS_URL: redis.url,
+      DAPR_HOST: HOST,
+      DAPR_HTTP_PORT: String(s.daprHttpPort),
+      DAPR_GRPC_PORT: String(s.daprGrpcPort),
+      MIGRATE_ON_START: 'true',
+      LOG_LEVEL: process.env.LOG_LEVEL ?? 'info',
+    },
+    ports: [s.appPort],
+    ready: () => httpOk(`${s.appUrl}/healthz`),
+  };
+}
+
+function sidecarSpec(s: ServiceAddress, tools: Tools, paths: { resourcesPath: string; configPath: string }) {
+  return {
+    name: `${s.name}-dapr`,
+    command: join(tools.daprBin, 'daprd'),
+    args: [
+      '--app-id',
+      s.appId,
+      '--app-port',
+      String(s.appPort),
+      '--app-protocol',
+      'http',
+      '--app-channel-address',
+      HOST,
+      '--dapr-listen-addresses',
+      HOST,
+      '--dapr-http-port',
+      String(s.daprHttpPort),
+      '--dapr-grpc-port',
+      String(s.daprGrpcPort),
+      '--dapr-internal-grpc-port',
+      String(s.daprInternalGrpcPort),
+      '--metrics-port',
+      String(s.daprMetricsPort),
+      '--resources-path',
+      paths.resourcesPath,
+      '--config',
+      paths.configPath,
+      '--placement-host-address',
+      `${HOST}:${placement.port}`,
+      '--scheduler-host-address',
+      `${HOST}:${scheduler.port}`,
+      '--enable-app-health-check',
+      '--app-health-check-path',
+      '/healthz',
+      '--dapr-graceful-shutdown-seconds',
+      '5',
+      '--log-level',
+      'info',
+    ],
+    // daprd registers this address with placement and name resolution.
+    env: { DAPR_HOST_IP: HOST },
+    ports: [s.daprHttpPort, s.daprGrpcPort, s.daprInternalGrpcPort, s.daprMetricsPort],
+    // 204 once the sidecar has loaded its components and reached the app.
+    ready: () => httpOk(`${s.daprUrl}/v1.0/healthz`),
+    readyTimeoutMs: 90_000,
+  };
+}
+
+export const processNames = (s: ServiceAddress) => ({ app: s.name, sidecar: `${s.name}-dapr` });
+
+/** Every service (migrated at start) with its own daprd, side by side. */
+export async function startServices(sup: Supervisor, tools: Tools): Promise<void> {
+  const paths = renderComponents();
+  await Promise.all(
+    serviceList.map((s) =>
+      step(`starting ${s.name} and its sidecar`, async () => {
+        await sup.start(appSpec(s));
+        await sup.start(sidecarSpec(s, tools, paths));
+      }),
+    ),
+  );
+}

@@ -1,0 +1,249 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { createWriteStream, mkdirSync, readFileSync, type WriteStream, writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { LOGS, RUN } from './paths.ts';
+import { prefix } from './ui.ts';
+
+export interface ProcessSpec {
+  name: string;
+  command: string;
+  args: string[];
+  env?: Record<string, string>;
+  cwd?: string;
+  /** Run as this uid/gid (postgres refuses to run as root). */
+  uid?: number;
+  gid?: number;
+  /** Ports it will listen on: checked free before the start, for a clear message. */
+  ports?: number[];
+  /** Resolves true once the process serves; polled until `readyTimeoutMs`. */
+  ready: () => Promise<boolean>;
+  readyTimeoutMs?: number;
+  /** How it wants to be asked to stop (postgres: SIGINT, its "fast" shutdown). */
+  stopSignal?: NodeJS.Signals;
+}
+
+interface Running {
+  spec: ProcessSpec;
+  child: ChildProcess;
+  exited: Promise<number | null>;
+  log: WriteStream;
+}
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export function isPortOpen(port: number, host = '127.0.0.1'): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ port, host });
+    socket.setTimeout(1000);
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+    socket.once('timeout', () => {
+      socket.destroy();
+      resolve(false);
+    });
+  });
+}
+
+export async function httpOk(url: string): Promise<boolean> {
+  try {
+    const res = await fetch(url, { signal: AbortSignal.timeout(2000) });
+    await res.body?.cancel();
+    return res.ok;
+  } catch {
+    return false;
+  }
+}
+
+const PIDS_FILE = join(RUN, 'pids.json');
+
+/**
+ * Starts processes in their own process groups, prefixes their output (and
+ * keeps it in .shop/logs/<name>.log), waits until each is ready, and stops
+ * them all (SIGTERM, then SIGKILL) on the way out. Pids are written down so
+ * that a runner that died can have its leftovers stopped by the next one.
+ */
+export class Supervisor {
+  private readonly running = new Map<string, Running>();
+  private readonly specs = new Map<string, ProcessSpec>();
+  private stopping = false;
+  private readonly options: { echo: boolean };
+
+  constructor(options: { echo: boolean }) {
+    this.options = options;
+    mkdirSync(LOGS, { recursive: true });
+    mkdirSync(RUN, { recursive: true });
+  }
+
+  names(): { name: string; pid: number | undefined; running: boolean }[] {
+    return [...this.specs.keys()].map((name) => {
+      const r = this.running.get(name);
+      return { name, pid: r?.child.pid, running: r !== undefined };
+    });
+  }
+
+  async start(spec: ProcessSpec): Promise<void> {
+    this.specs.set(spec.name, spec);
+    for (const port of spec.ports ?? []) {
+      if (await isPortOpen(port)) {
+        throw new Error(
+          `port ${port}, needed by ${spec.name}, is already in use (another 'npm start'? try 'npm run stop', or free the port)`,
+        );
+      }
+    }
+    const log = createWriteStream(join(LOGS, `${spec.name}.log`), { flags: 'a' });
+    log.write(`\n--- ${new Date().toISOString()} ${spec.command} ${spec.args.join(' ')}\n`);
+    const child = spawn(spec.command, spec.args, {
+      cwd: spec.cwd,
+      env: { ...process.env, ...spec.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
+      uid: spec.uid,
+      gid: spec.gid,
+    });
+    const exited = new Promise<number | null>((resolve) => {
+      child.once('exit', (code, signal) => {
+        log.write(`--- exited with ${code ?? signal}\n`);
+        resolve(code);
+      });
+      child.once('error', (err) => {
+        log.write(`--- could not start: ${err.message}\n`);
+        resolve(-1);
+      });
+    });
+    for (const stream of [child.stdout, child.stderr]) {
+      createInterface({ input: stream! }).on('line', (line) => {
+        log.write(`${line}\n`);
+        if (this.options.echo) console.log(`${prefix(spec.name)} ${line}`);
+      });
+    }
+    const entry: Running = { spec, child, exited, log };
+    this.running.set(spec.name, entry);
+    this.savePids();
+    void exited.then((code) => {
+      if (this.running.get(spec.name) === entry) {
+        this.running.delete(spec.name);
+        this.savePids();
+        if (!this.stopping) console.error(`${prefix(spec.name)} exited unexpectedly (${code})`);
+      }
+    });
+    await this.waitReady(entry);
+  }
+
+  private async waitReady(entry: Running): Promise<void> {
+    const { spec } = entry;
+    const deadline = Date.now() + (spec.readyTimeoutMs ?? 60_000);
+    let exitCode: number | null | undefined;
+    void entry.exited.then((code) => {
+      exitCode = code;
+    });
+    while (Date.now() < deadline) {
+      if (exitCode !== undefined) {
+        throw new Error(`${spec.name} exited (${exitCode}) before it was ready:\n${this.tail(spec.name)}`);
+      }
+      if (await spec.ready()) return;
+      await sleep(250);
+    }
+    throw new Error(
+      `${spec.name} was not ready after ${(spec.readyTimeoutMs ?? 60_000) / 1000}s:\n${this.tail(spec.name)}`,
+    );
+  }
+
+  tail(name: string, lines = 25): string {
+    try {
+      return readFileSync(join(LOGS, `${name}.log`), 'utf8')
+        .trimEnd()
+        .split('\n')
+        .slice(-lines)
+        .join('\n');
+    } catch {
+      return '(no log)';
+    }
+  }
+
+  /** Stops one process (its whole group); true if it was running. */
+  async stop(name: string, signal?: NodeJS.Signals): Promise<boolean> {
+    const entry = this.running.get(name);
+    if (!entry) return false;
+    signal ??= entry.spec.stopSignal ?? 'SIGTERM';
+    this.running.delete(name);
+    this.savePids();
+    const pid = entry.child.pid!;
+    try {
+      process.kill(-pid, signal);
+    } catch {
+      return true;
+    }
+    const done = await Promise.race([entry.exited.then(() => true), sleep(10_000).then(() => false)]);
+    if (!done) {
+      try {
+        process.kill(-pid, 'SIGKILL');
+      } catch {}
+      await entry.exited;
+    }
+    entry.log.end();
+    return true;
+  }
+
+  /** Starts a process again with the spec it was first started with. */
+  async restart(name: string): Promise<void> {
+    const spec = this.specs.get(name);
+    if (!spec) throw new Error(`unknown process ${name}`);
+    await this.stop(name);
+    await this.start(spec);
+  }
+
+  /** Stops everything, most recently started first (services before their infrastructure). */
+  async stopAll(): Promise<void> {
+    this.stopping = true;
+    const names = [...this.running.keys()].reverse();
+    const services = names.filter(
+      (n) => !['postgres', 'redis', 'kafka', 'placement', 'scheduler'].includes(n),
+    );
+    await Promise.all(services.map((n) => this.stop(n)));
+    for (const n of names.filter((n) => !services.includes(n))) await this.stop(n);
+  }
+
+  private savePids(): void {
+    const pids = Object.fromEntries([...this.running].map(([name, r]) => [name, r.child.pid]));
+    writeFileSync(PIDS_FILE, JSON.stringify(pids, null, 2));
+  }
+}
+
+/** Stops what a previous runner left behind (it was killed, or the terminal closed). */
+export async function stopLeftovers(): Promise<string[]> {
+  let pids: Record<string, number> = {};
+  try {
+    pids = JSON.parse(readFileSync(PIDS_FILE, 'utf8'));
+  } catch {
+    return [];
+  }
+  const stopped: string[] = [];
+  for (const [name, pid] of Object.entries(pids)) {
+    try {
+      process.kill(-pid, 'SIGTERM');
+      stopped.push(name);
+    } catch {}
+  }
+  for (let i = 0; i < 40 && stopped.some((n) => alive(pids[n]!)); i++) await sleep(250);
+  for (const name of stopped) {
+    try {
+      if (alive(pids[name]!)) process.kill(-pids[name]!, 'SIGKILL');
+    } catch {}
+  }
+  writeFileSync(PIDS_FILE, '{}');
+  return stopped;
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}

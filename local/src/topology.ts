@@ -1,0 +1,95 @@
+/**
+ * Every address of the local platform, in one place: the runner starts what
+ * is here, and the end-to-end tests read it. Loopback only. The SHOP_* env
+ * variables point the platform at servers that already run instead.
+ */
+const env = process.env;
+const num = (name: string, fallback: number) => Number(env[name] ?? fallback);
+
+export const HOST = '127.0.0.1';
+
+export const postgres = {
+  /** An existing server's admin URL; unset: the runner starts its own. */
+  externalUrl: env.SHOP_POSTGRES_URL,
+  port: num('SHOP_POSTGRES_PORT', 54329),
+  get adminUrl(): string {
+    return this.externalUrl ?? `postgres://postgres@${HOST}:${this.port}/postgres`;
+  },
+  databaseUrl(database: string): string {
+    const url = new URL(this.adminUrl);
+    url.pathname = `/${database}`;
+    return url.toString();
+  },
+};
+
+export const redis = {
+  externalUrl: env.SHOP_REDIS_URL,
+  port: num('SHOP_REDIS_PORT', 63799),
+  get url(): string {
+    return this.externalUrl ?? `redis://${HOST}:${this.port}`;
+  },
+};
+
+export const kafka = {
+  externalBrokers: env.SHOP_KAFKA_BROKERS,
+  port: num('SHOP_KAFKA_PORT', 19092),
+  controllerPort: num('SHOP_KAFKA_CONTROLLER_PORT', 19093),
+  get brokers(): string {
+    return this.externalBrokers ?? `${HOST}:${this.port}`;
+  },
+};
+
+export const placement = { port: 50005, healthzPort: 58081, raftPort: 58201, metricsPort: 59091 };
+export const scheduler = {
+  port: 50006,
+  healthzPort: 58082,
+  etcdClientPort: 52379,
+  etcdPeerPort: 52380,
+  metricsPort: 59092,
+};
+
+/** The runner's control API (list, stop and start processes), used by tests. */
+export const control = {
+  port: num('SHOP_CONTROL_PORT', 3599),
+  url: `http://${HOST}:${num('SHOP_CONTROL_PORT', 3599)}`,
+};
+
+export interface ServiceAddress {
+  name: string;
+  appId: string;
+  database: string;
+  appPort: number;
+  daprHttpPort: number;
+  daprGrpcPort: number;
+  daprInternalGrpcPort: number;
+  daprMetricsPort: number;
+  appUrl: string;
+  daprUrl: string;
+}
+
+const serviceNames = ['user', 'product', 'coupon', 'payment', 'order'] as const;
+export type ServiceName = (typeof serviceNames)[number];
+
+export const services: Record<ServiceName, ServiceAddress> = Object.fromEntries(
+  serviceNames.map((name, i) => {
+    const appPort = 3101 + i;
+    const daprHttpPort = 3501 + i;
+    return [
+      name,
+      {
+        name,
+        appId: name,
+        database: `shop_${name}`,
+        appPort,
+        daprHttpPort,
+        daprGrpcPort: 50101 + i,
+        daprInternalGrpcPort: 50201 + i,
+        daprMetricsPort: 59101 + i,
+        appUrl: `http://${HOST}:${appPort}`,
+        daprUrl: `http://${HOST}:${daprHttpPort}`,
+      },
+    ];
+  }),
+) as Record<ServiceName, ServiceAddress>;
+
+export const serviceList = Object.values(services);
