@@ -7,6 +7,8 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 if [ ! -x node_modules/.bin/node ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   echo "[shop] installing npm dependencies (brings Node 24)…"
-  npm ci --no-audit --no-fund --loglevel=error
+  # npm install, not npm ci: npm 11 leaves other platforms' optional packages
+  # out of the lock file and npm ci then refuses it.
+  npm install --no-audit --no-fund --loglevel=error
 fi
 exec node_modules/.bin/node --disable-warning=ExperimentalWarning local/src/cli.ts "$@"
