@@ -18,7 +18,11 @@ export default {
       displayName: 'unit',
       testMatch: ['<rootDir>/services/*/src/**/*.test.ts', '<rootDir>/local/src/**/*.test.ts'],
     },
-    { ...common, displayName: 'integration', testMatch: ['<rootDir>/services/*/test/**/*.int.test.ts'] },
+    {
+      ...common,
+      displayName: 'integration',
+      testMatch: ['<rootDir>/services/*/test/**/*.int.test.ts', '<rootDir>/local/test/**/*.int.test.ts'],
+    },
     { ...common, displayName: 'e2e', testMatch: ['<rootDir>/local/e2e/**/*.e2e.test.ts'] },
   ],
 };

@@ -3,7 +3,7 @@ import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { startControlServer } from './control.ts';
 import { startInfra } from './infra.ts';
-import { LOGS, ROOT, STATE } from './paths.ts';
+import { LOGS, ROOT, RUN, STATE } from './paths.ts';
 import { provision } from './provision.ts';
 import { startServices } from './services.ts';
 import { Supervisor, stopLeftovers } from './supervisor.ts';
@@ -137,7 +137,7 @@ async function withPlatform(
 }
 
 async function main(command: string | undefined): Promise<number> {
-  mkdirSync(STATE, { recursive: true });
+  mkdirSync(RUN, { recursive: true });
   switch (command) {
     case 'start':
     case 'infra':

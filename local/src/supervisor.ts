@@ -106,12 +106,13 @@ export class Supervisor {
       gid: spec.gid,
     });
     const exited = new Promise<number | null>((resolve) => {
-      child.once('exit', (code, signal) => {
-        log.write(`--- exited with ${code ?? signal}\n`);
+      // 'close' comes after the last output line, so the log can end there.
+      child.once('close', (code, signal) => {
+        log.end(`--- exited with ${code ?? signal}\n`);
         resolve(code);
       });
       child.once('error', (err) => {
-        log.write(`--- could not start: ${err.message}\n`);
+        log.end(`--- could not start: ${err.message}\n`);
         resolve(-1);
       });
     });
@@ -178,14 +179,18 @@ export class Supervisor {
     } catch {
       return true;
     }
-    const done = await Promise.race([entry.exited.then(() => true), sleep(10_000).then(() => false)]);
-    if (!done) {
+    // Wait for the whole group, not only its leader: a wrapper's children may outlive it.
+    const deadline = Date.now() + 10_000;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([entry.exited, new Promise((r) => (timer = setTimeout(r, 10_000)))]);
+    clearTimeout(timer);
+    while (groupAlive(pid) && Date.now() < deadline) await sleep(50);
+    if (groupAlive(pid)) {
       try {
         process.kill(-pid, 'SIGKILL');
       } catch {}
       await entry.exited;
     }
-    entry.log.end();
     return true;
   }
 
@@ -237,6 +242,15 @@ export async function stopLeftovers(): Promise<string[]> {
   }
   writeFileSync(PIDS_FILE, '{}');
   return stopped;
+}
+
+function groupAlive(pgid: number): boolean {
+  try {
+    process.kill(-pgid, 0);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 function alive(pid: number): boolean {

@@ -1,0 +1,49 @@
+import { createServer, type Server } from 'node:net';
+import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import { isPortOpen, Supervisor } from '../src/supervisor.ts';
+
+let busy: Server;
+let busyPort: number;
+
+beforeAll(async () => {
+  busy = createServer();
+  await new Promise<void>((resolve) => busy.listen(0, '127.0.0.1', resolve));
+  busyPort = (busy.address() as { port: number }).port;
+});
+afterAll(() => new Promise((resolve) => busy.close(resolve)));
+
+describe('Supervisor', () => {
+  const sup = new Supervisor({ echo: false });
+  afterAll(() => sup.stopAll());
+
+  test('When a port it needs is taken, then the start fails at once naming the port and the part', async () => {
+    await expect(
+      sup.start({ name: 'test-busy', command: 'sleep', args: ['30'], ports: [busyPort], ready: async () => true }),
+    ).rejects.toThrow(`port ${busyPort}, needed by test-busy, is already in use`);
+  });
+
+  test('When a process dies before it is ready, then the error says so and shows its last output', async () => {
+    await expect(
+      sup.start({
+        name: 'test-crash',
+        command: 'bash',
+        args: ['-c', 'echo "cannot open data dir" >&2; exit 3'],
+        ready: async () => false,
+      }),
+    ).rejects.toThrow(/test-crash exited \(3\) before it was ready:[\s\S]*cannot open data dir/);
+  });
+
+  test('When a process is stopped, then it and its children are gone', async () => {
+    const port = busyPort + 1;
+    await sup.start({
+      name: 'test-server',
+      command: 'bash',
+      // A child process that listens, as daprd or java would.
+      args: ['-c', `node -e "require('net').createServer().listen(${port}, '127.0.0.1')" & wait`],
+      ready: () => isPortOpen(port),
+    });
+    expect(sup.names()).toContainEqual(expect.objectContaining({ name: 'test-server', running: true }));
+    expect(await sup.stop('test-server')).toBe(true);
+    expect(await isPortOpen(port)).toBe(false);
+  });
+});
