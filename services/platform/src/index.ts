@@ -20,7 +20,14 @@ export {
 export { type DomainEvent, newEvent, type ReceivedEvent, uuidv7 } from './events/cloud-event.ts';
 export { healthRouter, type ReadinessCheck } from './http/health.router.ts';
 export type { RequestState } from './http/request-context.ts';
-export { parseBody, parseParams, parseQuery } from './http/validate.ts';
+export {
+  type Page,
+  type PageQuery,
+  pageQuerySchema,
+  parseBody,
+  parseParams,
+  parseQuery,
+} from './http/validate.ts';
 export { consumeOnce } from './inbox/inbox.ts';
 export { createLogger, type Logger, traceIdFrom } from './logger.ts';
 export { addToOutbox } from './outbox/outbox.ts';
@@ -32,6 +39,7 @@ export {
   eventRoute,
   subscriptionsRouter,
 } from './pubsub/subscriptions.ts';
+export { createRedis, type Redis } from './redis.ts';
 export {
   assembleApp,
   runMigrations,

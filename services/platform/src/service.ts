@@ -6,7 +6,8 @@ import { type ActorType, actorHostRouter } from './actors/actor-host.ts';
 import { createApp } from './app.ts';
 import { type BaseConfig, baseConfigSchema, ConfigError, loadConfig } from './config/load-config.ts';
 import { DaprSidecar } from './dapr/sidecar.ts';
-import { initOrm, migrate, type NamedMigration, pingDatabase } from './db/orm.ts';
+import { type EntityManager, initOrm, migrate, type NamedMigration, pingDatabase } from './db/orm.ts';
+import type { ReadinessCheck } from './http/health.router.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { OutboxRelay } from './outbox/outbox-relay.ts';
 import { deadLettersRouter } from './pubsub/dead-letters.router.ts';
@@ -26,6 +27,8 @@ export interface ServiceParts {
   routers?: Router[];
   eventHandlers?: EventHandler[];
   actors?: ActorType[];
+  /** More readiness checks than the database and the sidecar (e.g. Redis). */
+  readiness?: Record<string, ReadinessCheck>;
   /**
    * Runs once the HTTP server listens. The sidecar may not be up yet (it
    * waits for the app): whatever needs it must wait for it without blocking.
@@ -40,6 +43,8 @@ export interface ServiceDefinition<S extends z.ZodObject = typeof baseConfigSche
   // biome-ignore lint/suspicious/noExplicitAny: MikroORM entity schemas are heterogeneous
   entities?: any[];
   migrations?: NamedMigration[];
+  /** Demo data for the local platform, loaded at start when SEED_DEMO_DATA=true; must be idempotent. */
+  seed?: (em: EntityManager) => Promise<void>;
   build(deps: ServiceDeps<z.infer<S> & BaseConfig>): ServiceParts | Promise<ServiceParts>;
 }
 
@@ -69,6 +74,7 @@ export function assembleApp(deps: ServiceDeps, parts: ServiceParts) {
     readiness: {
       database: () => pingDatabase(em),
       sidecar: () => deps.sidecar.isHealthy(),
+      ...parts.readiness,
     },
   });
 }
@@ -92,6 +98,10 @@ export async function runService<S extends z.ZodObject>(definition: ServiceDefin
   if (config.MIGRATE_ON_START) {
     const applied = await migrate(orm);
     if (applied.length > 0) log.info({ applied }, 'migrations applied');
+  }
+  if (config.SEED_DEMO_DATA && definition.seed) {
+    await definition.seed(orm.em.fork());
+    log.info('demo data loaded');
   }
   const sidecar = new DaprSidecar({
     host: config.DAPR_HOST,

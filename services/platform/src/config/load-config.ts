@@ -14,6 +14,8 @@ export const baseConfigSchema = z.object({
   STATE_STORE_NAME: z.string().default('statestore'),
   /** `npm start` applies migrations at start-up; in Kubernetes a Job does it and this stays false. */
   MIGRATE_ON_START: z.stringbool().default(false),
+  /** Loads the service's demo data (idempotent); `npm start` sets it. */
+  SEED_DEMO_DATA: z.stringbool().default(false),
   OUTBOX_POLL_MS: z.coerce.number().int().positive().default(500),
   SHUTDOWN_GRACE_MS: z.coerce.number().int().positive().default(10_000),
 });

@@ -1,5 +1,5 @@
 import type { Context } from 'koa';
-import type { ZodError, ZodType, z } from 'zod';
+import { type ZodError, type ZodType, z } from 'zod';
 import { type FieldIssue, ValidationError } from '../errors/app-error.ts';
 
 export function issuesFromZod(err: ZodError, prefix?: string): FieldIssue[] {
@@ -24,3 +24,17 @@ export const parseParams = <S extends ZodType>(ctx: Context, schema: S): z.infer
 
 export const parseQuery = <S extends ZodType>(ctx: Context, schema: S): z.infer<S> =>
   parseWith(schema, ctx.query, 'query');
+
+/** `?page=1&size=20`: pages start at 1, at most 100 items a page. */
+export const pageQuerySchema = z.object({
+  page: z.coerce.number().int().min(1).default(1),
+  size: z.coerce.number().int().min(1).max(100).default(20),
+});
+export type PageQuery = z.infer<typeof pageQuerySchema>;
+
+export interface Page<T> {
+  items: T[];
+  page: number;
+  size: number;
+  total: number;
+}

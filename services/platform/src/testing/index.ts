@@ -1,6 +1,7 @@
 import type { MikroORM } from '@mikro-orm/postgresql';
 import type Koa from 'koa';
-import { baseConfigSchema, loadConfig } from '../config/load-config.ts';
+import type { z } from 'zod';
+import { type BaseConfig, baseConfigSchema, loadConfig } from '../config/load-config.ts';
 import { DaprSidecar } from '../dapr/sidecar.ts';
 import { initOrm, migrate } from '../db/orm.ts';
 import { createLogger } from '../logger.ts';
@@ -22,19 +23,26 @@ export interface ServiceUnderTest {
  * with supertest. No sidecar runs: calls to Dapr fail as if it were down,
  * which the outbox is built to survive.
  */
-export async function startServiceUnderTest(
+export async function startServiceUnderTest<S extends z.ZodObject>(
   name: string,
-  definition: ServiceDefinition,
+  definition: ServiceDefinition<S>,
+  env: Record<string, string> = {},
 ): Promise<ServiceUnderTest> {
   const db = await createTestDatabase(name);
-  const config = loadConfig(baseConfigSchema, { APP_ID: name, DATABASE_URL: db.url, DAPR_HTTP_PORT: '1' });
+  const config = loadConfig(definition.configSchema ?? baseConfigSchema, {
+    APP_ID: name,
+    DATABASE_URL: db.url,
+    DAPR_HTTP_PORT: '1',
+    ...env,
+  }) as z.infer<S> & BaseConfig;
   const orm = await initOrm({
     clientUrl: db.url,
     entities: definition.entities,
     migrations: definition.migrations,
   });
   await migrate(orm);
-  const log = createLogger(name, 'silent');
+  // SHOP_TEST_LOG_LEVEL=debug shows what the service logged (errors behind a 500, say).
+  const log = createLogger(name, process.env.SHOP_TEST_LOG_LEVEL ?? 'silent');
   const sidecar = new DaprSidecar({
     host: '127.0.0.1',
     httpPort: 1,
@@ -49,6 +57,7 @@ export async function startServiceUnderTest(
     orm,
     outboxNudges: () => nudges,
     close: async () => {
+      await parts.onStopping?.();
       await orm.close();
       await db.drop();
     },
