@@ -1,6 +1,26 @@
-import type { ServiceDefinition } from '@shop/platform';
+import { baseConfigSchema, type ServiceDefinition } from '@shop/platform';
+import { z } from 'zod';
+import { migrations } from './db/migrations.ts';
+import { FakeGateway } from './payments/fake-gateway.ts';
+import { PaymentEntity } from './payments/payment.entity.ts';
+import { paymentsRouter } from './routes/payments.router.ts';
 
-/** Skeleton: health, its own database and sidecar; the domain comes with its own issue. */
-export const paymentService: ServiceDefinition = {
-  build: () => ({}),
+export const paymentConfigSchema = baseConfigSchema.extend({
+  FAKE_GATEWAY_FAULTS: z.stringbool().default(false),
+  FAKE_GATEWAY_TIMEOUT_MS: z.coerce.number().int().positive().default(15_000),
+});
+
+export const paymentService: ServiceDefinition<typeof paymentConfigSchema> = {
+  configSchema: paymentConfigSchema,
+  entities: [PaymentEntity],
+  migrations,
+  build: ({ config, orm, outboxWritten }) => ({
+    routers: [
+      paymentsRouter(orm.em, {
+        gateway: new FakeGateway({ timeoutMs: config.FAKE_GATEWAY_TIMEOUT_MS }),
+        faultsEnabled: config.FAKE_GATEWAY_FAULTS,
+        outboxWritten,
+      }),
+    ],
+  }),
 };

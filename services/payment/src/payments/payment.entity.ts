@@ -1,0 +1,22 @@
+import { defineEntity, p } from '@mikro-orm/core';
+
+export const PaymentStatus = {
+  STARTED: 'STARTED',
+  COMPLETED: 'COMPLETED',
+  CANCELLED: 'CANCELLED',
+  FAILED: 'FAILED',
+} as const;
+export type PaymentStatus = (typeof PaymentStatus)[keyof typeof PaymentStatus];
+
+export const PaymentEntity = defineEntity({
+  name: 'Payment',
+  tableName: 'payments',
+  properties: {
+    orderId: p.uuid().primary().fieldName('order_id'),
+    amount: p.bigint('number'),
+    status: p.string().$type<PaymentStatus>(),
+    failureReason: p.string().nullable().fieldName('failure_reason'),
+    createdAt: p.datetime().fieldName('created_at'),
+    updatedAt: p.datetime().fieldName('updated_at'),
+  },
+});

@@ -1,0 +1,32 @@
+import { BusinessRuleError } from '@shop/platform';
+import type { PaymentStatus } from './payment.entity.ts';
+
+/** The gateway refused the payment; the saga compensates, it does not retry. */
+export class PaymentDeclinedError extends BusinessRuleError {
+  constructor(orderId: string, reason: string) {
+    super('payment-declined', 'The payment was declined', reason, { orderId });
+  }
+}
+
+/** A transition the payment's state does not allow (e.g. cancel after completion). */
+export class IllegalPaymentTransitionError extends BusinessRuleError {
+  constructor(orderId: string, from: PaymentStatus, action: string) {
+    super(
+      'illegal-payment-transition',
+      'The payment cannot do that in its state',
+      `Payment of order ${orderId} is ${from}; it cannot ${action}.`,
+      { orderId, status: from },
+    );
+  }
+}
+
+export class PaymentAmountMismatchError extends BusinessRuleError {
+  constructor(orderId: string, recorded: number, asked: number) {
+    super(
+      'payment-amount-mismatch',
+      'The order already has a payment of another amount',
+      `Payment of order ${orderId} was started for ${recorded} KRW, not ${asked} KRW.`,
+      { orderId, recorded, asked },
+    );
+  }
+}

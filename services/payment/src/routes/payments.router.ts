@@ -1,0 +1,37 @@
+import Router from '@koa/router';
+import { type EntityManager, parseBody, parseParams } from '@shop/platform';
+import { z } from 'zod';
+import { FAULT_HEADER, type FakeGateway, parseFault } from '../payments/fake-gateway.ts';
+import { cancelPayment, completePayment, getPayment, startPayment } from '../payments/payments.ts';
+
+const orderParams = z.object({ orderId: z.uuid() });
+const startBody = z.object({ orderId: z.uuid(), amount: z.number().int().min(0).max(1_000_000_000) });
+const orderBody = z.object({ orderId: z.uuid() });
+
+export interface PaymentRoutesOptions {
+  gateway: FakeGateway;
+  /** Honour the x-fake-gateway header (tests, local runs); never in production. */
+  faultsEnabled: boolean;
+  outboxWritten: () => void;
+}
+
+/** Public read, and the saga's steps (called through Dapr service invocation). */
+export function paymentsRouter(em: EntityManager, options: PaymentRoutesOptions): Router {
+  const router = new Router();
+  router.get('/payments/:orderId', async (ctx) => {
+    ctx.body = await getPayment(em, parseParams(ctx, orderParams).orderId);
+  });
+  router.post('/saga/payments/start', async (ctx) => {
+    const fault = options.faultsEnabled ? parseFault(ctx.get(FAULT_HEADER) || undefined) : undefined;
+    ctx.body = await startPayment(em, options.gateway, parseBody(ctx, startBody), fault);
+  });
+  router.post('/saga/payments/complete', async (ctx) => {
+    ctx.body = await completePayment(em, parseBody(ctx, orderBody).orderId);
+    options.outboxWritten();
+  });
+  router.post('/saga/payments/cancel', async (ctx) => {
+    ctx.body = await cancelPayment(em, parseBody(ctx, orderBody).orderId);
+    options.outboxWritten();
+  });
+  return router;
+}

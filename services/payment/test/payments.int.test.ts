@@ -1,0 +1,139 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import { problemTypeUri } from '@shop/platform';
+import { type ServiceUnderTest, startServiceUnderTest } from '@shop/platform/testing';
+import request from 'supertest';
+import { paymentService } from '../src/service.ts';
+
+let svc: ServiceUnderTest;
+let http: ReturnType<typeof request>;
+
+beforeAll(async () => {
+  svc = await startServiceUnderTest('payment', paymentService, {
+    FAKE_GATEWAY_FAULTS: 'true',
+    FAKE_GATEWAY_TIMEOUT_MS: '1500',
+  });
+  http = request(svc.app.callback());
+});
+afterAll(() => svc.close());
+
+const start = (orderId: string, amount: number, fault?: string) => {
+  const req = http.post('/saga/payments/start');
+  if (fault) req.set('x-fake-gateway', fault);
+  return req.send({ orderId, amount });
+};
+const events = (orderId: string) =>
+  svc.orm.em
+    .fork()
+    .execute<{ event_type: string }[]>('select event_type from outbox where subject = ? order by id', [
+      orderId,
+    ]);
+
+describe('startPayment', () => {
+  test('When a payment starts twice, then the second call returns the first result', async () => {
+    const orderId = randomUUID();
+    const first = await start(orderId, 12_000);
+    expect(first.status).toBe(200);
+    expect(first.body).toMatchObject({ orderId, amount: 12_000, status: 'STARTED' });
+    const second = await start(orderId, 12_000);
+    expect(second.body).toEqual(first.body);
+    expect((await http.get(`/payments/${orderId}`)).body).toEqual(first.body);
+  });
+
+  test('When the same order asks for another amount, then it is refused', async () => {
+    const orderId = randomUUID();
+    await start(orderId, 1000).expect(200);
+    const res = await start(orderId, 2000);
+    expect(res.status).toBe(409);
+    expect(res.body.type).toBe(problemTypeUri('payment-amount-mismatch'));
+  });
+
+  test('When the gateway declines, then it is a 409 payment-declined, and stays declined on a retry', async () => {
+    const orderId = randomUUID();
+    const res = await start(orderId, 5000, 'fail');
+    expect(res.status).toBe(409);
+    expect(res.body).toMatchObject({ type: problemTypeUri('payment-declined'), orderId });
+    expect((await start(orderId, 5000)).body.type).toBe(problemTypeUri('payment-declined'));
+    expect((await http.get(`/payments/${orderId}`)).body.status).toBe('FAILED');
+  });
+
+  test('When the gateway answers too late, then the payment is STARTED and can be asked for', async () => {
+    const orderId = randomUUID();
+    // then() sends the request now (supertest sends on the first then).
+    const late = start(orderId, 7000, 'timeout').then((res) => res);
+    // The caller gives up well before the answer; the state is already there to ask for.
+    await new Promise((r) => setTimeout(r, 300));
+    expect((await http.get(`/payments/${orderId}`)).body).toMatchObject({ status: 'STARTED' });
+    expect((await late).body.status).toBe('STARTED');
+  });
+
+  test('When faults are not enabled, then the header is ignored', async () => {
+    const plain = await startServiceUnderTest('payment_nofaults', paymentService);
+    try {
+      const res = await request(plain.app.callback())
+        .post('/saga/payments/start')
+        .set('x-fake-gateway', 'fail')
+        .send({ orderId: randomUUID(), amount: 100 });
+      expect(res.body.status).toBe('STARTED');
+    } finally {
+      await plain.close();
+    }
+  });
+});
+
+describe('completePayment and cancelPayment', () => {
+  test('When a started payment completes twice, then it is COMPLETED once with one event', async () => {
+    const orderId = randomUUID();
+    await start(orderId, 3000).expect(200);
+    const first = await http.post('/saga/payments/complete').send({ orderId });
+    const second = await http.post('/saga/payments/complete').send({ orderId });
+    expect(first.body.status).toBe('COMPLETED');
+    expect(second.body).toEqual(first.body);
+    expect(await events(orderId)).toEqual([{ event_type: 'PaymentCompleted' }]);
+  });
+
+  test('When a completed payment is cancelled, then it is refused and stays COMPLETED', async () => {
+    const orderId = randomUUID();
+    await start(orderId, 3000).expect(200);
+    await http.post('/saga/payments/complete').send({ orderId }).expect(200);
+    const res = await http.post('/saga/payments/cancel').send({ orderId });
+    expect(res.status).toBe(409);
+    expect(res.body).toMatchObject({ type: problemTypeUri('illegal-payment-transition'), status: 409 });
+    expect((await http.get(`/payments/${orderId}`)).body.status).toBe('COMPLETED');
+  });
+
+  test('When a started payment is cancelled twice, then it is CANCELLED once with one event', async () => {
+    const orderId = randomUUID();
+    await start(orderId, 3000).expect(200);
+    const first = await http.post('/saga/payments/cancel').send({ orderId });
+    expect(first.body.status).toBe('CANCELLED');
+    expect((await http.post('/saga/payments/cancel').send({ orderId })).body).toEqual(first.body);
+    expect(await events(orderId)).toEqual([{ event_type: 'PaymentCancelled' }]);
+    expect((await http.post('/saga/payments/complete').send({ orderId })).status).toBe(409);
+  });
+
+  test('When an unknown payment is cancelled, then it is recorded CANCELLED and a late start is refused', async () => {
+    const orderId = randomUUID();
+    const cancel = await http.post('/saga/payments/cancel').send({ orderId });
+    expect(cancel.status).toBe(200);
+    expect(cancel.body).toMatchObject({ status: 'CANCELLED', amount: 0 });
+    const late = await start(orderId, 3000);
+    expect(late.status).toBe(409);
+    expect(late.body.type).toBe(problemTypeUri('illegal-payment-transition'));
+  });
+
+  test('When an unknown payment is completed or read, then it is a 404', async () => {
+    const orderId = randomUUID();
+    expect((await http.post('/saga/payments/complete').send({ orderId })).status).toBe(404);
+    expect((await http.get(`/payments/${orderId}`)).body.type).toBe(problemTypeUri('payment-not-found'));
+  });
+
+  test('When the input is invalid, then it is a 422 naming the fields', async () => {
+    const res = await http.post('/saga/payments/start').send({ orderId: 'x', amount: -1 });
+    expect(res.status).toBe(422);
+    expect(res.body.errors.map((e: { field: string }) => e.field).sort()).toEqual([
+      'body.amount',
+      'body.orderId',
+    ]);
+  });
+});
