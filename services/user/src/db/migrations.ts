@@ -12,4 +12,35 @@ class CreateUsers extends Migration {
   }
 }
 
-export const migrations: NamedMigration[] = [{ name: '20261122-user-001-users', class: CreateUsers }];
+class CreatePoints extends Migration {
+  override up(): void {
+    this.addSql(`create table point_accounts (
+      user_id uuid primary key references users (id),
+      balance bigint not null default 0 check (balance >= 0),
+      updated_at timestamptz not null default now()
+    )`);
+    this.addSql('insert into point_accounts (user_id) select id from users');
+    // Append-only. Each entry moves the balance by `amount` (signed). The idempotency
+    // key makes a repeated charge a no-op; (order_id, kind) makes each saga step
+    // happen once per order.
+    this.addSql(`create table point_ledger (
+      id uuid primary key,
+      user_id uuid not null references point_accounts (user_id),
+      kind text not null check (kind in ('CHARGE', 'USE', 'REFUND')),
+      amount bigint not null,
+      balance_after bigint not null check (balance_after >= 0),
+      idempotency_key text not null unique,
+      order_id uuid,
+      created_at timestamptz not null default now()
+    )`);
+    this.addSql(
+      'create unique index point_ledger_order_step on point_ledger (order_id, kind) where order_id is not null',
+    );
+    this.addSql('create index point_ledger_user on point_ledger (user_id, id)');
+  }
+}
+
+export const migrations: NamedMigration[] = [
+  { name: '20261122-user-001-users', class: CreateUsers },
+  { name: '20261122-user-002-points', class: CreatePoints },
+];

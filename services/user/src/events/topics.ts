@@ -3,4 +3,7 @@ export const USER_EVENTS = 'user-events';
 
 export const UserEventType = {
   UserRegistered: 'UserRegistered',
+  PointsCharged: 'PointsCharged',
+  PointsUsed: 'PointsUsed',
+  PointsRefunded: 'PointsRefunded',
 } as const;

@@ -41,6 +41,7 @@ export async function registerUser(
     if (await tx.findOne(UserEntity, { email })) throw new EmailTakenError(email);
     const user = tx.create(UserEntity, { id: uuidv7(), email, name: input.name, createdAt: new Date() });
     await tx.flush();
+    await tx.execute('insert into point_accounts (user_id) values (?)', [user.id]);
     await addToOutbox(
       tx,
       newEvent({

@@ -1,0 +1,35 @@
+import { BusinessRuleError } from '@shop/platform';
+
+export class InsufficientPointsError extends BusinessRuleError {
+  constructor(userId: string, balance: number, asked: number) {
+    super(
+      'insufficient-points',
+      'Not enough points',
+      `User ${userId} has ${balance} points; ${asked} were asked for.`,
+      { userId, balance, asked },
+    );
+  }
+}
+
+export class IdempotencyKeyReusedError extends BusinessRuleError {
+  constructor(key: string) {
+    super(
+      'idempotency-key-reused',
+      'This idempotency key was used for another request',
+      `The key ${key} was first used with other values; use a new key for a new charge.`,
+      { idempotencyKey: key },
+    );
+  }
+}
+
+/** The order's points were refunded before they were taken (the compensation overtook the step). */
+export class PointsAlreadyRefundedError extends BusinessRuleError {
+  constructor(orderId: string) {
+    super(
+      'points-already-refunded',
+      'The points of this order were already refunded',
+      `Order ${orderId} was compensated before its points were taken; they will not be taken now.`,
+      { orderId },
+    );
+  }
+}

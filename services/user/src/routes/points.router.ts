@@ -1,0 +1,53 @@
+import Router from '@koa/router';
+import {
+  type EntityManager,
+  pageQuerySchema,
+  parseBody,
+  parseParams,
+  parseQuery,
+  ValidationError,
+} from '@shop/platform';
+import { z } from 'zod';
+import { chargePoints, deductPoints, getBalance, listLedger, refundPoints } from '../points/points.ts';
+
+const userParams = z.object({ id: z.uuid() });
+const points = z.number().int().positive().max(100_000_000);
+const idempotencyKeySchema = z.string().min(8).max(100);
+const chargeBody = z.object({ amount: points, idempotencyKey: idempotencyKeySchema.optional() });
+const deductBody = z.object({ orderId: z.uuid(), userId: z.uuid(), amount: points });
+const refundBody = z.object({ orderId: z.uuid(), userId: z.uuid() });
+
+/** Points: the public API, and the saga's steps (called through Dapr service invocation). */
+export function pointsRouter(em: EntityManager, outboxWritten: () => void): Router {
+  const router = new Router();
+
+  router.post('/users/:id/points/charge', async (ctx) => {
+    const { id } = parseParams(ctx, userParams);
+    const body = parseBody(ctx, chargeBody);
+    // The key may come as the Idempotency-Key header or in the body.
+    const idempotencyKey = ctx.get('idempotency-key') || body.idempotencyKey;
+    if (!idempotencyKey || !idempotencyKeySchema.safeParse(idempotencyKey).success) {
+      throw new ValidationError([
+        { field: 'header.idempotency-key', message: 'an idempotency key of 8 to 100 characters is required' },
+      ]);
+    }
+    ctx.body = await chargePoints(em, { userId: id, amount: body.amount, idempotencyKey });
+    outboxWritten();
+  });
+  router.get('/users/:id/points', async (ctx) => {
+    ctx.body = await getBalance(em, parseParams(ctx, userParams).id);
+  });
+  router.get('/users/:id/points/ledger', async (ctx) => {
+    ctx.body = await listLedger(em, parseParams(ctx, userParams).id, parseQuery(ctx, pageQuerySchema));
+  });
+
+  router.post('/saga/points/deduct', async (ctx) => {
+    ctx.body = await deductPoints(em, parseBody(ctx, deductBody));
+    outboxWritten();
+  });
+  router.post('/saga/points/refund', async (ctx) => {
+    ctx.body = await refundPoints(em, parseBody(ctx, refundBody));
+    outboxWritten();
+  });
+  return router;
+}
