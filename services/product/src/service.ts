@@ -1,6 +1,29 @@
-import type { ServiceDefinition } from '@shop/platform';
+import { baseConfigSchema, createRedis, type ServiceDefinition } from '@shop/platform';
+import { z } from 'zod';
+import { migrations } from './db/migrations.ts';
+import { seedCatalog } from './db/seed.ts';
+import { ProductEntity } from './products/product.entity.ts';
+import { Products } from './products/products.ts';
+import { orderCompletedHandler } from './ranking/order-completed.handler.ts';
+import { productsRouter } from './routes/products.router.ts';
 
-/** Skeleton: health, its own database and sidecar; the domain comes with its own issue. */
-export const productService: ServiceDefinition = {
-  build: () => ({}),
+export const productConfigSchema = baseConfigSchema.extend({ REDIS_URL: z.url({ protocol: /^rediss?$/ }) });
+
+export const productService: ServiceDefinition<typeof productConfigSchema> = {
+  configSchema: productConfigSchema,
+  entities: [ProductEntity],
+  migrations,
+  seed: seedCatalog,
+  build: ({ config, orm, log, outboxWritten }) => {
+    const redis = createRedis(config.REDIS_URL, log);
+    const products = new Products(orm.em, redis, outboxWritten);
+    return {
+      routers: [productsRouter(orm.em, redis, products, outboxWritten)],
+      eventHandlers: [orderCompletedHandler(redis)],
+      readiness: { redis: () => redis.ping() },
+      onStopping: async () => {
+        await redis.quit();
+      },
+    };
+  },
 };

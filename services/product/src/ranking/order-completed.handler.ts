@@ -1,0 +1,32 @@
+import type { EventHandler, Redis } from '@shop/platform';
+import { z } from 'zod';
+import { ORDER_EVENTS } from '../events/topics.ts';
+import { recordSales, utcDay } from './ranking.ts';
+
+const data = z.object({ orderId: z.uuid() });
+
+/**
+ * Ranks sales on OrderCompleted. The event carries the order id only; what
+ * was sold is what this service deducted for that order.
+ */
+export function orderCompletedHandler(redis: Redis): EventHandler<typeof data> {
+  return {
+    consumer: 'product.ranking',
+    topic: ORDER_EVENTS,
+    eventType: 'OrderCompleted',
+    data,
+    async handle(tx, { orderId }, event) {
+      const rows = await tx.execute<{ product_id: string; quantity: string }[]>(
+        "select product_id, quantity from stock_movements where order_id = ? and kind = 'DEDUCT'",
+        [orderId],
+      );
+      const day = utcDay(event.time ? new Date(event.time) : new Date());
+      await recordSales(
+        redis,
+        event.id,
+        day,
+        rows.map((r) => ({ productId: r.product_id, quantity: Number(r.quantity) })),
+      );
+    },
+  };
+}

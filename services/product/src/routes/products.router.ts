@@ -1,0 +1,96 @@
+import Router from '@koa/router';
+import {
+  type EntityManager,
+  pageQuerySchema,
+  parseBody,
+  parseParams,
+  parseQuery,
+  type Redis,
+} from '@shop/platform';
+import { z } from 'zod';
+import { ProductStatus } from '../products/product.entity.ts';
+import type { Products } from '../products/products.ts';
+import { topSellers } from '../ranking/ranking.ts';
+import { deductStock, getStock, restoreStock } from '../stock/stock.ts';
+
+const idParams = z.object({ id: z.uuid() });
+const status = z.enum([ProductStatus.ACTIVE, ProductStatus.INACTIVE]);
+const price = z.number().int().min(0).max(1_000_000_000);
+const createBody = z.object({
+  name: z.string().trim().min(1).max(200),
+  price,
+  status: status.default(ProductStatus.ACTIVE),
+  stock: z.number().int().min(0).max(1_000_000_000).default(0),
+});
+const updateBody = z
+  .object({ name: z.string().trim().min(1).max(200), price, status })
+  .partial()
+  .refine((b) => Object.keys(b).length > 0, { message: 'name, price or status is required' });
+const listQuery = pageQuerySchema.extend({ status: status.optional() });
+const rankingQuery = z.object({
+  days: z.coerce.number().int().min(1).max(30).default(1),
+  limit: z.coerce.number().int().min(1).max(100).default(10),
+});
+const deductBody = z.object({
+  orderId: z.uuid(),
+  items: z
+    .array(z.object({ productId: z.uuid(), quantity: z.number().int().min(1).max(10_000) }))
+    .min(1)
+    .max(100),
+});
+const orderBody = z.object({ orderId: z.uuid() });
+
+export function productsRouter(
+  em: EntityManager,
+  redis: Redis,
+  products: Products,
+  outboxWritten: () => void,
+): Router {
+  const router = new Router();
+
+  router.get('/products', async (ctx) => {
+    ctx.body = await products.list(parseQuery(ctx, listQuery));
+  });
+  router.get('/products/ranking', async (ctx) => {
+    const { days, limit } = parseQuery(ctx, rankingQuery);
+    const top = await topSellers(redis, days, limit);
+    const names = await products.names(top.map((t) => t.productId));
+    ctx.body = {
+      days,
+      items: top.map((t, i) => ({
+        rank: i + 1,
+        productId: t.productId,
+        name: names.get(t.productId) ?? null,
+        sold: t.sold,
+      })),
+    };
+  });
+  router.get('/products/:id', async (ctx) => {
+    ctx.body = await products.get(parseParams(ctx, idParams).id);
+  });
+  router.get('/products/:id/stock', async (ctx) => {
+    ctx.body = await getStock(em, parseParams(ctx, idParams).id);
+  });
+  // Admin endpoints (behind the cluster's admin ingress; no auth in this service).
+  router.post('/products', async (ctx) => {
+    const product = await products.create(parseBody(ctx, createBody));
+    ctx.status = 201;
+    ctx.set('location', `/products/${product.id}`);
+    ctx.body = product;
+  });
+  router.patch('/products/:id', async (ctx) => {
+    ctx.body = await products.update(parseParams(ctx, idParams).id, parseBody(ctx, updateBody));
+  });
+
+  // Saga steps, called through Dapr service invocation.
+  router.post('/saga/stock/deduct', async (ctx) => {
+    const { orderId, items } = parseBody(ctx, deductBody);
+    ctx.body = await deductStock(em, orderId, items);
+    outboxWritten();
+  });
+  router.post('/saga/stock/restore', async (ctx) => {
+    ctx.body = await restoreStock(em, parseBody(ctx, orderBody).orderId);
+    outboxWritten();
+  });
+  return router;
+}
