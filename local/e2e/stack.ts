@@ -1,7 +1,11 @@
+import { randomUUID } from 'node:crypto';
+import kafkajs from 'kafkajs';
 import pg from 'pg';
 import { control, type ServiceName, services } from '../src/topology.ts';
 
 export { services };
+
+const { Kafka, logLevel } = kafkajs;
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -79,3 +83,51 @@ export async function call<T = any>(
 /** Calls a service's endpoint through a sidecar (service invocation). */
 export const invoke = (via: ServiceName, appId: ServiceName, method: string, path: string, body?: unknown) =>
   call(method, `${services[via].daprUrl}/v1.0/invoke/${appId}/method/${path.replace(/^\//, '')}`, body);
+
+/**
+ * Reads a Kafka topic from the start, straight from the broker (not through
+ * Dapr), until a CloudEvent matches; proves the event really reached Kafka.
+ */
+export async function findOnKafka(
+  topic: string,
+  match: (event: { id: string; type: string; subject?: string; data: any }) => boolean,
+  timeoutMs = 30_000,
+): Promise<{ id: string; type: string; subject?: string; data: any }> {
+  const brokers = (process.env.SHOP_TEST_KAFKA_BROKERS ?? '127.0.0.1:19092').split(',');
+  const kafka = new Kafka({ brokers, clientId: 'e2e', logLevel: logLevel.NOTHING });
+  // The topic appears with its first event (auto-created on publish). A consumer that joins
+  // before then is given no partitions, so wait for the topic first.
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    await eventually(
+      `topic ${topic} to exist`,
+      async () => (await admin.listTopics()).includes(topic),
+      timeoutMs,
+    );
+  } finally {
+    await admin.disconnect();
+  }
+  const consumer = kafka.consumer({ groupId: `e2e-${randomUUID()}` });
+  await consumer.connect();
+  try {
+    await consumer.subscribe({ topic, fromBeginning: true });
+    return await new Promise((resolve, reject) => {
+      const timer = setTimeout(
+        () => reject(new Error(`no matching event on ${topic} after ${timeoutMs} ms`)),
+        timeoutMs,
+      );
+      void consumer.run({
+        eachMessage: async ({ message }) => {
+          const event = JSON.parse(message.value?.toString() ?? '{}');
+          if (match(event)) {
+            clearTimeout(timer);
+            resolve(event);
+          }
+        },
+      });
+    });
+  } finally {
+    await consumer.disconnect();
+  }
+}

@@ -24,6 +24,10 @@ function appSpec(s: ServiceAddress) {
       DAPR_HTTP_PORT: String(s.daprHttpPort),
       DAPR_GRPC_PORT: String(s.daprGrpcPort),
       MIGRATE_ON_START: 'true',
+      SEED_DEMO_DATA: 'true',
+      // The payment service's fake gateway obeys the x-fake-gateway header, so
+      // every failure branch of the saga can be driven by hand and by tests.
+      FAKE_GATEWAY_FAULTS: 'true',
       LOG_LEVEL: process.env.LOG_LEVEL ?? 'info',
     },
     ports: [s.appPort],

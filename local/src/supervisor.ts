@@ -1,7 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createWriteStream, mkdirSync, readFileSync, type WriteStream, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { LOGS, RUN } from './paths.ts';
 import { prefix } from './ui.ts';
@@ -71,12 +71,17 @@ export class Supervisor {
   private readonly running = new Map<string, Running>();
   private readonly specs = new Map<string, ProcessSpec>();
   private stopping = false;
-  private readonly options: { echo: boolean };
+  private readonly echo: boolean;
+  private readonly logs: string;
+  private readonly pidsFile: string;
 
-  constructor(options: { echo: boolean }) {
-    this.options = options;
-    mkdirSync(LOGS, { recursive: true });
-    mkdirSync(RUN, { recursive: true });
+  /** `dir` holds logs/ and pids.json: .shop by default, a temporary one in tests. */
+  constructor(options: { echo: boolean; dir?: { logs: string; run: string } }) {
+    this.echo = options.echo;
+    this.logs = options.dir?.logs ?? LOGS;
+    this.pidsFile = join(options.dir?.run ?? RUN, 'pids.json');
+    mkdirSync(this.logs, { recursive: true });
+    mkdirSync(dirname(this.pidsFile), { recursive: true });
   }
 
   names(): { name: string; pid: number | undefined; running: boolean }[] {
@@ -95,7 +100,7 @@ export class Supervisor {
         );
       }
     }
-    const log = createWriteStream(join(LOGS, `${spec.name}.log`), { flags: 'a' });
+    const log = createWriteStream(join(this.logs, `${spec.name}.log`), { flags: 'a' });
     log.write(`\n--- ${new Date().toISOString()} ${spec.command} ${spec.args.join(' ')}\n`);
     const child = spawn(spec.command, spec.args, {
       cwd: spec.cwd,
@@ -119,7 +124,7 @@ export class Supervisor {
     for (const stream of [child.stdout, child.stderr]) {
       createInterface({ input: stream! }).on('line', (line) => {
         log.write(`${line}\n`);
-        if (this.options.echo) console.log(`${prefix(spec.name)} ${line}`);
+        if (this.echo) console.log(`${prefix(spec.name)} ${line}`);
       });
     }
     const entry: Running = { spec, child, exited, log };
@@ -156,7 +161,7 @@ export class Supervisor {
 
   tail(name: string, lines = 25): string {
     try {
-      return readFileSync(join(LOGS, `${name}.log`), 'utf8')
+      return readFileSync(join(this.logs, `${name}.log`), 'utf8')
         .trimEnd()
         .split('\n')
         .slice(-lines)
@@ -215,7 +220,7 @@ export class Supervisor {
 
   private savePids(): void {
     const pids = Object.fromEntries([...this.running].map(([name, r]) => [name, r.child.pid]));
-    writeFileSync(PIDS_FILE, JSON.stringify(pids, null, 2));
+    writeFileSync(this.pidsFile, JSON.stringify(pids, null, 2));
   }
 }
 

@@ -1,4 +1,7 @@
+import { mkdtempSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { isPortOpen, Supervisor } from '../src/supervisor.ts';
 
@@ -13,12 +16,19 @@ beforeAll(async () => {
 afterAll(() => new Promise((resolve) => busy.close(resolve)));
 
 describe('Supervisor', () => {
-  const sup = new Supervisor({ echo: false });
+  const dir = mkdtempSync(join(tmpdir(), 'shop-supervisor-'));
+  const sup = new Supervisor({ echo: false, dir: { logs: dir, run: dir } });
   afterAll(() => sup.stopAll());
 
   test('When a port it needs is taken, then the start fails at once naming the port and the part', async () => {
     await expect(
-      sup.start({ name: 'test-busy', command: 'sleep', args: ['30'], ports: [busyPort], ready: async () => true }),
+      sup.start({
+        name: 'test-busy',
+        command: 'sleep',
+        args: ['30'],
+        ports: [busyPort],
+        ready: async () => true,
+      }),
     ).rejects.toThrow(`port ${busyPort}, needed by test-busy, is already in use`);
   });
 
