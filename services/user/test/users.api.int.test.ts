@@ -49,6 +49,13 @@ describe('POST /users', () => {
     expect(res.body).toMatchObject({ type: problemTypeUri('email-taken'), status: 409 });
   });
 
+  test('When one email registers many times at once, then one succeeds and the others get 409', async () => {
+    const results = await Promise.all(
+      Array.from({ length: 8 }, () => http.post('/users').send({ email: 'race@example.com', name: 'Race' })),
+    );
+    expect(results.map((r) => r.status).sort()).toEqual([201, 409, 409, 409, 409, 409, 409, 409]);
+  });
+
   test('When fields are invalid, then it is a 422 naming each of them', async () => {
     const res = await http.post('/users').send({ email: 'not-an-email', name: '' });
     expect(res.status).toBe(422);

@@ -1,3 +1,4 @@
+import { UniqueConstraintViolationException } from '@mikro-orm/core';
 import {
   addToOutbox,
   BusinessRuleError,
@@ -37,7 +38,7 @@ export async function registerUser(
   input: { email: string; name: string },
 ): Promise<UserRecord> {
   const email = input.email.toLowerCase();
-  return em.fork().transactional(async (tx) => {
+  const register = em.fork().transactional(async (tx) => {
     if (await tx.findOne(UserEntity, { email })) throw new EmailTakenError(email);
     const user = tx.create(UserEntity, { id: uuidv7(), email, name: input.name, createdAt: new Date() });
     await tx.flush();
@@ -53,6 +54,10 @@ export async function registerUser(
       }),
     );
     return toRecord(user);
+  });
+  // Two registrations of one email at once: the unique index decides.
+  return register.catch((err: unknown) => {
+    throw err instanceof UniqueConstraintViolationException ? new EmailTakenError(email) : err;
   });
 }
 
