@@ -97,9 +97,10 @@ describe('(c) actors with placement', () => {
     const actor = (method: string, body?: unknown) =>
       call('PUT', `${services.user.daprUrl}/v1.0/actors/CouponQuotaActor/${couponId}/method/${method}`, body);
     expect((await actor('configure', { quota: 2 })).body).toEqual({ quota: 2, issued: 0 });
+    const claim = () => ({ requestId: randomUUID(), userId: randomUUID(), quota: 2 });
     const claims = [];
-    for (let i = 0; i < 3; i++) claims.push((await actor('claim')).body.accepted);
-    expect(claims).toEqual([true, true, false]);
+    for (let i = 0; i < 3; i++) claims.push((await actor('claim', claim())).body);
+    expect(claims).toEqual([{ accepted: true }, { accepted: true }, { accepted: false, reason: 'SOLD_OUT' }]);
 
     const issued = await call(
       'GET',
@@ -114,7 +115,11 @@ describe('(c) actors with placement', () => {
     const url = (m: string) =>
       `${services.coupon.daprUrl}/v1.0/actors/CouponQuotaActor/${couponId}/method/${m}`;
     await call('PUT', url('configure'), { quota: 5 });
-    const results = await Promise.all(Array.from({ length: 20 }, () => call('PUT', url('claim'))));
+    const results = await Promise.all(
+      Array.from({ length: 20 }, () =>
+        call('PUT', url('claim'), { requestId: randomUUID(), userId: randomUUID(), quota: 5 }),
+      ),
+    );
     expect(results.filter((r) => r.body.accepted)).toHaveLength(5);
     expect((await call('PUT', url('status'))).body).toEqual({ quota: 5, issued: 5 });
   });

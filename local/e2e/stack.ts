@@ -32,8 +32,13 @@ export async function eventually<T>(
 }
 
 /** Asks the runner to stop or start one of its processes (e.g. `user-dapr`). */
-export async function processControl(name: string, action: 'stop' | 'start'): Promise<void> {
-  const res = await fetch(`${control.url}/processes/${name}/${action}`, { method: 'POST' });
+export async function processControl(
+  name: string,
+  action: 'stop' | 'start',
+  signal?: 'SIGKILL',
+): Promise<void> {
+  const query = signal ? `?signal=${signal}` : '';
+  const res = await fetch(`${control.url}/processes/${name}/${action}${query}`, { method: 'POST' });
   if (!res.ok) throw new Error(`could not ${action} ${name}: ${await res.text()}`);
 }
 

@@ -66,7 +66,7 @@ export function assembleApp(deps: ServiceDeps, parts: ServiceParts) {
   return createApp({
     log: deps.log,
     routers: [
-      subscriptionsRouter(em, deps.log, parts.eventHandlers ?? []),
+      subscriptionsRouter(em, deps.log, parts.eventHandlers ?? [], deps.outboxWritten),
       deadLettersRouter(em, deps.outboxWritten),
       actorHostRouter(parts.actors ?? [], deps.sidecar, deps.log),
       ...(parts.routers ?? []),

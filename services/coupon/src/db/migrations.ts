@@ -14,6 +14,56 @@ class CreateKnownUsers extends Migration {
   }
 }
 
+class CreateCoupons extends Migration {
+  override up(): void {
+    this.addSql(`create table coupons (
+      id uuid primary key,
+      name text not null,
+      discount_type text not null check (discount_type in ('FIXED', 'PERCENT')),
+      discount_value bigint not null check (discount_value > 0),
+      max_discount bigint check (max_discount > 0),
+      quota integer not null check (quota >= 0),
+      min_order_amount bigint not null default 0 check (min_order_amount >= 0),
+      starts_at timestamptz not null,
+      ends_at timestamptz not null check (ends_at > starts_at),
+      created_at timestamptz not null default now()
+    )`);
+    // The durable record of every accepted request (written before the 202).
+    this.addSql(`create table issue_requests (
+      id uuid primary key,
+      coupon_id uuid not null references coupons (id),
+      user_id uuid not null,
+      status text not null check (status in ('QUEUED', 'PROCESSING', 'COMPLETED', 'REJECTED')),
+      reason text,
+      created_at timestamptz not null default now(),
+      updated_at timestamptz not null default now()
+    )`);
+    this.addSql('create index issue_requests_coupon on issue_requests (coupon_id, status)');
+    this.addSql(`create table user_coupons (
+      id uuid primary key,
+      coupon_id uuid not null references coupons (id),
+      user_id uuid not null,
+      request_id uuid not null unique references issue_requests (id),
+      status text not null check (status in ('ISSUED', 'USED')),
+      order_id uuid,
+      issued_at timestamptz not null default now(),
+      used_at timestamptz,
+      unique (coupon_id, user_id)
+    )`);
+    this.addSql('create index user_coupons_user on user_coupons (user_id)');
+    // One row per order that touched a coupon: the outcome of useCoupon, so that a
+    // repeat is answered from here and a restore that came first blocks a late use.
+    this.addSql(`create table coupon_uses (
+      order_id uuid primary key,
+      user_coupon_id uuid references user_coupons (id),
+      status text not null check (status in ('USED', 'RESTORED')),
+      discount bigint not null default 0,
+      updated_at timestamptz not null default now()
+    )`);
+  }
+}
+
 export const migrations: NamedMigration[] = [
   { name: '20261122-coupon-001-known-users', class: CreateKnownUsers },
+  { name: '20261122-coupon-002-coupons-requests', class: CreateCoupons },
 ];

@@ -18,6 +18,8 @@ export type ActorMethod = (actor: ActorContext, body: unknown) => Promise<unknow
 export interface ActorType {
   type: string;
   methods: Record<string, ActorMethod>;
+  /** Dapr deactivated this actor here (idle, or moved to another replica): drop what is held in memory. */
+  onDeactivate?: (actorId: string) => void;
 }
 
 export interface ActorHostOptions {
@@ -73,8 +75,9 @@ export function actorHostRouter(
     ctx.body = result ?? {};
   });
 
-  // Deactivation: nothing is cached in memory, so there is nothing to flush.
   router.delete('/actors/:type/:id', (ctx) => {
+    const { type, id } = ctx.params as { type: string; id: string };
+    byType.get(type)?.onDeactivate?.(id);
     ctx.status = 200;
     ctx.body = {};
   });

@@ -36,7 +36,13 @@ const isCloudEvent = (body: unknown): body is ReceivedEvent =>
  * dead-letters it). Dead letters are stored in `dead_letters` for inspection
  * and re-drive (see dead-letters.router.ts).
  */
-export function subscriptionsRouter(em: EntityManager, log: Logger, handlers: EventHandler[]): Router {
+export function subscriptionsRouter(
+  em: EntityManager,
+  log: Logger,
+  handlers: EventHandler[],
+  /** Called after a handler committed (it may have written to the outbox). */
+  onApplied: () => void = () => undefined,
+): Router {
   const router = new Router();
   const byTopic = new Map<string, EventHandler[]>();
   for (const h of handlers) byTopic.set(h.topic, [...(byTopic.get(h.topic) ?? []), h]);
@@ -73,6 +79,7 @@ export function subscriptionsRouter(em: EntityManager, log: Logger, handlers: Ev
           const applied = await consumeOnce(em, handler.consumer, event.id, (tx) =>
             handler.handle(tx, parsed.data, event as ReceivedEvent<typeof parsed.data>),
           );
+          if (applied) onApplied();
           eventLog.info(
             { consumer: handler.consumer, duplicate: !applied },
             applied ? 'event applied' : 'duplicate event ignored',

@@ -1,0 +1,101 @@
+import { type EntityManager, NotFoundError, uuidv7 } from '@shop/platform';
+
+export type DiscountType = 'FIXED' | 'PERCENT';
+
+export interface Coupon {
+  id: string;
+  name: string;
+  discountType: DiscountType;
+  /** KRW for FIXED, percent (1-100) for PERCENT. */
+  discountValue: number;
+  /** Cap of a PERCENT discount, KRW. */
+  maxDiscount: number | null;
+  quota: number;
+  minOrderAmount: number;
+  startsAt: string;
+  endsAt: string;
+  createdAt: string;
+}
+
+interface CouponRow {
+  id: string;
+  name: string;
+  discount_type: DiscountType;
+  discount_value: string;
+  max_discount: string | null;
+  quota: number;
+  min_order_amount: string;
+  starts_at: string;
+  ends_at: string;
+  created_at: string;
+}
+
+const iso = (t: string) => new Date(t).toISOString();
+
+const toCoupon = (r: CouponRow): Coupon => ({
+  id: r.id,
+  name: r.name,
+  discountType: r.discount_type,
+  discountValue: Number(r.discount_value),
+  maxDiscount: r.max_discount === null ? null : Number(r.max_discount),
+  quota: r.quota,
+  minOrderAmount: Number(r.min_order_amount),
+  startsAt: iso(r.starts_at),
+  endsAt: iso(r.ends_at),
+  createdAt: iso(r.created_at),
+});
+
+export type NewCoupon = Omit<Coupon, 'id' | 'createdAt' | 'maxDiscount'> & { maxDiscount?: number | null };
+
+export async function createCoupon(em: EntityManager, input: NewCoupon): Promise<Coupon> {
+  const [row] = await em.fork().execute<CouponRow[]>(
+    `insert into coupons (id, name, discount_type, discount_value, max_discount, quota, min_order_amount, starts_at, ends_at)
+     values (?, ?, ?, ?, ?, ?, ?, ?, ?) returning *`,
+    [
+      uuidv7(),
+      input.name,
+      input.discountType,
+      input.discountValue,
+      input.maxDiscount ?? null,
+      input.quota,
+      input.minOrderAmount,
+      input.startsAt,
+      input.endsAt,
+    ],
+  );
+  return toCoupon(row!);
+}
+
+export async function findCoupon(em: EntityManager, id: string): Promise<Coupon | undefined> {
+  const [row] = await em.fork().execute<CouponRow[]>('select * from coupons where id = ?', [id]);
+  return row ? toCoupon(row) : undefined;
+}
+
+export async function getCoupon(em: EntityManager, id: string): Promise<Coupon> {
+  const coupon = await findCoupon(em, id);
+  if (!coupon) throw new NotFoundError('coupon', id);
+  return coupon;
+}
+
+/** The discount on an order amount: a fixed sum, or a capped percentage, never more than the order. */
+export function discountFor(
+  coupon: Pick<Coupon, 'discountType' | 'discountValue' | 'maxDiscount'>,
+  orderAmount: number,
+): number {
+  const raw =
+    coupon.discountType === 'FIXED'
+      ? coupon.discountValue
+      : Math.floor((orderAmount * coupon.discountValue) / 100);
+  const capped = coupon.maxDiscount === null ? raw : Math.min(raw, coupon.maxDiscount);
+  return Math.min(capped, orderAmount);
+}
+
+/** Where `now` stands against the validity window. */
+export function windowState(
+  coupon: Pick<Coupon, 'startsAt' | 'endsAt'>,
+  now = new Date(),
+): 'NOT_STARTED' | 'OPEN' | 'EXPIRED' {
+  if (now < new Date(coupon.startsAt)) return 'NOT_STARTED';
+  if (now >= new Date(coupon.endsAt)) return 'EXPIRED';
+  return 'OPEN';
+}

@@ -1,0 +1,117 @@
+import { PassThrough } from 'node:stream';
+import Router from '@koa/router';
+import { type EntityManager, parseBody, parseParams, type Redis } from '@shop/platform';
+import { z } from 'zod';
+import { createCoupon, getCoupon } from '../coupons/coupons.ts';
+import { getRequest, isTerminal, type RequestStatusCache, requestIssue } from '../issuance/requests.ts';
+import { listUserCoupons, restoreCoupon, useCoupon } from '../usage/coupon-use.ts';
+
+const idParams = z.object({ id: z.uuid() });
+const krw = z.number().int().min(0).max(1_000_000_000);
+const createBody = z
+  .object({
+    name: z.string().trim().min(1).max(200),
+    discountType: z.enum(['FIXED', 'PERCENT']),
+    discountValue: z.number().int().positive(),
+    maxDiscount: krw.positive().nullable().optional(),
+    quota: z.number().int().min(0).max(10_000_000),
+    minOrderAmount: krw.default(0),
+    startsAt: z.iso.datetime({ offset: true }),
+    endsAt: z.iso.datetime({ offset: true }),
+  })
+  .refine((c) => c.discountType === 'FIXED' || c.discountValue <= 100, {
+    path: ['discountValue'],
+    message: 'a percentage is at most 100',
+  })
+  .refine((c) => new Date(c.endsAt) > new Date(c.startsAt), {
+    path: ['endsAt'],
+    message: 'must be after startsAt',
+  });
+const issueBody = z.object({ userId: z.uuid() });
+const useBody = z.object({ orderId: z.uuid(), userId: z.uuid(), couponId: z.uuid(), orderAmount: krw });
+const orderBody = z.object({ orderId: z.uuid() });
+
+/** How often the SSE stream looks for a change, and how long one stream lasts (the client reconnects). */
+const STREAM_POLL_MS = 200;
+const STREAM_MAX_MS = 60_000;
+
+export interface CouponRoutesDeps {
+  em: EntityManager;
+  redis: Redis;
+  statuses: RequestStatusCache;
+  outboxWritten: () => void;
+}
+
+export function couponsRouter(deps: CouponRoutesDeps): Router {
+  const { em, statuses } = deps;
+  const router = new Router();
+
+  // Admin: coupon definitions.
+  router.post('/coupons', async (ctx) => {
+    const coupon = await createCoupon(em, parseBody(ctx, createBody));
+    ctx.status = 201;
+    ctx.set('location', `/coupons/${coupon.id}`);
+    ctx.body = coupon;
+  });
+  router.get('/coupons/:id', async (ctx) => {
+    ctx.body = await getCoupon(em, parseParams(ctx, idParams).id);
+  });
+
+  // First come, first served: answered at once; the decision follows.
+  router.post('/coupons/:id/issue', async (ctx) => {
+    const { id } = parseParams(ctx, idParams);
+    const request = await requestIssue(deps, id, parseBody(ctx, issueBody).userId);
+    deps.outboxWritten();
+    ctx.status = 202;
+    ctx.set('location', `/coupon-requests/${request.requestId}`);
+    ctx.body = { requestId: request.requestId, status: request.status };
+  });
+  router.get('/coupon-requests/:id', async (ctx) => {
+    ctx.body = await getRequest(em, statuses, parseParams(ctx, idParams).id);
+  });
+  /** Server-sent events: one `status` event per change, until COMPLETED or REJECTED. */
+  router.get('/coupon-requests/:id/events', async (ctx) => {
+    const { id } = parseParams(ctx, idParams);
+    let last = await getRequest(em, statuses, id);
+    const stream = new PassThrough();
+    ctx.req.socket.setTimeout(0);
+    ctx.set({ 'cache-control': 'no-cache', connection: 'keep-alive', 'x-accel-buffering': 'no' });
+    ctx.type = 'text/event-stream';
+    ctx.body = stream;
+    const send = (r: typeof last) =>
+      stream.write(`event: status\nid: ${r.status}\ndata: ${JSON.stringify(r)}\n\n`);
+    send(last);
+    if (isTerminal(last.status)) return void stream.end();
+    const started = Date.now();
+    let closed = false;
+    ctx.req.once('close', () => {
+      closed = true;
+    });
+    void (async () => {
+      while (!closed && Date.now() - started < STREAM_MAX_MS) {
+        await new Promise((r) => setTimeout(r, STREAM_POLL_MS));
+        const now = await getRequest(em, statuses, id).catch(() => last);
+        if (now.status !== last.status) {
+          last = now;
+          send(now);
+        }
+        if (isTerminal(now.status)) break;
+      }
+      stream.end();
+    })();
+  });
+  router.get('/users/:id/coupons', async (ctx) => {
+    ctx.body = { items: await listUserCoupons(em, parseParams(ctx, idParams).id) };
+  });
+
+  // Saga steps, called through Dapr service invocation.
+  router.post('/saga/coupons/use', async (ctx) => {
+    ctx.body = await useCoupon(em, parseBody(ctx, useBody));
+    deps.outboxWritten();
+  });
+  router.post('/saga/coupons/restore', async (ctx) => {
+    ctx.body = await restoreCoupon(em, parseBody(ctx, orderBody).orderId);
+    deps.outboxWritten();
+  });
+  return router;
+}

@@ -1,0 +1,255 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import { problemTypeUri, uuidv7 } from '@shop/platform';
+import { type ServiceUnderTest, startServiceUnderTest } from '@shop/platform/testing';
+import request from 'supertest';
+import { couponService } from '../src/service.ts';
+
+let svc: ServiceUnderTest;
+let http: ReturnType<typeof request>;
+
+beforeAll(async () => {
+  svc = await startServiceUnderTest('coupon', couponService, { REDIS_URL: process.env.SHOP_TEST_REDIS_URL! });
+  http = request(svc.app.callback());
+});
+afterAll(() => svc.close());
+
+const sql = <T = Record<string, unknown>>(query: string, params: unknown[] = []) =>
+  svc.orm.em.fork().execute<T[]>(query, params);
+const hour = 3_600_000;
+
+async function newCoupon(overrides: Record<string, unknown> = {}) {
+  const res = await http.post('/coupons').send({
+    name: 'Welcome 5000',
+    discountType: 'FIXED',
+    discountValue: 5000,
+    quota: 100,
+    minOrderAmount: 20_000,
+    startsAt: new Date(Date.now() - hour).toISOString(),
+    endsAt: new Date(Date.now() + hour).toISOString(),
+    ...overrides,
+  });
+  expect(res.status).toBe(201);
+  return res.body;
+}
+
+async function knownUser(): Promise<string> {
+  const userId = randomUUID();
+  await sql("insert into known_users (user_id, registered_at, source_event_id) values (?, now(), 'test')", [
+    userId,
+  ]);
+  return userId;
+}
+
+/** Gives a coupon to a user the way the worker does, for the use/restore rules. */
+async function issued(couponId: string, userId: string): Promise<void> {
+  const requestId = uuidv7();
+  await sql("insert into issue_requests (id, coupon_id, user_id, status) values (?, ?, ?, 'COMPLETED')", [
+    requestId,
+    couponId,
+    userId,
+  ]);
+  await sql(
+    "insert into user_coupons (id, coupon_id, user_id, request_id, status) values (?, ?, ?, ?, 'ISSUED')",
+    [uuidv7(), couponId, userId, requestId],
+  );
+}
+
+describe('coupon definitions', () => {
+  test('When a coupon is created, then it can be read back', async () => {
+    const coupon = await newCoupon({ discountType: 'PERCENT', discountValue: 10, maxDiscount: 3000 });
+    expect((await http.get(`/coupons/${coupon.id}`)).body).toEqual(coupon);
+  });
+
+  test('When the definition is wrong, then it is a 422 naming each field', async () => {
+    const res = await http.post('/coupons').send({
+      name: 'x',
+      discountType: 'PERCENT',
+      discountValue: 150,
+      quota: 1,
+      startsAt: '2026-12-02T00:00:00Z',
+      endsAt: '2026-12-01T00:00:00Z',
+    });
+    expect(res.status).toBe(422);
+    expect(res.body.errors.map((e: { field: string }) => e.field).sort()).toEqual([
+      'body.discountValue',
+      'body.endsAt',
+    ]);
+    const quota = await http
+      .post('/coupons')
+      .send({ name: 'x', discountType: 'FIXED', discountValue: 1, quota: -1 });
+    expect(quota.body.errors.map((e: { field: string }) => e.field).sort()).toEqual([
+      'body.endsAt',
+      'body.quota',
+      'body.startsAt',
+    ]);
+  });
+});
+
+describe('POST /coupons/:id/issue', () => {
+  test('When a known user asks, then it is 202 QUEUED at once, recorded, and its event is in the outbox', async () => {
+    const coupon = await newCoupon();
+    const userId = await knownUser();
+    const res = await http.post(`/coupons/${coupon.id}/issue`).send({ userId });
+    expect(res.status).toBe(202);
+    expect(res.body).toEqual({ requestId: expect.any(String), status: 'QUEUED' });
+    expect(await sql('select status from issue_requests where id = ?', [res.body.requestId])).toEqual([
+      { status: 'QUEUED' },
+    ]);
+    expect(await sql('select event_type from outbox where subject = ?', [res.body.requestId])).toEqual([
+      { event_type: 'CouponIssueRequested' },
+    ]);
+    expect((await http.get(`/coupon-requests/${res.body.requestId}`)).body).toMatchObject({
+      requestId: res.body.requestId,
+      couponId: coupon.id,
+      userId,
+      status: 'QUEUED',
+    });
+  });
+
+  test('When the coupon or the user is unknown, or the body is wrong, then it is a clear 4xx', async () => {
+    const coupon = await newCoupon();
+    expect(
+      (await http.post(`/coupons/${randomUUID()}/issue`).send({ userId: await knownUser() })).status,
+    ).toBe(404);
+    const unknownUser = await http.post(`/coupons/${coupon.id}/issue`).send({ userId: randomUUID() });
+    expect(unknownUser.status).toBe(422);
+    expect(unknownUser.body.errors).toEqual([{ field: 'body.userId', message: 'no such user' }]);
+    expect((await http.post(`/coupons/${coupon.id}/issue`).send({ user: 'me' })).status).toBe(422);
+    expect(
+      (await http.post(`/coupons/${coupon.id}/issue`).set('content-type', 'application/json').send('{'))
+        .status,
+    ).toBe(400);
+    expect((await http.get(`/coupon-requests/${randomUUID()}`)).status).toBe(404);
+  });
+
+  test('When one user floods, then past the per-user limit it gets 429 and another user is still served', async () => {
+    const coupon = await newCoupon();
+    const flooder = await knownUser();
+    const results = await Promise.all(
+      Array.from({ length: 12 }, () => http.post(`/coupons/${coupon.id}/issue`).send({ userId: flooder })),
+    );
+    const limited = results.filter((r) => r.status === 429);
+    expect(limited.length).toBeGreaterThan(0);
+    expect(limited[0]!.body).toMatchObject({ type: problemTypeUri('rate-limited'), status: 429 });
+    expect((await http.post(`/coupons/${coupon.id}/issue`).send({ userId: await knownUser() })).status).toBe(
+      202,
+    );
+  });
+
+  test('When the coupon window has not started, then the worker rejects with NOT_STARTED without asking the actor', async () => {
+    const coupon = await newCoupon({
+      startsAt: new Date(Date.now() + hour).toISOString(),
+      endsAt: new Date(Date.now() + 2 * hour).toISOString(),
+    });
+    const userId = await knownUser();
+    const { requestId } = (await http.post(`/coupons/${coupon.id}/issue`).send({ userId })).body;
+    const delivery = await http
+      .post('/events/coupon-events')
+      .set('content-type', 'application/cloudevents+json')
+      .send(
+        JSON.stringify({
+          specversion: '1.0',
+          id: uuidv7(),
+          type: 'CouponIssueRequested',
+          source: 'coupon',
+          data: { requestId, couponId: coupon.id, userId },
+        }),
+      );
+    expect(delivery.body).toEqual({ status: 'SUCCESS' });
+    expect((await http.get(`/coupon-requests/${requestId}`)).body).toMatchObject({
+      status: 'REJECTED',
+      reason: 'NOT_STARTED',
+    });
+    expect(await sql('select * from user_coupons where user_id = ?', [userId])).toEqual([]);
+  });
+});
+
+describe('saga steps: useCoupon and restoreCoupon', () => {
+  const use = (body: Record<string, unknown>) => http.post('/saga/coupons/use').send(body);
+
+  test('When an owned coupon is used twice for one order, then it is USED once with its discount', async () => {
+    const coupon = await newCoupon();
+    const userId = await knownUser();
+    await issued(coupon.id, userId);
+    const orderId = randomUUID();
+    const first = await use({ orderId, userId, couponId: coupon.id, orderAmount: 30_000 });
+    expect(first.body).toMatchObject({ orderId, status: 'USED', discount: 5000 });
+    expect((await use({ orderId, userId, couponId: coupon.id, orderAmount: 30_000 })).body).toEqual(
+      first.body,
+    );
+    expect((await http.get(`/users/${userId}/coupons`)).body.items).toEqual([
+      expect.objectContaining({ couponId: coupon.id, status: 'USED', orderId }),
+    ]);
+    const other = await use({ orderId: randomUUID(), userId, couponId: coupon.id, orderAmount: 30_000 });
+    expect(other.body.type).toBe(problemTypeUri('coupon-already-used'));
+  });
+
+  test('When the user does not own it, or the order is under the minimum, then it is refused and nothing changes', async () => {
+    const coupon = await newCoupon();
+    const userId = await knownUser();
+    expect(
+      (await use({ orderId: randomUUID(), userId, couponId: coupon.id, orderAmount: 30_000 })).body.type,
+    ).toBe(problemTypeUri('coupon-not-owned'));
+    await issued(coupon.id, userId);
+    const small = await use({ orderId: randomUUID(), userId, couponId: coupon.id, orderAmount: 19_999 });
+    expect(small.body).toMatchObject({
+      status: 409,
+      type: problemTypeUri('order-below-minimum'),
+      minOrderAmount: 20_000,
+    });
+    expect((await http.get(`/users/${userId}/coupons`)).body.items[0].status).toBe('ISSUED');
+  });
+
+  test('When the coupon has expired, then it cannot be used', async () => {
+    const coupon = await newCoupon({
+      startsAt: new Date(Date.now() - 2 * hour).toISOString(),
+      endsAt: new Date(Date.now() - hour).toISOString(),
+    });
+    const userId = await knownUser();
+    await issued(coupon.id, userId);
+    expect(
+      (await use({ orderId: randomUUID(), userId, couponId: coupon.id, orderAmount: 30_000 })).body.type,
+    ).toBe(problemTypeUri('coupon-expired'));
+  });
+
+  test('When an order is restored twice, then its coupon is ISSUED again once, and can be used by another order', async () => {
+    const coupon = await newCoupon();
+    const userId = await knownUser();
+    await issued(coupon.id, userId);
+    const orderId = randomUUID();
+    await use({ orderId, userId, couponId: coupon.id, orderAmount: 30_000 }).expect(200);
+    const first = await http.post('/saga/coupons/restore').send({ orderId });
+    expect(first.body).toMatchObject({ orderId, status: 'RESTORED', discount: 5000 });
+    expect((await http.post('/saga/coupons/restore').send({ orderId })).body).toEqual(first.body);
+    expect((await http.get(`/users/${userId}/coupons`)).body.items[0]).toMatchObject({
+      status: 'ISSUED',
+      orderId: null,
+    });
+    expect(
+      (await use({ orderId: randomUUID(), userId, couponId: coupon.id, orderAmount: 30_000 })).status,
+    ).toBe(200);
+    expect(
+      (
+        await sql<{ event_type: string }>('select event_type from outbox where subject = ? order by id', [
+          orderId,
+        ])
+      ).map((e) => e.event_type),
+    ).toEqual(['CouponUsed', 'CouponRestored']);
+  });
+
+  test('When the restore comes before the use, then the late use is refused and the coupon stays ISSUED', async () => {
+    const coupon = await newCoupon();
+    const userId = await knownUser();
+    await issued(coupon.id, userId);
+    const orderId = randomUUID();
+    expect((await http.post('/saga/coupons/restore').send({ orderId })).body).toMatchObject({
+      status: 'RESTORED',
+      userCouponId: null,
+    });
+    expect((await use({ orderId, userId, couponId: coupon.id, orderAmount: 30_000 })).body.type).toBe(
+      problemTypeUri('coupon-use-cancelled'),
+    );
+    expect((await http.get(`/users/${userId}/coupons`)).body.items[0].status).toBe('ISSUED');
+  });
+});
