@@ -1,0 +1,56 @@
+// k6 spike on first-come-first-served coupon issuance (open model).
+//   k6 run -e BASE_URL=http://127.0.0.1:3103 -e COUPON_ID=<id> -e USERS_FILE=<json array> \
+//          -e PEAK_RATE=400 -e SUMMARY_FILE=<out.json> loadtest/coupon-spike.js
+// Usually started by loadtest/run-coupon-spike.ts, which prepares the coupon and
+// the users, runs this against the coupon service and the baseline, and checks
+// the invariants afterwards.
+import exec from 'k6/execution';
+import http from 'k6/http';
+import { Counter, Trend } from 'k6/metrics';
+
+const users = JSON.parse(open(__ENV.USERS_FILE));
+const peak = Number(__ENV.PEAK_RATE || 400);
+const accepted = new Counter('accepted_requests');
+const acceptedLatency = new Trend('accepted_latency', true);
+
+export const options = {
+  discardResponseBodies: false,
+  scenarios: {
+    spike: {
+      executor: 'ramping-arrival-rate',
+      startRate: Math.ceil(peak / 20),
+      timeUnit: '1s',
+      preAllocatedVUs: 200,
+      maxVUs: 1500,
+      stages: [
+        { target: Math.ceil(peak / 20), duration: '3s' }, // quiet before the drop
+        { target: peak, duration: '1s' }, // the drop opens
+        { target: peak, duration: '8s' },
+        { target: 0, duration: '2s' },
+      ],
+    },
+  },
+  summaryTrendStats: ['med', 'p(95)', 'p(99)', 'max'],
+};
+
+export default function () {
+  const i = exec.scenario.iterationInTest;
+  // One in ten requests repeats an earlier user: double clicks and retries.
+  const user = i % 10 === 9 ? users[Math.floor(i / 10) % users.length] : users[i % users.length];
+  const res = http.post(
+    `${__ENV.BASE_URL}/coupons/${__ENV.COUPON_ID}/issue`,
+    JSON.stringify({ userId: user }),
+    {
+      headers: { 'content-type': 'application/json' },
+      timeout: '10s',
+    },
+  );
+  if (res.status === 202) {
+    accepted.add(1);
+    acceptedLatency.add(res.timings.duration);
+  }
+}
+
+export function handleSummary(data) {
+  return { [__ENV.SUMMARY_FILE]: JSON.stringify(data) };
+}

@@ -1,0 +1,355 @@
+/**
+ * Coupon spike benchmark: the k6 scenario against the coupon service (actors)
+ * and, in the same run, against the seeds' baseline (Redis Lua + queue +
+ * worker); then the invariants, checked in Postgres; then the figures and
+ * their ratios. Needs the local platform running (`npm start`).
+ *
+ *   npm run loadtest:coupons -- [--peak 300] [--users 3000] [--quota 500] [--kill-coupon-after 5]
+ */
+import { spawn } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import pg from 'pg';
+import { ROOT, RUN } from '../local/src/paths.ts';
+import { provision } from '../local/src/provision.ts';
+import { control, postgres, redis, services } from '../local/src/topology.ts';
+
+const { values: args } = parseArgs({
+  options: {
+    peak: { type: 'string', default: '300' },
+    users: { type: 'string', default: '3000' },
+    quota: { type: 'string', default: '500' },
+    'kill-coupon-after': { type: 'string' },
+  },
+});
+const peak = Number(args.peak);
+const userCount = Number(args.users);
+const quota = Number(args.quota);
+const BASELINE_PORT = 3199;
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const post = async (url: string, body: unknown) => {
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  const text = await res.text();
+  if (!res.ok) throw new Error(`${url} answered ${res.status}: ${text}`);
+  return text ? JSON.parse(text) : undefined;
+};
+const db = (name: string) => new pg.Pool({ connectionString: postgres.databaseUrl(name), max: 2 });
+const log = (line: string) => console.log(`[spike] ${line}`);
+
+async function prepareUsers(couponDb: pg.Pool): Promise<string[]> {
+  log(`registering ${userCount} users…`);
+  const ids: string[] = [];
+  for (let i = 0; i < userCount; i += 50) {
+    const batch = await Promise.all(
+      Array.from({ length: Math.min(50, userCount - i) }, (_, j) =>
+        post(`${services.user.appUrl}/users`, {
+          email: `spike-${Date.now()}-${i + j}@example.com`,
+          name: 'Spike',
+        }),
+      ),
+    );
+    ids.push(...batch.map((u: { id: string }) => u.id));
+  }
+  for (;;) {
+    const { rows } = await couponDb.query(
+      'select count(*)::int as n from known_users where user_id = any($1)',
+      [ids],
+    );
+    if (rows[0].n === ids.length) break;
+    await sleep(500);
+  }
+  return ids;
+}
+
+interface K6Figures {
+  requests: number;
+  accepted: number;
+  acceptedPerSecond: number;
+  p50: number;
+  p95: number;
+  p99: number;
+  failed: number;
+  durationS: number;
+}
+
+async function runK6(
+  k6: string,
+  baseUrl: string,
+  couponId: string,
+  usersFile: string,
+  tag: string,
+  duringRun?: () => void,
+): Promise<K6Figures> {
+  const summaryFile = join(RUN, `k6-${tag}.json`);
+  const code = await new Promise<number>((resolve) => {
+    const child = spawn(
+      k6,
+      [
+        'run',
+        '--quiet',
+        '-e',
+        `BASE_URL=${baseUrl}`,
+        '-e',
+        `COUPON_ID=${couponId}`,
+        '-e',
+        `USERS_FILE=${usersFile}`,
+        '-e',
+        `PEAK_RATE=${peak}`,
+        '-e',
+        `SUMMARY_FILE=${summaryFile}`,
+        join(ROOT, 'loadtest', 'coupon-spike.js'),
+      ],
+      { stdio: 'inherit' },
+    );
+    duringRun?.();
+    child.once('exit', (c) => resolve(c ?? 1));
+  });
+  if (code !== 0) throw new Error(`k6 exited with ${code}`);
+  const summary = JSON.parse(readFileSync(summaryFile, 'utf8'));
+  const m = summary.metrics;
+  const durationS = summary.state.testRunDurationMs / 1000;
+  return {
+    requests: m.http_reqs.values.count,
+    accepted: m.accepted_requests?.values.count ?? 0,
+    acceptedPerSecond: (m.accepted_requests?.values.count ?? 0) / durationS,
+    p50: m.accepted_latency?.values.med ?? Number.NaN,
+    p95: m.accepted_latency?.values['p(95)'] ?? Number.NaN,
+    p99: m.accepted_latency?.values['p(99)'] ?? Number.NaN,
+    failed: m.http_reqs.values.count - (m.accepted_requests?.values.count ?? 0),
+    durationS,
+  };
+}
+
+async function actorRun(k6: string, couponDb: pg.Pool, users: string[], usersFile: string) {
+  const coupon = await post(`${services.coupon.appUrl}/coupons`, {
+    name: `Spike ${new Date().toISOString()}`,
+    discountType: 'FIXED',
+    discountValue: 5000,
+    quota,
+    startsAt: new Date(Date.now() - 60_000).toISOString(),
+    endsAt: new Date(Date.now() + 3_600_000).toISOString(),
+  });
+  const killAfter = args['kill-coupon-after'];
+  const started = Date.now();
+  log(
+    `actor design: coupon ${coupon.id}, quota ${quota}, peak ${peak}/s${killAfter ? `, coupon service killed after ${killAfter}s` : ''}`,
+  );
+  const figures = await runK6(k6, services.coupon.appUrl, coupon.id, usersFile, 'actor', () => {
+    if (!killAfter) return;
+    void (async () => {
+      await sleep(Number(killAfter) * 1000);
+      await fetch(`${control.url}/processes/coupon/stop?signal=SIGKILL`, { method: 'POST' });
+      log('coupon service killed (SIGKILL); starting it again');
+      await fetch(`${control.url}/processes/coupon/start`, { method: 'POST' });
+      log('coupon service is back');
+    })();
+  });
+  const k6Done = Date.now();
+  log('waiting until every accepted request is COMPLETED or REJECTED…');
+  for (;;) {
+    const { rows } = await couponDb.query(
+      "select count(*) filter (where status not in ('COMPLETED', 'REJECTED'))::int as pending from issue_requests where coupon_id = $1",
+      [coupon.id],
+    );
+    if (rows[0].pending === 0) break;
+    if (Date.now() - k6Done > 600_000) throw new Error('requests still pending after 10 minutes');
+    await sleep(250);
+  }
+  const {
+    rows: [last],
+  } = await couponDb.query('select max(updated_at) as t from issue_requests where coupon_id = $1', [
+    coupon.id,
+  ]);
+  const resolvedAfterS = (new Date(last.t).getTime() - started) / 1000;
+
+  const q = async (sql: string) => (await couponDb.query(sql, [coupon.id])).rows[0].n as number;
+  const recorded = await q('select count(*)::int as n from issue_requests where coupon_id = $1');
+  const issued = await q('select count(*)::int as n from user_coupons where coupon_id = $1');
+  const duplicates = await q(
+    'select count(*)::int as n from (select user_id from user_coupons where coupon_id = $1 group by user_id having count(*) > 1) d',
+  );
+  const unresolved = await q(
+    "select count(*)::int as n from issue_requests where coupon_id = $1 and status not in ('COMPLETED', 'REJECTED')",
+  );
+  const completed = await q(
+    "select count(*)::int as n from issue_requests where coupon_id = $1 and status = 'COMPLETED'",
+  );
+  const orphans = await q(
+    "select count(*)::int as n from issue_requests r left join user_coupons uc on uc.request_id = r.id where r.coupon_id = $1 and r.status = 'COMPLETED' and uc.id is null",
+  );
+  const { rows: demandRows } = await couponDb.query(
+    'select count(distinct user_id)::int as n from issue_requests where coupon_id = $1',
+    [coupon.id],
+  );
+  const demand = demandRows[0].n as number;
+  const violations = [
+    issued > quota && `oversold: ${issued} issued for a quota of ${quota}`,
+    demand >= quota && issued !== quota && `demand ${demand} ≥ quota but ${issued} issued`,
+    duplicates > 0 && `${duplicates} users got the coupon twice`,
+    figures.accepted !== recorded && `lost: k6 saw ${figures.accepted} accepted, ${recorded} recorded`,
+    unresolved > 0 && `${unresolved} requests not resolved`,
+    completed !== issued && `${completed} COMPLETED but ${issued} user_coupons rows`,
+    orphans > 0 && `${orphans} COMPLETED requests without their user_coupons row`,
+  ].filter(Boolean) as string[];
+  return {
+    figures,
+    resolvedAfterS,
+    issued,
+    duplicates,
+    lost: Math.max(0, figures.accepted - recorded),
+    violations,
+    demand,
+  };
+}
+
+async function baselineRun(k6: string, usersFile: string) {
+  const admin = new pg.Client({ connectionString: postgres.adminUrl });
+  await admin.connect();
+  const exists = await admin.query("select 1 from pg_database where datname = 'shop_baseline'");
+  if (exists.rowCount === 0) await admin.query('create database shop_baseline');
+  await admin.end();
+  const server = spawn(
+    process.execPath,
+    [
+      '--disable-warning=ExperimentalWarning',
+      join(ROOT, 'loadtest', 'baseline', 'redis-queue-baseline.ts'),
+      String(BASELINE_PORT),
+      redis.url,
+      postgres.databaseUrl('shop_baseline'),
+    ],
+    { stdio: 'inherit' },
+  );
+  try {
+    for (let i = 0; i < 40; i++) {
+      if (
+        await fetch(`http://127.0.0.1:${BASELINE_PORT}/`).then(
+          () => true,
+          () => false,
+        )
+      )
+        break;
+      await sleep(250);
+    }
+    const couponId = `baseline-${Date.now()}`;
+    await fetch(`http://127.0.0.1:${BASELINE_PORT}/coupons/${couponId}/stock`, {
+      method: 'POST',
+      body: JSON.stringify({ quota }),
+    });
+    log(`baseline (Redis Lua + queue + worker): coupon ${couponId}, quota ${quota}, peak ${peak}/s`);
+    const started = Date.now();
+    const figures = await runK6(k6, `http://127.0.0.1:${BASELINE_PORT}`, couponId, usersFile, 'baseline');
+    const baseDb = db('shop_baseline');
+    let issued = 0;
+    for (;;) {
+      issued = (
+        await baseDb.query('select count(*)::int as n from baseline_user_coupons where coupon_id = $1', [
+          couponId,
+        ])
+      ).rows[0].n;
+      if (issued >= quota || Date.now() - started > 600_000) break;
+      await sleep(100);
+    }
+    const resolvedAfterS = (Date.now() - started) / 1000;
+    const duplicates = (
+      await baseDb.query(
+        'select count(*)::int as n from (select user_id from baseline_user_coupons where coupon_id = $1 group by user_id having count(*) > 1) d',
+        [couponId],
+      )
+    ).rows[0].n;
+    await baseDb.end();
+    return { figures, resolvedAfterS, issued, duplicates };
+  } finally {
+    server.kill('SIGTERM');
+  }
+}
+
+const fmt = (n: number, digits = 1) => (Number.isFinite(n) ? n.toFixed(digits) : '-');
+
+async function main() {
+  const ready = await fetch(`${services.coupon.appUrl}/readyz`).then(
+    (r) => r.ok,
+    () => false,
+  );
+  if (!ready)
+    throw new Error('the local platform is not running: start it with `npm start` in another terminal');
+  const tools = await provision({ needExternal: { postgres: true, redis: true, kafka: true } });
+  const couponDb = db(services.coupon.database);
+  const users = await prepareUsers(couponDb);
+  mkdirSync(RUN, { recursive: true });
+  const usersFile = join(RUN, 'spike-users.json');
+  writeFileSync(usersFile, JSON.stringify(users));
+
+  const actor = await actorRun(tools.k6, couponDb, users, usersFile);
+  await couponDb.end();
+  const baseline = await baselineRun(tools.k6, usersFile);
+
+  const rows = [
+    ['', 'actors (ours)', 'Redis Lua + queue', 'ratio'],
+    ['requests sent', String(actor.figures.requests), String(baseline.figures.requests), ''],
+    [
+      'accepted (202) / s',
+      fmt(actor.figures.acceptedPerSecond),
+      fmt(baseline.figures.acceptedPerSecond),
+      fmt(actor.figures.acceptedPerSecond / baseline.figures.acceptedPerSecond, 2),
+    ],
+    [
+      '202 latency p50 ms',
+      fmt(actor.figures.p50),
+      fmt(baseline.figures.p50),
+      fmt(actor.figures.p50 / baseline.figures.p50, 2),
+    ],
+    [
+      '202 latency p95 ms',
+      fmt(actor.figures.p95),
+      fmt(baseline.figures.p95),
+      fmt(actor.figures.p95 / baseline.figures.p95, 2),
+    ],
+    [
+      '202 latency p99 ms',
+      fmt(actor.figures.p99),
+      fmt(baseline.figures.p99),
+      fmt(actor.figures.p99 / baseline.figures.p99, 2),
+    ],
+    ['not accepted (errors, 429)', String(actor.figures.failed), String(baseline.figures.failed), ''],
+    [
+      'last request resolved after s',
+      fmt(actor.resolvedAfterS),
+      fmt(baseline.resolvedAfterS),
+      fmt(actor.resolvedAfterS / baseline.resolvedAfterS, 2),
+    ],
+    ['issued / quota', `${actor.issued} / ${quota}`, `${baseline.issued} / ${quota}`, ''],
+    ['duplicates', String(actor.duplicates), String(baseline.duplicates), ''],
+    ['lost accepted requests', String(actor.lost), 'n/a', ''],
+  ];
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+  console.log(`\n${rows.map((r) => r.map((c, i) => c.padEnd(widths[i]!)).join('  ')).join('\n')}\n`);
+  const result = {
+    at: new Date().toISOString(),
+    peak,
+    users: userCount,
+    quota,
+    killCouponAfter: args['kill-coupon-after'] ?? null,
+    actor,
+    baseline,
+  };
+  mkdirSync(join(ROOT, 'loadtest', 'results'), { recursive: true });
+  writeFileSync(
+    join(ROOT, 'loadtest', 'results', `coupon-spike-${result.at.replaceAll(':', '-')}.json`),
+    JSON.stringify(result, null, 2),
+  );
+  if (actor.violations.length > 0) {
+    console.log(`INVARIANTS VIOLATED:\n- ${actor.violations.join('\n- ')}`);
+    process.exit(1);
+  }
+  console.log(
+    'invariants: no oversold coupon, no duplicate, no lost or unresolved request, every COMPLETED request has its row',
+  );
+}
+
+await main();
