@@ -126,7 +126,7 @@ async function runK6(
   };
 }
 
-async function actorRun(k6: string, couponDb: pg.Pool, users: string[], usersFile: string) {
+async function actorRun(k6: string, couponDb: pg.Pool, usersFile: string) {
   const coupon = await post(`${services.coupon.appUrl}/coupons`, {
     name: `Spike ${new Date().toISOString()}`,
     discountType: 'FIXED',
@@ -321,7 +321,7 @@ async function main() {
   const usersFile = join(RUN, 'spike-users.json');
   writeFileSync(usersFile, JSON.stringify(users));
 
-  const actor = await actorRun(tools.k6, couponDb, users, usersFile);
+  const actor = await actorRun(tools.k6, couponDb, usersFile);
   await couponDb.end();
   const baseline = await baselineRun(tools.k6, usersFile);
   log('actor claim rate, straight through the sidecar: one actor, then four…');

@@ -1,5 +1,5 @@
-import { addToOutbox, type EntityManager, newEvent } from '@shop/platform';
-import { USER_EVENTS, UserEventType } from '../events/topics.ts';
+import type { EntityManager } from '@shop/platform';
+import { announceRegistration } from '../users/users.ts';
 
 /** Users with points for the local platform; fixed ids, so loading them twice changes nothing. */
 export const demoUsers = [
@@ -32,16 +32,7 @@ export async function seedUsers(em: EntityManager): Promise<void> {
       );
       if (inserted.length === 0) continue;
       // Announced like any registration, so that other services' views (coupon's known users) have them.
-      await addToOutbox(
-        tx,
-        newEvent({
-          topic: USER_EVENTS,
-          type: UserEventType.UserRegistered,
-          source: 'user',
-          subject: u.id,
-          data: { userId: u.id },
-        }),
-      );
+      await announceRegistration(tx, u.id);
       await tx.execute('insert into point_accounts (user_id, balance) values (?, ?)', [u.id, u.points]);
       // The opening balance is a ledger entry too, so that the ledger always sums to the balance.
       if (u.points > 0) {

@@ -32,6 +32,19 @@ export class EmailTakenError extends BusinessRuleError {
   }
 }
 
+/** Puts UserRegistered in the outbox, within the caller's transaction. */
+export const announceRegistration = (tx: EntityManager, userId: string) =>
+  addToOutbox(
+    tx,
+    newEvent({
+      topic: USER_EVENTS,
+      type: UserEventType.UserRegistered,
+      source: 'user',
+      subject: userId,
+      data: { userId },
+    }),
+  );
+
 /** Registers a user and announces it (UserRegistered) in the same transaction. */
 export async function registerUser(
   em: EntityManager,
@@ -43,16 +56,7 @@ export async function registerUser(
     const user = tx.create(UserEntity, { id: uuidv7(), email, name: input.name, createdAt: new Date() });
     await tx.flush();
     await tx.execute('insert into point_accounts (user_id) values (?)', [user.id]);
-    await addToOutbox(
-      tx,
-      newEvent({
-        topic: USER_EVENTS,
-        type: UserEventType.UserRegistered,
-        source: 'user',
-        subject: user.id,
-        data: { userId: user.id },
-      }),
-    );
+    await announceRegistration(tx, user.id);
     return toRecord(user);
   });
   // Two registrations of one email at once: the unique index decides.
