@@ -1,17 +1,49 @@
-import type { ServiceDefinition } from '@shop/platform';
+import { baseConfigSchema, type ServiceDefinition } from '@shop/platform';
+import { z } from 'zod';
+import { migrations } from './db/migrations.ts';
 import { opsRouter } from './routes/ops.router.ts';
+import { ordersRouter } from './routes/orders.router.ts';
+import { createActivities } from './saga/activities.ts';
+import { COMPENSATE_ORDER_WORKFLOW, compensateOrderWorkflow } from './saga/compensate-order.workflow.ts';
+import { OrderSaga } from './saga/order-saga.ts';
+import { PLACE_ORDER_WORKFLOW, placeOrderWorkflow } from './saga/place-order.workflow.ts';
 import { selfTestRegistration } from './saga/self-test.workflow.ts';
 import { Workflows } from './saga/workflow-runtime.ts';
 
-export const orderService: ServiceDefinition = {
-  build: ({ config, orm, sidecar, log }) => {
+export const orderConfigSchema = baseConfigSchema.extend({
+  FAKE_GATEWAY_FAULTS: z.stringbool().default(false),
+  SAGA_CALL_TIMEOUT_MS: z.coerce.number().int().positive().default(5_000),
+});
+
+export const orderService: ServiceDefinition<typeof orderConfigSchema> = {
+  configSchema: orderConfigSchema,
+  migrations,
+  build: ({ config, orm, sidecar, log, outboxWritten }) => {
+    const activities = createActivities({
+      em: orm.em,
+      sidecar,
+      outboxWritten,
+      callTimeoutMs: config.SAGA_CALL_TIMEOUT_MS,
+    });
+    const selfTest = selfTestRegistration({ em: orm.em, sidecar });
     const workflows = new Workflows(
       { host: config.DAPR_HOST, grpcPort: config.DAPR_GRPC_PORT },
-      selfTestRegistration({ em: orm.em, sidecar }),
+      {
+        workflows: {
+          ...selfTest.workflows,
+          [PLACE_ORDER_WORKFLOW]: placeOrderWorkflow(activities),
+          [COMPENSATE_ORDER_WORKFLOW]: compensateOrderWorkflow(activities),
+        },
+        activities: { ...selfTest.activities, ...activities },
+      },
       log.child({ component: 'workflows' }),
     );
+    const saga = new OrderSaga(workflows.client);
     return {
-      routers: [opsRouter(workflows)],
+      routers: [
+        opsRouter(workflows),
+        ordersRouter({ em: orm.em, sidecar, saga, faultsEnabled: config.FAKE_GATEWAY_FAULTS }),
+      ],
       onStarted: async () => workflows.startWhenSidecarReady(() => sidecar.isHealthy()),
       onStopping: () => workflows.stop(),
     };

@@ -92,6 +92,19 @@ describe('completePayment and cancelPayment', () => {
     expect(await events(orderId)).toEqual([{ event_type: 'PaymentCompleted' }]);
   });
 
+  test('When the capture fails, then completion is refused, the payment stays STARTED and can be cancelled', async () => {
+    const orderId = randomUUID();
+    await start(orderId, 3000).expect(200);
+    const res = await http
+      .post('/saga/payments/complete')
+      .set('x-fake-gateway', 'fail-capture')
+      .send({ orderId });
+    expect(res.status).toBe(409);
+    expect(res.body.type).toBe(problemTypeUri('payment-capture-failed'));
+    expect((await http.get(`/payments/${orderId}`)).body.status).toBe('STARTED');
+    expect((await http.post('/saga/payments/cancel').send({ orderId })).body.status).toBe('CANCELLED');
+  });
+
   test('When a completed payment is cancelled, then it is refused and stays COMPLETED', async () => {
     const orderId = randomUUID();
     await start(orderId, 3000).expect(200);

@@ -14,58 +14,91 @@ export interface WorkflowRegistration {
   activities: Record<string, Activity>;
 }
 
+/** How often the worker's connection to the sidecar is checked. */
+const WATCH_MS = 2_000;
+
 /**
  * The Dapr Workflow worker of this service (gRPC to its sidecar) and a client
  * to schedule and query instances. Names are registered explicitly so that a
  * rename in code never orphans in-flight instances.
+ *
+ * The SDK's worker gives up for good when its first stream to the sidecar
+ * breaks (the sidecar restarted): it does not reconnect. So a watchdog starts a
+ * fresh worker whenever the sidecar comes back after being away, or the worker
+ * says it stopped; the workflows then resume from their history.
  */
 export class Workflows {
   readonly client: DaprWorkflowClient;
-  private readonly runtime: WorkflowRuntime;
+  private runtime: WorkflowRuntime | undefined;
+  private readonly options: { daprHost: string; daprPort: string; logger: { level: number } };
+  private readonly registration: WorkflowRegistration;
   private readonly log: Logger;
-  private starting: Promise<void> | undefined;
-  private started = false;
+  private watchdog: NodeJS.Timeout | undefined;
+  private sidecarWasDown = false;
   private stopped = false;
+  private busy: Promise<void> = Promise.resolve();
 
   constructor(sidecar: { host: string; grpcPort: number }, registration: WorkflowRegistration, log: Logger) {
-    const options = { daprHost: sidecar.host, daprPort: String(sidecar.grpcPort), logger: { level: 1 } };
-    this.runtime = new WorkflowRuntime(options);
-    this.client = new DaprWorkflowClient(options);
+    this.options = { daprHost: sidecar.host, daprPort: String(sidecar.grpcPort), logger: { level: 1 } };
+    this.client = new DaprWorkflowClient(this.options);
+    this.registration = registration;
     this.log = log;
-    for (const [name, workflow] of Object.entries(registration.workflows)) {
-      this.runtime.registerWorkflowWithName(name, workflow);
-    }
-    for (const [name, activity] of Object.entries(registration.activities)) {
-      this.runtime.registerActivityWithName(name, activity);
-    }
   }
 
-  /**
-   * Connects the worker once the sidecar answers, retrying until it does:
-   * daprd starts after the app (it waits for the app's port).
-   */
-  startWhenSidecarReady(sidecarReady: () => Promise<boolean>, retryMs = 1_000): void {
-    this.starting = (async () => {
-      while (!this.stopped) {
-        try {
-          if (await sidecarReady()) {
-            await this.runtime.start();
-            this.started = true;
-            this.log.info('workflow runtime started');
-            return;
-          }
-        } catch (err) {
-          this.log.warn({ err }, 'workflow runtime could not start yet; retrying');
-        }
-        await new Promise((r) => setTimeout(r, retryMs));
+  private newRuntime(): WorkflowRuntime {
+    const runtime = new WorkflowRuntime(this.options);
+    for (const [name, workflow] of Object.entries(this.registration.workflows))
+      runtime.registerWorkflowWithName(name, workflow);
+    for (const [name, activity] of Object.entries(this.registration.activities))
+      runtime.registerActivityWithName(name, activity);
+    return runtime;
+  }
+
+  /** The SDK's own flag (not public API); read defensively. */
+  private workerStopped(): boolean {
+    const worker = (this.runtime as unknown as { worker?: { _isRunning?: boolean } } | undefined)?.worker;
+    return worker?._isRunning === false;
+  }
+
+  private async restart(reason: string): Promise<void> {
+    const old = this.runtime;
+    this.runtime = undefined;
+    await old?.stop().catch(() => undefined);
+    const runtime = this.newRuntime();
+    await runtime.start();
+    this.runtime = runtime;
+    this.log.info({ reason }, 'workflow worker started');
+  }
+
+  /** Starts the worker once the sidecar answers (daprd starts after the app), and keeps it connected. */
+  startWhenSidecarReady(sidecarReady: () => Promise<boolean>): void {
+    const check = async () => {
+      const ready = await sidecarReady();
+      if (!ready) {
+        this.sidecarWasDown = true;
+        return;
       }
-    })();
+      if (!this.runtime) await this.restart('sidecar ready');
+      else if (this.sidecarWasDown) await this.restart('sidecar came back');
+      else if (this.workerStopped()) await this.restart('worker stopped');
+      this.sidecarWasDown = false;
+    };
+    const tick = () => {
+      this.busy = this.busy
+        .then(check)
+        .catch((err) => this.log.warn({ err }, 'workflow worker could not start yet; retrying'))
+        .finally(() => {
+          if (!this.stopped) this.watchdog = setTimeout(tick, WATCH_MS);
+        });
+    };
+    tick();
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
-    await this.starting;
-    if (this.started) await this.runtime.stop();
+    clearTimeout(this.watchdog);
+    await this.busy;
+    await this.runtime?.stop().catch(() => undefined);
     await this.client.stop();
   }
 }

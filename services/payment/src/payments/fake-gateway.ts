@@ -3,13 +3,17 @@
  * runs ask for a failure per request (see `parseFault`), and only when the
  * service runs with FAKE_GATEWAY_FAULTS=true.
  */
-export type GatewayFault = { kind: 'fail' } | { kind: 'timeout' } | { kind: 'slow'; ms: number };
+export type GatewayFault =
+  | { kind: 'fail' }
+  | { kind: 'fail-capture' }
+  | { kind: 'timeout' }
+  | { kind: 'slow'; ms: number };
 
 export const FAULT_HEADER = 'x-fake-gateway';
 
-/** `fail`, `timeout` or `slow:<ms>`; anything else means no fault. */
+/** `fail` (authorisation declined), `fail-capture`, `timeout` or `slow:<ms>`; anything else means no fault. */
 export function parseFault(value: string | undefined): GatewayFault | undefined {
-  if (value === 'fail' || value === 'timeout') return { kind: value };
+  if (value === 'fail' || value === 'fail-capture' || value === 'timeout') return { kind: value };
   const slow = /^slow:(\d{1,6})$/.exec(value ?? '');
   return slow ? { kind: 'slow', ms: Number(slow[1]) } : undefined;
 }
@@ -33,6 +37,11 @@ export class FakeGateway {
     if (fault?.kind === 'slow') await sleep(fault.ms);
     if (fault?.kind === 'fail') return 'card declined by the issuer (simulated)';
     return undefined;
+  }
+
+  /** Captures an authorised payment; resolves to a failure reason, or undefined when captured. */
+  async capture(fault: GatewayFault | undefined): Promise<string | undefined> {
+    return fault?.kind === 'fail-capture' ? 'capture refused by the acquirer (simulated)' : undefined;
   }
 
   /**

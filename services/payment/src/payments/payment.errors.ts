@@ -30,3 +30,10 @@ export class PaymentAmountMismatchError extends BusinessRuleError {
     );
   }
 }
+
+/** The gateway could not capture a started payment; it stays STARTED (the saga cancels it). */
+export class PaymentCaptureFailedError extends BusinessRuleError {
+  constructor(orderId: string, reason: string) {
+    super('payment-capture-failed', 'The payment could not be completed', reason, { orderId });
+  }
+}

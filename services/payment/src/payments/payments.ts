@@ -6,6 +6,7 @@ import { PaymentEntity, PaymentStatus } from './payment.entity.ts';
 import {
   IllegalPaymentTransitionError,
   PaymentAmountMismatchError,
+  PaymentCaptureFailedError,
   PaymentDeclinedError,
 } from './payment.errors.ts';
 
@@ -111,9 +112,20 @@ async function transition(
   return result ?? Promise.reject(new NotFoundError('payment', orderId));
 }
 
-/** Saga step 6: STARTED → COMPLETED; a repeat answers the same. */
-export const completePayment = (em: EntityManager, orderId: string) =>
-  transition(em, orderId, PaymentStatus.COMPLETED, [PaymentStatus.STARTED]);
+/** Saga step 6: STARTED → COMPLETED once the gateway captures it; a repeat answers the same. */
+export async function completePayment(
+  em: EntityManager,
+  gateway: FakeGateway,
+  orderId: string,
+  fault?: GatewayFault,
+): Promise<PaymentRecord> {
+  const payment = await em.fork().findOne(PaymentEntity, { orderId });
+  if (payment?.status === PaymentStatus.STARTED) {
+    const failed = await gateway.capture(fault);
+    if (failed) throw new PaymentCaptureFailedError(orderId, failed);
+  }
+  return transition(em, orderId, PaymentStatus.COMPLETED, [PaymentStatus.STARTED]);
+}
 
 /**
  * Compensation of step 4: STARTED → CANCELLED; a repeat answers the same. A

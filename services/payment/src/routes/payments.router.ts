@@ -21,12 +21,14 @@ export function paymentsRouter(em: EntityManager, options: PaymentRoutesOptions)
   router.get('/payments/:orderId', async (ctx) => {
     ctx.body = await getPayment(em, parseParams(ctx, orderParams).orderId);
   });
+  const faultOf = (ctx: { get(name: string): string }) =>
+    options.faultsEnabled ? parseFault(ctx.get(FAULT_HEADER) || undefined) : undefined;
+
   router.post('/saga/payments/start', async (ctx) => {
-    const fault = options.faultsEnabled ? parseFault(ctx.get(FAULT_HEADER) || undefined) : undefined;
-    ctx.body = await startPayment(em, options.gateway, parseBody(ctx, startBody), fault);
+    ctx.body = await startPayment(em, options.gateway, parseBody(ctx, startBody), faultOf(ctx));
   });
   router.post('/saga/payments/complete', async (ctx) => {
-    ctx.body = await completePayment(em, parseBody(ctx, orderBody).orderId);
+    ctx.body = await completePayment(em, options.gateway, parseBody(ctx, orderBody).orderId, faultOf(ctx));
     options.outboxWritten();
   });
   router.post('/saga/payments/cancel', async (ctx) => {

@@ -1,0 +1,19 @@
+/**
+ * Prints the system's invariants against the running local platform:
+ *   npm run check:invariants
+ * Exits 1 when any is violated.
+ */
+import { checkInvariants } from './invariants.ts';
+
+const report = await checkInvariants();
+console.log(
+  `orders: ${report.orders} (${report.completed} completed, ${report.failed} failed, ${report.orders - report.completed - report.failed} other)`,
+);
+if (report.violations.length === 0) {
+  console.log(
+    'invariants: every order ended; stock, points, coupons and payments agree with the orders; ledgers sum to balances; no coupon oversold',
+  );
+} else {
+  console.log(`VIOLATIONS (${report.violations.length}):\n- ${report.violations.join('\n- ')}`);
+  process.exit(1);
+}

@@ -1,0 +1,364 @@
+/**
+ * The order saga on the real stack: every step through Dapr service
+ * invocation from a Dapr Workflow, a failure injected at each step with the
+ * exact compensations checked in every service, a payment timeout resolved by
+ * asking, idempotent ordering, live progress, and crashes of the order
+ * service and of its sidecar in the middle of sagas.
+ */
+import { randomUUID } from 'node:crypto';
+import { describe, expect, jest, test } from '@jest/globals';
+import { checkInvariants } from '../../loadtest/invariants.ts';
+import { call, eventually, findOnKafka, processControl, services } from './stack.ts';
+
+jest.setTimeout(240_000);
+
+const hour = 3_600_000;
+const app = (name: keyof typeof services, path: string) => `${services[name].appUrl}${path}`;
+
+async function newUser(points: number): Promise<string> {
+  const user = await call('POST', app('user', '/users'), {
+    email: `${randomUUID()}@example.com`,
+    name: 'Buyer',
+  });
+  if (points > 0) {
+    await call('POST', app('user', `/users/${user.body.id}/points/charge`), {
+      amount: points,
+      idempotencyKey: randomUUID(),
+    });
+  }
+  return user.body.id;
+}
+
+async function newProduct(price: number, stock: number): Promise<string> {
+  return (
+    await call('POST', app('product', '/products'), {
+      name: `Item ${randomUUID().slice(0, 6)}`,
+      price,
+      stock,
+    })
+  ).body.id;
+}
+
+/** A coupon (5,000 KRW off orders of 10,000 or more) issued to the user through the real first-come path. */
+async function couponFor(userId: string): Promise<string> {
+  const coupon = await call('POST', app('coupon', '/coupons'), {
+    name: 'Order test',
+    discountType: 'FIXED',
+    discountValue: 5000,
+    quota: 10,
+    minOrderAmount: 10_000,
+    startsAt: new Date(Date.now() - hour).toISOString(),
+    endsAt: new Date(Date.now() + hour).toISOString(),
+  });
+  await eventually('the coupon service to know the user', async () => {
+    const r = await call('POST', app('coupon', `/coupons/${coupon.body.id}/issue`), { userId });
+    return r.status === 202 ? r.body.requestId : undefined;
+  }).then((requestId) =>
+    eventually(
+      'the coupon to be issued',
+      async () =>
+        (await call('GET', app('coupon', `/coupon-requests/${requestId}`))).body.status === 'COMPLETED',
+    ),
+  );
+  return coupon.body.id;
+}
+
+/** Every order this suite placed, for the invariant check at its end. */
+const placed: string[] = [];
+
+async function placeOrder(
+  body: Record<string, unknown>,
+  headers: Record<string, string> = {},
+): Promise<string> {
+  const res = await call('POST', `${services.order.daprUrl}/v1.0/invoke/order/method/orders`, body, headers);
+  expect(res.status).toBe(202);
+  placed.push(res.body.orderId);
+  return res.body.orderId;
+}
+
+async function settled(orderId: string): Promise<any> {
+  return eventually(
+    `order ${orderId} to end`,
+    async () => {
+      const o = (await call('GET', app('order', `/orders/${orderId}`))).body;
+      return o.status === 'PENDING' ? undefined : o;
+    },
+    120_000,
+  );
+}
+
+const stepStates = (order: any) => Object.fromEntries(order.steps.map((s: any) => [s.step, s.state]));
+const stockOf = async (productId: string) =>
+  (await call('GET', app('product', `/products/${productId}/stock`))).body.quantity;
+const balanceOf = async (userId: string) =>
+  (await call('GET', app('user', `/users/${userId}/points`))).body.balance;
+const couponState = async (userId: string) =>
+  (await call('GET', app('coupon', `/users/${userId}/coupons`))).body.items[0]?.status;
+const paymentOf = async (orderId: string) => (await call('GET', app('payment', `/payments/${orderId}`))).body;
+
+/** A buyer with 50,000 points and a coupon, and a product at 20,000 KRW with 10 in stock. */
+async function scene() {
+  const userId = await newUser(50_000);
+  const productId = await newProduct(20_000, 10);
+  const couponId = await couponFor(userId);
+  return { userId, productId, couponId };
+}
+
+describe('the order saga', () => {
+  test('When an order with a coupon and points goes through, then every service shows it and the ranking counts it once', async () => {
+    const { userId, productId, couponId } = await scene();
+    const orderId = await placeOrder({
+      userId,
+      items: [{ productId, quantity: 2 }],
+      couponId,
+      pointsToUse: 3000,
+    });
+    const order = await settled(orderId);
+
+    expect(order).toMatchObject({
+      status: 'COMPLETED',
+      totalAmount: 40_000,
+      discount: 5000,
+      paymentAmount: 32_000,
+    });
+    expect(order.items).toEqual([
+      { productId, productName: expect.any(String), unitPrice: 20_000, quantity: 2 },
+    ]);
+    expect(Object.values(stepStates(order)).every((s) => s === 'done')).toBe(true);
+    expect(await stockOf(productId)).toBe(8);
+    expect(await balanceOf(userId)).toBe(47_000);
+    expect(await couponState(userId)).toBe('USED');
+    expect(await paymentOf(orderId)).toMatchObject({ status: 'COMPLETED', amount: 32_000 });
+    await findOnKafka('order-events', (e) => e.type === 'OrderCompleted' && e.subject === orderId);
+    const ranked = await eventually('the sale in the ranking', async () => {
+      const r = await call('GET', app('product', '/products/ranking?days=1&limit=100'));
+      return r.body.items.find((i: any) => i.productId === productId);
+    });
+    expect(ranked.sold).toBe(2);
+    expect(
+      (await call('GET', app('order', `/users/${userId}/orders`))).body.items.map((o: any) => o.orderId),
+    ).toContain(orderId);
+  });
+
+  test('When an order has neither coupon nor points, then those steps are skipped and it completes', async () => {
+    const userId = await newUser(0);
+    const productId = await newProduct(15_000, 5);
+    const order = await settled(await placeOrder({ userId, items: [{ productId, quantity: 1 }] }));
+    expect(order.status).toBe('COMPLETED');
+    expect(stepStates(order)).toMatchObject({
+      useCoupon: 'skipped',
+      applyCoupon: 'skipped',
+      deductPoints: 'skipped',
+      completeOrder: 'done',
+    });
+    expect(await paymentOf(order.orderId)).toMatchObject({ status: 'COMPLETED', amount: 15_000 });
+  });
+
+  test('When the coupon is refused, then the order fails at once and nothing else moves', async () => {
+    const { userId, productId } = await scene();
+    const notOwned = await couponFor(await newUser(0));
+    const order = await settled(
+      await placeOrder({ userId, items: [{ productId, quantity: 1 }], couponId: notOwned }),
+    );
+    expect(order.status).toBe('FAILED');
+    expect(order.failureReason).toMatch(/coupon refused/);
+    expect(stepStates(order)).toMatchObject({
+      useCoupon: 'failed',
+      deductStock: 'pending',
+      startPayment: 'pending',
+    });
+    expect(await stockOf(productId)).toBe(10);
+    expect((await call('GET', app('payment', `/payments/${order.orderId}`))).status).toBe(404);
+  });
+
+  test('When stock is short, then the coupon is given back and nothing is paid', async () => {
+    const { userId, productId, couponId } = await scene();
+    const order = await settled(
+      await placeOrder({ userId, items: [{ productId, quantity: 11 }], couponId, pointsToUse: 1000 }),
+    );
+    expect(order.status).toBe('FAILED');
+    expect(stepStates(order)).toMatchObject({
+      useCoupon: 'compensated',
+      applyCoupon: 'compensated',
+      deductStock: 'failed',
+      startPayment: 'pending',
+    });
+    expect(order.discount).toBe(0);
+    expect(await couponState(userId)).toBe('ISSUED');
+    expect(await stockOf(productId)).toBe(10);
+    expect(await balanceOf(userId)).toBe(50_000);
+  });
+
+  test('When the payment cannot start, then stock and coupon are given back', async () => {
+    const { userId, productId, couponId } = await scene();
+    const orderId = await placeOrder(
+      { userId, items: [{ productId, quantity: 3 }], couponId, pointsToUse: 1000 },
+      { 'x-fake-gateway': 'fail' },
+    );
+    const order = await settled(orderId);
+    expect(order.status).toBe('FAILED');
+    expect(stepStates(order)).toMatchObject({
+      deductStock: 'compensated',
+      startPayment: 'compensated',
+      deductPoints: 'pending',
+    });
+    expect(await stockOf(productId)).toBe(10);
+    expect(await couponState(userId)).toBe('ISSUED');
+    expect(await balanceOf(userId)).toBe(50_000);
+    expect((await paymentOf(orderId)).status).toBe('CANCELLED');
+  });
+
+  test('When points are short, then the payment is cancelled and stock and coupon are given back', async () => {
+    const { userId, productId, couponId } = await scene();
+    const orderId = await placeOrder({
+      userId,
+      items: [{ productId, quantity: 3 }],
+      couponId,
+      pointsToUse: 50_001,
+    });
+    const order = await settled(orderId);
+    expect(order.status).toBe('FAILED');
+    expect(order.failureReason).toMatch(/points refused/);
+    expect(stepStates(order)).toMatchObject({
+      startPayment: 'compensated',
+      deductPoints: 'failed',
+      completePayment: 'pending',
+    });
+    expect((await paymentOf(orderId)).status).toBe('CANCELLED');
+    expect(await stockOf(productId)).toBe(10);
+    expect(await couponState(userId)).toBe('ISSUED');
+    expect(await balanceOf(userId)).toBe(50_000);
+  });
+
+  test('When the payment cannot be completed, then points are refunded and everything before is undone', async () => {
+    const { userId, productId, couponId } = await scene();
+    const orderId = await placeOrder(
+      { userId, items: [{ productId, quantity: 2 }], couponId, pointsToUse: 7000 },
+      { 'x-fake-gateway': 'fail-capture' },
+    );
+    const order = await settled(orderId);
+    expect(order.status).toBe('FAILED');
+    expect(stepStates(order)).toMatchObject({
+      useCoupon: 'compensated',
+      applyCoupon: 'compensated',
+      deductStock: 'compensated',
+      startPayment: 'compensated',
+      deductPoints: 'compensated',
+      completePayment: 'failed',
+      completeOrder: 'pending',
+    });
+    expect(await balanceOf(userId)).toBe(50_000);
+    const ledger = (await call('GET', app('user', `/users/${userId}/points/ledger`))).body.items;
+    expect(ledger.filter((e: any) => e.orderId === orderId).map((e: any) => [e.kind, e.amount])).toEqual([
+      ['REFUND', 7000],
+      ['USE', -7000],
+    ]);
+    expect((await paymentOf(orderId)).status).toBe('CANCELLED');
+    expect(await stockOf(productId)).toBe(10);
+    expect(await couponState(userId)).toBe('ISSUED');
+    await findOnKafka('order-events', (e) => e.type === 'OrderFailed' && e.subject === orderId);
+  });
+
+  test('When the payment answer times out, then the saga asks the payment service and, the payment being there, completes', async () => {
+    const { userId, productId } = await scene();
+    const orderId = await placeOrder(
+      { userId, items: [{ productId, quantity: 1 }] },
+      { 'x-fake-gateway': 'timeout' },
+    );
+    const order = await settled(orderId);
+    expect(order.status).toBe('COMPLETED');
+    expect((await paymentOf(orderId)).status).toBe('COMPLETED');
+    expect(await stockOf(productId)).toBe(9);
+  });
+
+  test('When the same order is posted twice with one idempotency key, then there is one order and one saga', async () => {
+    const userId = await newUser(0);
+    const productId = await newProduct(12_000, 5);
+    const body = { userId, items: [{ productId, quantity: 2 }] };
+    const key = `order-${randomUUID()}`;
+    const [a, b] = await Promise.all([
+      placeOrder(body, { 'idempotency-key': key }),
+      placeOrder(body, { 'idempotency-key': key }),
+    ]);
+    expect(a).toBe(b);
+    await settled(a);
+    expect(await stockOf(productId)).toBe(3);
+  });
+
+  test('When bad orders are posted, then they get a clear 4xx and no order', async () => {
+    const userId = await newUser(0);
+    const unknown = await call('POST', app('order', '/orders'), {
+      userId,
+      items: [{ productId: randomUUID(), quantity: 1 }],
+    });
+    expect(unknown.status).toBe(422);
+    expect(unknown.body.errors).toEqual([{ field: 'body.items.0.productId', message: 'no such product' }]);
+    const empty = await call('POST', app('order', '/orders'), { userId, items: [] });
+    expect(empty.body.errors[0].field).toBe('body.items');
+    const productId = await newProduct(1000, 1);
+    const tooManyPoints = await call('POST', app('order', '/orders'), {
+      userId,
+      items: [{ productId, quantity: 1 }],
+      pointsToUse: 1001,
+    });
+    expect(tooManyPoints.body.errors[0].field).toBe('body.pointsToUse');
+    expect((await call('GET', app('order', `/orders/${randomUUID()}`))).status).toBe(404);
+  });
+
+  test('When a client follows an order on its SSE stream, then it sees the steps advance to COMPLETED', async () => {
+    const { userId, productId } = await scene();
+    const orderId = await placeOrder(
+      { userId, items: [{ productId, quantity: 1 }] },
+      { 'x-fake-gateway': 'slow:500' },
+    );
+    const res = await fetch(`${services.order.daprUrl}/v1.0/invoke/order/method/orders/${orderId}/events`);
+    expect(res.headers.get('content-type')).toContain('text/event-stream');
+    const snapshots = [...(await res.text()).matchAll(/^data: (.*)$/gm)].map((m) => JSON.parse(m[1]!));
+    expect(snapshots.at(-1).status).toBe('COMPLETED');
+    expect(snapshots.length).toBeGreaterThan(2);
+    expect(snapshots.some((s) => s.steps.some((st: any) => st.state === 'running'))).toBe(true);
+  });
+});
+
+describe('crash recovery', () => {
+  for (const victim of ['order', 'order-dapr'] as const) {
+    test(`When ${victim} is killed while sagas are in flight, then every order still ends and the data agrees`, async () => {
+      const userId = await newUser(100_000);
+      const productId = await newProduct(10_000, 50);
+      // Slow payments keep the sagas in the middle when the kill comes.
+      const orders = await Promise.all(
+        Array.from({ length: 5 }, () =>
+          placeOrder(
+            { userId, items: [{ productId, quantity: 2 }], pointsToUse: 1000 },
+            { 'x-fake-gateway': 'slow:1500' },
+          ),
+        ),
+      );
+      await new Promise((r) => setTimeout(r, 500));
+      await processControl(victim, 'stop', 'SIGKILL');
+      await processControl(victim, 'start');
+
+      const ended = await Promise.all(orders.map(settled));
+      const completed = ended.filter((o) => o.status === 'COMPLETED');
+      expect(ended.every((o) => o.status === 'COMPLETED' || o.status === 'FAILED')).toBe(true);
+      // Whatever ended how: stock, points and payments agree with the orders, nothing twice.
+      expect(await stockOf(productId)).toBe(50 - 2 * completed.length);
+      expect(await balanceOf(userId)).toBe(100_000 - 1000 * completed.length);
+      for (const o of ended) {
+        expect((await paymentOf(o.orderId)).status).toBe(
+          o.status === 'COMPLETED' ? 'COMPLETED' : 'CANCELLED',
+        );
+      }
+    });
+  }
+});
+
+describe('the invariant checker', () => {
+  test('When every order of this suite has ended, then the checker finds stock, points, coupons and payments in agreement', async () => {
+    const report = await checkInvariants(placed);
+    expect(report.violations).toEqual([]);
+    expect(report.orders).toBe(new Set(placed).size);
+    expect(report.completed).toBeGreaterThan(0);
+    expect(report.failed).toBeGreaterThan(0);
+  });
+});

@@ -1,0 +1,42 @@
+import { Migration } from '@mikro-orm/migrations';
+import type { NamedMigration } from '@shop/platform';
+
+class CreateOrders extends Migration {
+  override up(): void {
+    this.addSql(`create table orders (
+      id uuid primary key,
+      user_id uuid not null,
+      status text not null check (status in ('PENDING', 'COMPLETED', 'FAILED', 'NEEDS_ATTENTION')),
+      coupon_id uuid,
+      points_to_use bigint not null default 0 check (points_to_use >= 0),
+      total_amount bigint not null check (total_amount >= 0),
+      discount bigint not null default 0 check (discount >= 0),
+      failure_reason text,
+      idempotency_key text unique,
+      created_at timestamptz not null default now(),
+      updated_at timestamptz not null default now()
+    )`);
+    this.addSql('create index orders_user on orders (user_id, id)');
+    // Name and unit price copied in at order time: no cross-service joins later.
+    this.addSql(`create table order_items (
+      order_id uuid not null references orders (id),
+      product_id uuid not null,
+      product_name text not null,
+      unit_price bigint not null check (unit_price >= 0),
+      quantity integer not null check (quantity > 0),
+      primary key (order_id, product_id)
+    )`);
+    // The saga's progress, one row per step, for GET /orders/:id and its stream.
+    this.addSql(`create table order_steps (
+      order_id uuid not null references orders (id),
+      position integer not null,
+      step text not null,
+      state text not null check (state in ('pending', 'running', 'done', 'failed', 'compensating', 'compensated', 'skipped')),
+      detail text,
+      updated_at timestamptz not null default now(),
+      primary key (order_id, step)
+    )`);
+  }
+}
+
+export const migrations: NamedMigration[] = [{ name: '20261122-order-001-orders', class: CreateOrders }];

@@ -1,0 +1,116 @@
+import { PassThrough } from 'node:stream';
+import Router from '@koa/router';
+import {
+  type DaprSidecar,
+  type EntityManager,
+  parseBody,
+  parseParams,
+  parseQuery,
+  ValidationError,
+} from '@shop/platform';
+import { z } from 'zod';
+import { createOrder, getOrder, listUserOrders, type OrderView } from '../orders/orders.ts';
+import type { OrderSaga } from '../saga/order-saga.ts';
+
+const idParams = z.object({ id: z.uuid() });
+const placeBody = z.object({
+  userId: z.uuid(),
+  items: z
+    .array(z.object({ productId: z.uuid(), quantity: z.number().int().min(1).max(1000) }))
+    .min(1)
+    .max(50),
+  couponId: z.uuid().optional(),
+  pointsToUse: z.number().int().min(0).max(100_000_000).default(0),
+});
+const listQuery = z.object({
+  status: z.enum(['PENDING', 'COMPLETED', 'FAILED', 'NEEDS_ATTENTION']).default('NEEDS_ATTENTION'),
+});
+
+const STREAM_POLL_MS = 250;
+const STREAM_MAX_MS = 120_000;
+const isTerminal = (o: OrderView) => o.status !== 'PENDING';
+
+export interface OrderRoutesDeps {
+  em: EntityManager;
+  sidecar: DaprSidecar;
+  saga: OrderSaga;
+  /** Pass the x-fake-gateway header on to the payment service (tests, local runs). */
+  faultsEnabled: boolean;
+}
+
+export function ordersRouter(deps: OrderRoutesDeps): Router {
+  const { em, saga } = deps;
+  const router = new Router();
+
+  /** 202 at once; the saga runs in a Dapr Workflow whose instance id is the order id. */
+  router.post('/orders', async (ctx) => {
+    const body = parseBody(ctx, placeBody);
+    const key = ctx.get('idempotency-key') || undefined;
+    if (key && (key.length < 8 || key.length > 100)) {
+      throw new ValidationError([
+        { field: 'header.idempotency-key', message: 'must be 8 to 100 characters' },
+      ]);
+    }
+    const { order } = await createOrder(deps, body, key);
+    await saga.start(order, deps.faultsEnabled ? ctx.get('x-fake-gateway') || undefined : undefined);
+    ctx.status = 202;
+    ctx.set('location', `/orders/${order.orderId}`);
+    ctx.body = { orderId: order.orderId };
+  });
+  router.get('/orders/:id', async (ctx) => {
+    ctx.body = await getOrder(em, parseParams(ctx, idParams).id);
+  });
+  /** Server-sent events: the order with its steps, on every change, until it ends. */
+  router.get('/orders/:id/events', async (ctx) => {
+    const { id } = parseParams(ctx, idParams);
+    let last = await getOrder(em, id);
+    const stream = new PassThrough();
+    ctx.req.socket.setTimeout(0);
+    ctx.set({ 'cache-control': 'no-cache', connection: 'keep-alive', 'x-accel-buffering': 'no' });
+    ctx.type = 'text/event-stream';
+    ctx.body = stream;
+    const send = (o: OrderView) => stream.write(`event: order\ndata: ${JSON.stringify(o)}\n\n`);
+    send(last);
+    if (isTerminal(last)) return void stream.end();
+    let closed = false;
+    ctx.req.once('close', () => {
+      closed = true;
+    });
+    const started = Date.now();
+    void (async () => {
+      while (!closed && Date.now() - started < STREAM_MAX_MS) {
+        await new Promise((r) => setTimeout(r, STREAM_POLL_MS));
+        const now = await getOrder(em, id).catch(() => last);
+        if (JSON.stringify(now) !== JSON.stringify(last)) {
+          last = now;
+          send(now);
+        }
+        if (isTerminal(now)) break;
+      }
+      stream.end();
+    })();
+  });
+  router.get('/users/:id/orders', async (ctx) => {
+    ctx.body = { items: await listUserOrders(em, parseParams(ctx, idParams).id) };
+  });
+
+  // Operators: orders whose compensation gave up, and their re-drive.
+  router.get('/ops/orders', async (ctx) => {
+    const { status } = parseQuery(ctx, listQuery);
+    const rows = await em
+      .fork()
+      .execute<{ id: string }[]>('select id from orders where status = ? order by id limit 200', [status]);
+    ctx.body = { items: await Promise.all(rows.map((r) => getOrder(em, r.id))) };
+  });
+  router.post('/ops/orders/:id/redrive', async (ctx) => {
+    const order = await getOrder(em, parseParams(ctx, idParams).id);
+    if (order.status !== 'NEEDS_ATTENTION') {
+      throw new ValidationError([
+        { field: 'path.id', message: `the order is ${order.status}, not NEEDS_ATTENTION` },
+      ]);
+    }
+    ctx.status = 202;
+    ctx.body = { orderId: order.orderId, instanceId: await saga.redrive(order) };
+  });
+  return router;
+}

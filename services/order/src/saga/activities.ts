@@ -1,0 +1,137 @@
+import type { WorkflowActivityContext } from '@dapr/dapr';
+import { DaprHttpError, type DaprSidecar, type EntityManager, SidecarUnavailableError } from '@shop/platform';
+import { AppId } from '../events/topics.ts';
+import { applyDiscount, finishOrder, markStep, type Step, type StepState } from '../orders/orders.ts';
+
+/** What a step answers the workflow: done (with a value), or refused for a business reason. */
+export type StepResult<T = unknown> =
+  | { ok: true; value: T }
+  | { ok: false; reason: string; type?: string; ambiguous?: boolean };
+
+export interface SagaDeps {
+  em: EntityManager;
+  sidecar: DaprSidecar;
+  outboxWritten: () => void;
+  /** A call that takes longer is treated as failed (or, for a payment, ambiguous). */
+  callTimeoutMs: number;
+}
+
+/**
+ * The saga's activities: each calls one service through Dapr service
+ * invocation. A 4xx answer is a business refusal, returned as data (the
+ * workflow compensates at once); anything else is thrown (the workflow
+ * retries with backoff).
+ */
+export function createActivities(deps: SagaDeps) {
+  const call = async <T>(
+    appId: string,
+    path: string,
+    body: unknown,
+    headers?: Record<string, string>,
+  ): Promise<StepResult<T>> => {
+    try {
+      return {
+        ok: true,
+        value: await deps.sidecar.invoke<T>(appId, path, 'POST', body, {
+          headers,
+          timeoutMs: deps.callTimeoutMs,
+        }),
+      };
+    } catch (err) {
+      if (
+        err instanceof DaprHttpError &&
+        err.status >= 400 &&
+        err.status < 500 &&
+        err.status !== 408 &&
+        err.status !== 429
+      ) {
+        const problem = (err.body ?? {}) as { detail?: string; title?: string };
+        return { ok: false, reason: problem.detail ?? problem.title ?? err.message, type: err.problemType };
+      }
+      throw err;
+    }
+  };
+  const faultHeader = (fault?: string) => (fault ? { 'x-fake-gateway': fault } : undefined);
+
+  return {
+    markStep: async (
+      _: WorkflowActivityContext,
+      i: { orderId: string; step: Step; state: StepState; detail?: string },
+    ) => {
+      await markStep(deps.em, i.orderId, i.step, i.state, i.detail);
+    },
+    useCoupon: (
+      _: WorkflowActivityContext,
+      i: { orderId: string; userId: string; couponId: string; orderAmount: number },
+    ) => call<{ discount: number }>(AppId.coupon, 'saga/coupons/use', i),
+    restoreCoupon: (_: WorkflowActivityContext, i: { orderId: string }) =>
+      call(AppId.coupon, 'saga/coupons/restore', i),
+    applyCoupon: async (
+      _: WorkflowActivityContext,
+      i: { orderId: string; discount: number },
+    ): Promise<StepResult> => {
+      await applyDiscount(deps.em, i.orderId, i.discount);
+      return { ok: true, value: i.discount };
+    },
+    removeCoupon: async (_: WorkflowActivityContext, i: { orderId: string }): Promise<StepResult> => {
+      await applyDiscount(deps.em, i.orderId, 0);
+      return { ok: true, value: 0 };
+    },
+    deductStock: (
+      _: WorkflowActivityContext,
+      i: { orderId: string; items: { productId: string; quantity: number }[] },
+    ) => call(AppId.product, 'saga/stock/deduct', i),
+    restoreStock: (_: WorkflowActivityContext, i: { orderId: string }) =>
+      call(AppId.product, 'saga/stock/restore', i),
+    /** A timeout here is ambiguous: the payment may exist. The workflow asks before it compensates. */
+    startPayment: async (
+      _: WorkflowActivityContext,
+      i: { orderId: string; amount: number; fault?: string },
+    ): Promise<StepResult> => {
+      try {
+        return await call(
+          AppId.payment,
+          'saga/payments/start',
+          { orderId: i.orderId, amount: i.amount },
+          faultHeader(i.fault),
+        );
+      } catch (err) {
+        if (err instanceof SidecarUnavailableError)
+          return { ok: false, reason: 'payment timed out', ambiguous: true };
+        throw err;
+      }
+    },
+    /** The payment's state as the payment service has it: its status, or null when there is none. */
+    paymentStatus: async (_: WorkflowActivityContext, i: { orderId: string }): Promise<string | null> => {
+      try {
+        return (await deps.sidecar.invoke<{ status: string }>(AppId.payment, `payments/${i.orderId}`, 'GET'))
+          .status;
+      } catch (err) {
+        if (err instanceof DaprHttpError && err.status === 404) return null;
+        throw err;
+      }
+    },
+    cancelPayment: (_: WorkflowActivityContext, i: { orderId: string }) =>
+      call(AppId.payment, 'saga/payments/cancel', i),
+    deductPoints: (_: WorkflowActivityContext, i: { orderId: string; userId: string; amount: number }) =>
+      call(AppId.user, 'saga/points/deduct', i),
+    refundPoints: (_: WorkflowActivityContext, i: { orderId: string; userId: string }) =>
+      call(AppId.user, 'saga/points/refund', i),
+    completePayment: (_: WorkflowActivityContext, i: { orderId: string; fault?: string }) =>
+      call(AppId.payment, 'saga/payments/complete', { orderId: i.orderId }, faultHeader(i.fault)),
+    completeOrder: async (_: WorkflowActivityContext, i: { orderId: string }): Promise<StepResult> => {
+      await finishOrder(deps.em, i.orderId, 'COMPLETED');
+      deps.outboxWritten();
+      return { ok: true, value: null };
+    },
+    endOrder: async (
+      _: WorkflowActivityContext,
+      i: { orderId: string; status: 'FAILED' | 'NEEDS_ATTENTION'; reason: string },
+    ) => {
+      await finishOrder(deps.em, i.orderId, i.status, i.reason);
+      deps.outboxWritten();
+    },
+  };
+}
+
+export type Activities = ReturnType<typeof createActivities>;

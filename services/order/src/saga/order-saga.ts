@@ -1,0 +1,47 @@
+import type { DaprWorkflowClient } from '@dapr/dapr';
+import type { OrderView } from '../orders/orders.ts';
+import { COMPENSATE_ORDER_WORKFLOW } from './compensate-order.workflow.ts';
+import { PLACE_ORDER_WORKFLOW, type PlaceOrderInput } from './place-order.workflow.ts';
+
+/** Starts the saga of an order: one workflow instance per order, its id the order id. */
+export class OrderSaga {
+  private readonly client: DaprWorkflowClient;
+
+  constructor(client: DaprWorkflowClient) {
+    this.client = client;
+  }
+
+  /** Idempotent: a second start for the same order (a retried POST) finds the instance and leaves it. */
+  async start(order: OrderView, paymentFault?: string): Promise<void> {
+    if (await this.client.getWorkflowState(order.orderId, false).catch(() => undefined)) return;
+    const input: PlaceOrderInput = {
+      orderId: order.orderId,
+      userId: order.userId,
+      items: order.items.map((i) => ({ productId: i.productId, quantity: i.quantity })),
+      couponId: order.couponId,
+      pointsToUse: order.pointsToUse,
+      totalAmount: order.totalAmount,
+      ...(paymentFault ? { paymentFault } : {}),
+    };
+    try {
+      await this.client.scheduleNewWorkflow(PLACE_ORDER_WORKFLOW, input, order.orderId);
+    } catch (err) {
+      // Two requests for one order at once: the other one started it.
+      if (!/ALREADY_EXISTS/.test((err as Error).message)) throw err;
+    }
+  }
+
+  async redrive(order: OrderView): Promise<string> {
+    const instanceId = `${order.orderId}-redrive-${Date.now()}`;
+    await this.client.scheduleNewWorkflow(
+      COMPENSATE_ORDER_WORKFLOW,
+      {
+        orderId: order.orderId,
+        userId: order.userId,
+        reason: `${order.failureReason ?? 'failed'} (re-driven)`,
+      },
+      instanceId,
+    );
+    return instanceId;
+  }
+}
