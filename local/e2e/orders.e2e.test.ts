@@ -138,6 +138,11 @@ describe('the order saga', () => {
     expect(
       (await call('GET', app('order', `/users/${userId}/orders`))).body.items.map((o: any) => o.orderId),
     ).toContain(orderId);
+    const told = await eventually('the buyer to be notified', async () => {
+      const n = (await call('GET', app('user', `/users/${userId}/notifications`))).body.items;
+      return n.length > 0 ? n : undefined;
+    });
+    expect(told).toEqual([expect.objectContaining({ orderId, kind: 'OrderCompleted' })]);
   });
 
   test('When an order has neither coupon nor points, then those steps are skipped and it completes', async () => {
@@ -257,6 +262,17 @@ describe('the order saga', () => {
     expect(await stockOf(productId)).toBe(10);
     expect(await couponState(userId)).toBe('ISSUED');
     await findOnKafka('order-events', (e) => e.type === 'OrderFailed' && e.subject === orderId);
+    const toldFailed = await eventually('the buyer to be notified', async () => {
+      const n = (await call('GET', app('user', `/users/${userId}/notifications`))).body.items;
+      return n.length > 0 ? n : undefined;
+    });
+    expect(toldFailed).toEqual([
+      expect.objectContaining({
+        orderId,
+        kind: 'OrderFailed',
+        message: expect.stringMatching(/could not be completed/),
+      }),
+    ]);
   });
 
   test('When the payment answer times out, then the saga asks the payment service and, the payment being there, completes', async () => {

@@ -11,7 +11,7 @@ export const HOST = '127.0.0.1';
 export const postgres = {
   /** An existing server's admin URL; unset: the runner starts its own. */
   externalUrl: env.SHOP_POSTGRES_URL,
-  port: num('SHOP_POSTGRES_PORT', 54329),
+  port: num('SHOP_POSTGRES_PORT', 15432),
   get adminUrl(): string {
     return this.externalUrl ?? `postgres://postgres@${HOST}:${this.port}/postgres`;
   },
@@ -39,13 +39,15 @@ export const kafka = {
   },
 };
 
-export const placement = { port: 50005, healthzPort: 58081, raftPort: 58201, metricsPort: 59091 };
+// Every port we listen on is below Linux's ephemeral range (32768-60999), so that
+// an outgoing connection can never be holding it when a process starts.
+export const placement = { port: 30005, healthzPort: 30081, raftPort: 30201, metricsPort: 30091 };
 export const scheduler = {
-  port: 50006,
-  healthzPort: 58082,
-  etcdClientPort: 52379,
-  etcdPeerPort: 52380,
-  metricsPort: 59092,
+  port: 30006,
+  healthzPort: 30082,
+  etcdClientPort: 30379,
+  etcdPeerPort: 30380,
+  metricsPort: 30092,
 };
 
 /** The runner's control API (list, stop and start processes), used by tests. */
@@ -82,9 +84,9 @@ export const services: Record<ServiceName, ServiceAddress> = Object.fromEntries(
         database: `shop_${name}`,
         appPort,
         daprHttpPort,
-        daprGrpcPort: 50101 + i,
-        daprInternalGrpcPort: 50201 + i,
-        daprMetricsPort: 59101 + i,
+        daprGrpcPort: 31101 + i,
+        daprInternalGrpcPort: 31201 + i,
+        daprMetricsPort: 31301 + i,
         appUrl: `http://${HOST}:${appPort}`,
         daprUrl: `http://${HOST}:${daprHttpPort}`,
       },

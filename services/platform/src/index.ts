@@ -37,6 +37,7 @@ export {
   deadLetterTopic,
   type EventHandler,
   eventRoute,
+  PermanentEventError,
   subscriptionsRouter,
 } from './pubsub/subscriptions.ts';
 export { createRedis, type Redis } from './redis.ts';

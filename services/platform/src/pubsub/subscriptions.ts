@@ -19,6 +19,12 @@ export interface EventHandler<S extends ZodType = ZodType> {
   handle(tx: EntityManager, data: z.infer<S>, event: ReceivedEvent<z.infer<S>>): Promise<void>;
 }
 
+/**
+ * Thrown by a handler for an event that can never succeed (it refers to
+ * something that does not exist, say): dead-lettered at once, not retried.
+ */
+export class PermanentEventError extends Error {}
+
 /** Route Dapr posts a topic's events to; declared in components/subscriptions.yaml. */
 export const eventRoute = (topic: string): string => `/events/${topic}`;
 /** Route Dapr posts a topic's dead letters to (topic `<topic>-dlq`). */
@@ -85,6 +91,13 @@ export function subscriptionsRouter(
             applied ? 'event applied' : 'duplicate event ignored',
           );
         } catch (err) {
+          if (err instanceof PermanentEventError) {
+            eventLog.warn(
+              { err, consumer: handler.consumer },
+              'event can never be handled; sending it to the dead-letter topic',
+            );
+            return answer(ctx, 'DROP');
+          }
           eventLog.error({ err, consumer: handler.consumer }, 'event handler failed; asking Dapr to retry');
           return answer(ctx, 'RETRY');
         }

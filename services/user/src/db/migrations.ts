@@ -40,7 +40,22 @@ class CreatePoints extends Migration {
   }
 }
 
+class CreateNotifications extends Migration {
+  override up(): void {
+    this.addSql(`create table notifications (
+      id uuid primary key,
+      user_id uuid not null,
+      order_id uuid,
+      kind text not null,
+      message text not null,
+      created_at timestamptz not null default now()
+    )`);
+    this.addSql('create index notifications_user on notifications (user_id, created_at)');
+  }
+}
+
 export const migrations: NamedMigration[] = [
   { name: '20261122-user-001-users', class: CreateUsers },
   { name: '20261122-user-002-points', class: CreatePoints },
+  { name: '20261122-user-003-notifications', class: CreateNotifications },
 ];
