@@ -53,54 +53,91 @@ export function createActivities(deps: SagaDeps) {
   };
   const faultHeader = (fault?: string) => (fault ? { 'x-fake-gateway': fault } : undefined);
 
-  return {
+  /**
+   * A forward step that records its own progress (running, then done or
+   * failed), so the workflow needs no extra round trip per state. A transient
+   * error leaves it running: the workflow retries. An ambiguous answer (a
+   * payment that timed out) also leaves it running: the workflow decides.
+   */
+  const forward =
+    <I extends { orderId: string }, T>(step: Step, run: (i: I) => Promise<StepResult<T>>) =>
+    async (_: WorkflowActivityContext, i: I): Promise<StepResult<T>> => {
+      await markStep(deps.em, i.orderId, step, 'running');
+      const result = await run(i);
+      if (!(result.ok === false && result.ambiguous)) {
+        await markStep(
+          deps.em,
+          i.orderId,
+          step,
+          result.ok ? 'done' : 'failed',
+          result.ok ? undefined : result.reason,
+        );
+      }
+      return result;
+    };
+  /** A compensation, recording compensating, then compensated when it worked. */
+  const undo =
+    <I extends { orderId: string }>(step: Step, run: (i: I) => Promise<StepResult>) =>
+    async (_: WorkflowActivityContext, i: I): Promise<StepResult> => {
+      await markStep(deps.em, i.orderId, step, 'compensating');
+      const result = await run(i);
+      if (result.ok) await markStep(deps.em, i.orderId, step, 'compensated');
+      return result;
+    };
+
+  const activities = {
+    /** Marks a state the steps cannot mark themselves (a budget exhausted, an ambiguous payment resolved). */
     markStep: async (
       _: WorkflowActivityContext,
       i: { orderId: string; step: Step; state: StepState; detail?: string },
     ) => {
       await markStep(deps.em, i.orderId, i.step, i.state, i.detail);
     },
-    useCoupon: (
-      _: WorkflowActivityContext,
-      i: { orderId: string; userId: string; couponId: string; orderAmount: number },
-    ) => call<{ discount: number }>(AppId.coupon, 'saga/coupons/use', i),
-    restoreCoupon: (_: WorkflowActivityContext, i: { orderId: string }) =>
+    useCoupon: forward(
+      'useCoupon',
+      (i: { orderId: string; userId: string; couponId: string; orderAmount: number }) =>
+        call<{ discount: number }>(AppId.coupon, 'saga/coupons/use', i),
+    ),
+    restoreCoupon: undo('useCoupon', (i: { orderId: string }) =>
       call(AppId.coupon, 'saga/coupons/restore', i),
-    applyCoupon: async (
-      _: WorkflowActivityContext,
-      i: { orderId: string; discount: number },
-    ): Promise<StepResult> => {
-      await applyDiscount(deps.em, i.orderId, i.discount);
-      return { ok: true, value: i.discount };
-    },
-    removeCoupon: async (_: WorkflowActivityContext, i: { orderId: string }): Promise<StepResult> => {
+    ),
+    applyCoupon: forward(
+      'applyCoupon',
+      async (i: { orderId: string; discount: number }): Promise<StepResult<number>> => {
+        await applyDiscount(deps.em, i.orderId, i.discount);
+        return { ok: true, value: i.discount };
+      },
+    ),
+    removeCoupon: undo('applyCoupon', async (i: { orderId: string }): Promise<StepResult> => {
       await applyDiscount(deps.em, i.orderId, 0);
       return { ok: true, value: 0 };
-    },
-    deductStock: (
-      _: WorkflowActivityContext,
-      i: { orderId: string; items: { productId: string; quantity: number }[] },
-    ) => call(AppId.product, 'saga/stock/deduct', i),
-    restoreStock: (_: WorkflowActivityContext, i: { orderId: string }) =>
+    }),
+    deductStock: forward(
+      'deductStock',
+      (i: { orderId: string; items: { productId: string; quantity: number }[] }) =>
+        call(AppId.product, 'saga/stock/deduct', i),
+    ),
+    restoreStock: undo('deductStock', (i: { orderId: string }) =>
       call(AppId.product, 'saga/stock/restore', i),
+    ),
     /** A timeout here is ambiguous: the payment may exist. The workflow asks before it compensates. */
-    startPayment: async (
-      _: WorkflowActivityContext,
-      i: { orderId: string; amount: number; fault?: string },
-    ): Promise<StepResult> => {
-      try {
-        return await call(
-          AppId.payment,
-          'saga/payments/start',
-          { orderId: i.orderId, amount: i.amount },
-          faultHeader(i.fault),
-        );
-      } catch (err) {
-        if (err instanceof SidecarUnavailableError)
-          return { ok: false, reason: 'payment timed out', ambiguous: true };
-        throw err;
-      }
-    },
+    startPayment: forward(
+      'startPayment',
+      async (i: { orderId: string; amount: number; fault?: string }): Promise<StepResult> => {
+        try {
+          return await call(
+            AppId.payment,
+            'saga/payments/start',
+            { orderId: i.orderId, amount: i.amount },
+            faultHeader(i.fault),
+          );
+        } catch (err) {
+          if (err instanceof SidecarUnavailableError)
+            return { ok: false, reason: 'payment timed out', ambiguous: true };
+          throw err;
+        }
+      },
+    ),
     /** The payment's state as the payment service has it: its status, or null when there is none. */
     paymentStatus: async (_: WorkflowActivityContext, i: { orderId: string }): Promise<string | null> => {
       try {
@@ -111,19 +148,23 @@ export function createActivities(deps: SagaDeps) {
         throw err;
       }
     },
-    cancelPayment: (_: WorkflowActivityContext, i: { orderId: string }) =>
+    cancelPayment: undo('startPayment', (i: { orderId: string }) =>
       call(AppId.payment, 'saga/payments/cancel', i),
-    deductPoints: (_: WorkflowActivityContext, i: { orderId: string; userId: string; amount: number }) =>
+    ),
+    deductPoints: forward('deductPoints', (i: { orderId: string; userId: string; amount: number }) =>
       call(AppId.user, 'saga/points/deduct', i),
-    refundPoints: (_: WorkflowActivityContext, i: { orderId: string; userId: string }) =>
+    ),
+    refundPoints: undo('deductPoints', (i: { orderId: string; userId: string }) =>
       call(AppId.user, 'saga/points/refund', i),
-    completePayment: (_: WorkflowActivityContext, i: { orderId: string; fault?: string }) =>
+    ),
+    completePayment: forward('completePayment', (i: { orderId: string; fault?: string }) =>
       call(AppId.payment, 'saga/payments/complete', { orderId: i.orderId }, faultHeader(i.fault)),
-    completeOrder: async (_: WorkflowActivityContext, i: { orderId: string }): Promise<StepResult> => {
+    ),
+    completeOrder: forward('completeOrder', async (i: { orderId: string }): Promise<StepResult> => {
       await finishOrder(deps.em, i.orderId, 'COMPLETED');
       deps.outboxWritten();
       return { ok: true, value: null };
-    },
+    }),
     endOrder: async (
       _: WorkflowActivityContext,
       i: { orderId: string; status: 'FAILED' | 'NEEDS_ATTENTION'; reason: string },
@@ -132,6 +173,9 @@ export function createActivities(deps: SagaDeps) {
       deps.outboxWritten();
     },
   };
+  // The workflow calls activities by function; the SDK finds them by the function's name.
+  for (const [name, fn] of Object.entries(activities)) Object.defineProperty(fn, 'name', { value: name });
+  return activities;
 }
 
 export type Activities = ReturnType<typeof createActivities>;

@@ -42,7 +42,7 @@ export function placeOrderWorkflow(a: Activities): TWorkflow {
       activity: (...args: never[]) => Promise<T>,
       arg: unknown,
       attempts: number,
-    ): Gen<T | { ok: false; reason: string }> {
+    ): Gen<T | { ok: false; reason: string; exhausted: true }> {
       let delay = 1;
       for (let attempt = 1; ; attempt++) {
         try {
@@ -52,6 +52,7 @@ export function placeOrderWorkflow(a: Activities): TWorkflow {
             return {
               ok: false,
               reason: `still failing after ${attempts} attempts: ${(err as Error).message}`,
+              exhausted: true,
             };
           yield ctx.createTimer(delay);
           delay = Math.min(delay * 2, MAX_BACKOFF_S);
@@ -61,21 +62,26 @@ export function placeOrderWorkflow(a: Activities): TWorkflow {
 
     const undo: { step: Step; run: () => Gen<StepResult> }[] = [];
 
-    /** Runs one step; returns its value, or the reason it failed. */
+    /**
+     * Runs one step (the activity records running, done or failed itself);
+     * returns its value, or the reason it failed.
+     */
     async function* step<T>(
       name: Step,
       activity: (...args: never[]) => Promise<StepResult<T>>,
       arg: unknown,
     ): Gen<{ ok: true; value: T } | { ok: false; reason: string }> {
-      yield mark(name, 'running');
-      const result = (yield* withRetry(activity, arg, STEP_ATTEMPTS)) as StepResult<T>;
-      yield mark(name, result.ok ? 'done' : 'failed', result.ok ? undefined : result.reason);
-      return result.ok ? { ok: true, value: result.value } : { ok: false, reason: result.reason };
+      const result = (yield* withRetry(activity, arg, STEP_ATTEMPTS)) as
+        | StepResult<T>
+        | { ok: false; reason: string; exhausted: true };
+      if (result.ok) return { ok: true, value: result.value };
+      // Out of attempts on transient errors: the activity could not record it.
+      if ('exhausted' in result) yield mark(name, 'failed', result.reason);
+      return { ok: false, reason: result.reason };
     }
 
     async function* compensate(reason: string): Gen<unknown> {
       for (const { step: name, run } of undo) {
-        yield mark(name, 'compensating');
         const result = (yield* run()) as StepResult;
         if (!result.ok) {
           yield mark(name, 'failed', `compensation failed: ${result.reason}`);
@@ -86,7 +92,6 @@ export function placeOrderWorkflow(a: Activities): TWorkflow {
           });
           return { orderId, status: 'NEEDS_ATTENTION' };
         }
-        yield mark(name, 'compensated');
       }
       yield ctx.callActivity(a.endOrder, { orderId, status: 'FAILED', reason });
       return { orderId, status: 'FAILED', reason };
@@ -116,23 +121,22 @@ export function placeOrderWorkflow(a: Activities): TWorkflow {
     undo.unshift({ step: 'deductStock', run: compensation(a.restoreStock, { orderId }) });
 
     const amount = Math.max(0, input.totalAmount - discount - input.pointsToUse);
-    yield mark('startPayment', 'running');
     let payment = (yield* withRetry(
       a.startPayment,
       { orderId, amount, fault: input.paymentFault },
       STEP_ATTEMPTS,
-    )) as StepResult;
-    if (!payment.ok && payment.ambiguous) {
-      // Timed out: the payment may have been made. Ask before deciding.
+    )) as StepResult | { ok: false; reason: string; exhausted: true };
+    if (!payment.ok && ('ambiguous' in payment || 'exhausted' in payment)) {
+      // Timed out (or kept failing): the payment may have been made. Ask before deciding.
       const status = (yield* withRetry(a.paymentStatus, { orderId }, STEP_ATTEMPTS)) as string | null;
       payment =
         status === 'STARTED'
           ? { ok: true, value: { status } }
           : { ok: false, reason: `payment timed out; its state is ${status ?? 'unknown'}` };
+      yield mark('startPayment', payment.ok ? 'done' : 'failed', payment.ok ? undefined : payment.reason);
     }
     // Cancel also when it failed: a start that timed out may still land, and the cancel then refuses it.
     undo.unshift({ step: 'startPayment', run: compensation(a.cancelPayment, { orderId }) });
-    yield mark('startPayment', payment.ok ? 'done' : 'failed', payment.ok ? undefined : payment.reason);
     if (!payment.ok) return yield* compensate(`payment refused: ${payment.reason}`);
 
     if (input.pointsToUse > 0) {

@@ -1,0 +1,69 @@
+// k6 order flow: orders placed at a steady arrival rate, each followed until it ends.
+//   k6 run -e BASE_URL=http://127.0.0.1:3105 -e FIXTURES=<json> -e RATE=10 -e SUMMARY_FILE=<out.json> loadtest/order-flow.js
+// Usually started by loadtest/run-order-flow.ts, which prepares users and products,
+// then checks the invariants and prints the figures.
+
+import { sleep } from 'k6';
+import exec from 'k6/execution';
+import http from 'k6/http';
+import { Counter, Trend } from 'k6/metrics';
+
+const fixtures = JSON.parse(open(__ENV.FIXTURES));
+const rate = Number(__ENV.RATE || 10);
+const sagaDuration = new Trend('saga_duration', true);
+const completed = new Counter('orders_completed');
+const failed = new Counter('orders_failed');
+const compensated = new Counter('orders_compensated');
+const unfinished = new Counter('orders_unfinished');
+
+export const options = {
+  scenarios: {
+    orders: {
+      executor: 'ramping-arrival-rate',
+      startRate: Math.ceil(rate / 4),
+      timeUnit: '1s',
+      preAllocatedVUs: 100,
+      maxVUs: 600,
+      stages: [
+        { target: rate, duration: '5s' },
+        { target: rate, duration: '20s' },
+        { target: 0, duration: '3s' },
+      ],
+    },
+  },
+  summaryTrendStats: ['med', 'p(95)', 'p(99)', 'max'],
+};
+
+export default function () {
+  const i = exec.scenario.iterationInTest;
+  const user = fixtures.users[i % fixtures.users.length];
+  const product = fixtures.products[i % fixtures.products.length];
+  // Some buyers ask for more points than they have: their sagas compensate.
+  const body = {
+    userId: user.id,
+    items: [{ productId: product, quantity: 1 + (i % 3) }],
+    pointsToUse: user.points > 0 ? 1000 : 5000,
+  };
+  const started = Date.now();
+  const res = http.post(`${__ENV.BASE_URL}/orders`, JSON.stringify(body), {
+    headers: { 'content-type': 'application/json' },
+  });
+  if (res.status !== 202) return;
+  const orderId = res.json('orderId');
+  for (let t = 0; t < 600; t++) {
+    sleep(0.1);
+    const order = http.get(`${__ENV.BASE_URL}/orders/${orderId}`, { tags: { name: 'GET /orders/:id' } });
+    const status = order.status === 200 ? order.json('status') : 'PENDING';
+    if (status === 'PENDING') continue;
+    sagaDuration.add(Date.now() - started);
+    if (status === 'COMPLETED') completed.add(1);
+    else failed.add(1);
+    if (order.json('steps').some((s) => s.state === 'compensated')) compensated.add(1);
+    return;
+  }
+  unfinished.add(1);
+}
+
+export function handleSummary(data) {
+  return { [__ENV.SUMMARY_FILE]: JSON.stringify(data) };
+}

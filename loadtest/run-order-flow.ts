@@ -1,0 +1,168 @@
+/**
+ * Order-flow benchmark: orders at a steady arrival rate, each followed to its
+ * end, then the invariant checker over every order of the run. Needs the local
+ * platform running (`npm start`).
+ *
+ *   npm run loadtest:orders -- [--rate 10]
+ */
+import { spawn } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import pg from 'pg';
+import { ROOT, RUN } from '../local/src/paths.ts';
+import { provision } from '../local/src/provision.ts';
+import { postgres, services } from '../local/src/topology.ts';
+import { checkInvariants } from './invariants.ts';
+
+const { values: args } = parseArgs({ options: { rate: { type: 'string', default: '10' } } });
+const rate = Number(args.rate);
+const log = (line: string) => console.log(`[orders] ${line}`);
+// biome-ignore lint/suspicious/noExplicitAny: JSON answers of our own services
+const post = async (url: string, body: unknown): Promise<any> => {
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  if (!res.ok) throw new Error(`${url} answered ${res.status}: ${await res.text()}`);
+  return res.json();
+};
+
+async function fixtures() {
+  log('creating 100 buyers (one in five without points) and 10 products…');
+  const users = await Promise.all(
+    Array.from({ length: 100 }, async (_, i) => {
+      const user = await post(`${services.user.appUrl}/users`, {
+        email: `flow-${Date.now()}-${i}@example.com`,
+        name: 'Flow',
+      });
+      const points = i % 5 === 0 ? 0 : 1_000_000;
+      if (points > 0)
+        await post(`${services.user.appUrl}/users/${user.id}/points/charge`, {
+          amount: points,
+          idempotencyKey: `flow-${user.id}`,
+        });
+      return { id: user.id as string, points };
+    }),
+  );
+  const products = await Promise.all(
+    Array.from(
+      { length: 10 },
+      async (_, i) =>
+        (
+          await post(`${services.product.appUrl}/products`, {
+            name: `Flow ${i}`,
+            price: 10_000 + i * 1000,
+            stock: 100_000,
+          })
+        ).id as string,
+    ),
+  );
+  return { users, products };
+}
+
+async function main() {
+  const ready = await fetch(`${services.order.appUrl}/readyz`).then(
+    (r) => r.ok,
+    () => false,
+  );
+  if (!ready)
+    throw new Error('the local platform is not running: start it with `npm start` in another terminal');
+  const tools = await provision({ needExternal: { postgres: true, redis: true, kafka: true } });
+  mkdirSync(RUN, { recursive: true });
+  const fixturesFile = join(RUN, 'order-flow-fixtures.json');
+  writeFileSync(fixturesFile, JSON.stringify(await fixtures()));
+
+  const startedAt = new Date();
+  const summaryFile = join(RUN, 'k6-order-flow.json');
+  log(`placing orders at ${rate}/s for 25 s and following each to its end…`);
+  const code = await new Promise<number>((resolve) => {
+    const child = spawn(
+      tools.k6,
+      [
+        'run',
+        '--quiet',
+        '-e',
+        `BASE_URL=${services.order.appUrl}`,
+        '-e',
+        `FIXTURES=${fixturesFile}`,
+        '-e',
+        `RATE=${rate}`,
+        '-e',
+        `SUMMARY_FILE=${summaryFile}`,
+        join(ROOT, 'loadtest', 'order-flow.js'),
+      ],
+      { stdio: 'inherit' },
+    );
+    child.once('exit', (c) => resolve(c ?? 1));
+  });
+  if (code !== 0) throw new Error(`k6 exited with ${code}`);
+  const summary = JSON.parse(readFileSync(summaryFile, 'utf8'));
+  const m = summary.metrics;
+  const seconds = summary.state.testRunDurationMs / 1000;
+  const n = (name: string) => m[name]?.values.count ?? 0;
+
+  const db = new pg.Client({ connectionString: postgres.databaseUrl(services.order.database) });
+  await db.connect();
+  // k6 stops following orders when its run ends; the sagas go on. Wait for every one to end.
+  log('waiting until every order of the run has ended…');
+  let rows: { id: string; status: string }[] = [];
+  for (
+    const deadline = Date.now() + 600_000;
+    Date.now() < deadline;
+    await new Promise((r) => setTimeout(r, 500))
+  ) {
+    rows = (await db.query('select id, status from orders where created_at >= $1', [startedAt])).rows;
+    if (rows.every((r) => r.status !== 'PENDING')) break;
+  }
+  const [{ last }] = (
+    await db.query('select max(updated_at) as last from orders where created_at >= $1', [startedAt])
+  ).rows;
+  await db.end();
+  const lastEndedAfterS = (new Date(last).getTime() - startedAt.getTime()) / 1000;
+  const report = await checkInvariants(rows.map((r) => r.id));
+
+  const figures = {
+    at: new Date().toISOString(),
+    rate,
+    seconds,
+    placed: rows.length,
+    completed: rows.filter((r) => r.status === 'COMPLETED').length,
+    failed: rows.filter((r) => r.status !== 'COMPLETED').length,
+    followedByK6: {
+      completed: n('orders_completed'),
+      failed: n('orders_failed'),
+      compensated: n('orders_compensated'),
+    },
+    lastEndedAfterS,
+    completedPerSecond: rows.filter((r) => r.status === 'COMPLETED').length / lastEndedAfterS,
+    sagaMs: {
+      p50: m.saga_duration?.values.med,
+      p95: m.saga_duration?.values['p(95)'],
+      p99: m.saga_duration?.values['p(99)'],
+    },
+    violations: report.violations,
+  };
+  console.log(`
+orders placed                 ${figures.placed}
+completed / failed            ${figures.completed} / ${figures.failed}
+last order ended after        ${lastEndedAfterS.toFixed(1)} s
+completed sagas per second    ${figures.completedPerSecond.toFixed(2)}
+followed by k6 to their end   ${figures.followedByK6.completed} completed, ${figures.followedByK6.failed} failed (${figures.followedByK6.compensated} with compensations)
+POST to end, p50 / p95 / p99  ${figures.sagaMs.p50?.toFixed(0)} / ${figures.sagaMs.p95?.toFixed(0)} / ${figures.sagaMs.p99?.toFixed(0)} ms (orders k6 followed to their end)
+invariant violations          ${report.violations.length}
+`);
+  mkdirSync(join(ROOT, 'loadtest', 'results'), { recursive: true });
+  writeFileSync(
+    join(ROOT, 'loadtest', 'results', `order-flow-${figures.at.replaceAll(':', '-')}.json`),
+    JSON.stringify(figures, null, 2),
+  );
+  if (report.violations.length > 0) {
+    console.log(`VIOLATIONS:\n- ${report.violations.join('\n- ')}`);
+    process.exit(1);
+  }
+  console.log('invariants: every order ended; stock, points, coupons and payments agree with the orders');
+}
+
+await main();
