@@ -16,6 +16,8 @@ export interface WorkflowRegistration {
 
 /** How often the worker's connection to the sidecar is checked. */
 const WATCH_MS = 2_000;
+const MAX_CONCURRENT_WORK_ITEMS = 50;
+const MAX_QUEUED_WORK_ITEMS = 1_000_000;
 
 /**
  * The Dapr Workflow worker of this service (gRPC to its sidecar) and a client
@@ -47,6 +49,16 @@ export class Workflows {
 
   private newRuntime(): WorkflowRuntime {
     const runtime = new WorkflowRuntime(this.options);
+    // The SDK's worker runs 10 work items at once and queues 100 more; past that it
+    // drops work items, and their workflows stall for good (seen at 20 orders/s). The
+    // limits are not options, so they are raised on the worker itself.
+    const worker = (
+      runtime as unknown as { worker?: { _maxConcurrentWorkItems?: number; _maxQueueSize?: number } }
+    ).worker;
+    if (worker) {
+      worker._maxConcurrentWorkItems = MAX_CONCURRENT_WORK_ITEMS;
+      worker._maxQueueSize = MAX_QUEUED_WORK_ITEMS;
+    }
     for (const [name, workflow] of Object.entries(this.registration.workflows))
       runtime.registerWorkflowWithName(name, workflow);
     for (const [name, activity] of Object.entries(this.registration.activities))
