@@ -6,6 +6,7 @@
 import pg from 'pg';
 import { postgres, services } from '../local/src/topology.ts';
 
+// biome-ignore lint/suspicious/noExplicitAny: rows of several services' tables, read as they come
 type Row = Record<string, any>;
 
 async function withDb<T>(

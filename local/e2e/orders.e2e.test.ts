@@ -336,6 +336,56 @@ describe('the order saga', () => {
   });
 });
 
+describe('compensations that keep failing', () => {
+  test('When a compensation runs out of attempts, then the order NEEDS_ATTENTION, is listed, and a re-drive ends it FAILED with everything undone', async () => {
+    const userId = await newUser(1000);
+    const productId = await newProduct(10_000, 10);
+    // Points are short, so the saga will compensate; the slow payment gives time to take the product service away first.
+    const orderId = await placeOrder(
+      { userId, items: [{ productId, quantity: 2 }], pointsToUse: 5000 },
+      { 'x-fake-gateway': 'slow:2500' },
+    );
+    await eventually('the payment to be under way', async () => {
+      const o = (await call('GET', app('order', `/orders/${orderId}`))).body;
+      return stepStates(o).startPayment === 'running';
+    });
+    await processControl('product', 'stop');
+    try {
+      const stuck = await eventually(
+        'the order to need attention',
+        async () => {
+          const o = (await call('GET', app('order', `/orders/${orderId}`))).body;
+          return o.status === 'NEEDS_ATTENTION' ? o : undefined;
+        },
+        60_000,
+      );
+      expect(stuck.failureReason).toMatch(/deductStock could not be undone/);
+      expect(stepStates(stuck)).toMatchObject({
+        deductStock: 'failed',
+        startPayment: 'compensated',
+        deductPoints: 'failed',
+      });
+      const listed = (await call('GET', app('order', '/ops/orders?status=NEEDS_ATTENTION'))).body.items;
+      expect(listed.map((o: any) => o.orderId)).toContain(orderId);
+    } finally {
+      await processControl('product', 'start');
+    }
+
+    const redrive = await call('POST', app('order', `/ops/orders/${orderId}/redrive`));
+    expect(redrive.status).toBe(202);
+    const done = await eventually('the re-drive to end the order', async () => {
+      const o = (await call('GET', app('order', `/orders/${orderId}`))).body;
+      return o.status === 'FAILED' ? o : undefined;
+    });
+    expect(done.failureReason).toMatch(/re-driven/);
+    expect(await stockOf(productId)).toBe(10);
+    expect((await paymentOf(orderId)).status).toBe('CANCELLED');
+    expect(await balanceOf(userId)).toBe(1000);
+    // Only a NEEDS_ATTENTION order can be re-driven.
+    expect((await call('POST', app('order', `/ops/orders/${orderId}/redrive`))).status).toBe(422);
+  });
+});
+
 describe('crash recovery', () => {
   for (const victim of ['order', 'order-dapr'] as const) {
     test(`When ${victim} is killed while sagas are in flight, then every order still ends and the data agrees`, async () => {

@@ -105,11 +105,12 @@ function runChecked(command: string, args: string[]): Promise<void> {
 async function withPlatform(
   services: boolean,
   body: (sup: Supervisor) => Promise<number>,
-  echo: boolean,
+  /** `run`: logs on the console; `test`: logs in files only, and test settings for the services. */
+  mode: 'run' | 'test',
 ): Promise<number> {
   const leftovers = await stopLeftovers();
   if (leftovers.length) say(`stopped leftovers of an earlier run: ${leftovers.join(', ')}`);
-  const sup = new Supervisor({ echo });
+  const sup = new Supervisor({ echo: mode === 'run' });
   let stopping: Promise<void> | undefined;
   const stopAll = () => {
     stopping ??= step('stopping everything', () => sup.stopAll());
@@ -125,7 +126,7 @@ async function withPlatform(
       provision({ needExternal: external }),
     );
     await startInfra(sup, tools);
-    if (services) await startServices(sup, tools);
+    if (services) await startServices(sup, tools, { test: mode === 'test' });
     await startControlServer(sup);
     return await body(sup);
   } catch (err) {
@@ -149,7 +150,7 @@ async function main(command: string | undefined): Promise<number> {
           await new Promise(() => undefined);
           return 0;
         },
-        true,
+        'run',
       );
     case 'test': {
       const started = performance.now();
@@ -182,7 +183,7 @@ async function main(command: string | undefined): Promise<number> {
           add(await jest('e2e'));
           return totals.failed === 0 ? 0 : 1;
         },
-        false,
+        'test',
       );
       if (code !== 0 && totals.failed === 0) totals.failed += 1;
       say(`finished in ${((performance.now() - started) / 60_000).toFixed(1)} min`);

@@ -8,7 +8,7 @@ import { step } from './ui.ts';
 
 const node = process.execPath;
 
-function appSpec(s: ServiceAddress) {
+function appSpec(s: ServiceAddress, extraEnv: Record<string, string>) {
   return {
     name: s.name,
     command: node,
@@ -29,6 +29,7 @@ function appSpec(s: ServiceAddress) {
       // every failure branch of the saga can be driven by hand and by tests.
       FAKE_GATEWAY_FAULTS: 'true',
       LOG_LEVEL: process.env.LOG_LEVEL ?? 'info',
+      ...extraEnv,
     },
     ports: [s.appPort],
     ready: () => httpOk(`${s.appUrl}/healthz`),
@@ -86,12 +87,22 @@ function sidecarSpec(s: ServiceAddress, tools: Tools, paths: { resourcesPath: st
 export const processNames = (s: ServiceAddress) => ({ app: s.name, sidecar: `${s.name}-dapr` });
 
 /** Every service (migrated at start) with its own daprd, side by side. */
-export async function startServices(sup: Supervisor, tools: Tools): Promise<void> {
+/**
+ * Under `npm test` a compensation gives up after 3 attempts (1 + 2 s) instead of
+ * 8, so that the NEEDS_ATTENTION path is tested in seconds, not minutes.
+ */
+const TEST_ENV = { SAGA_COMPENSATION_ATTEMPTS: '3' };
+
+export async function startServices(
+  sup: Supervisor,
+  tools: Tools,
+  options: { test: boolean },
+): Promise<void> {
   const paths = renderComponents();
   await Promise.all(
     serviceList.map((s) =>
       step(`starting ${s.name} and its sidecar`, async () => {
-        await sup.start(appSpec(s));
+        await sup.start(appSpec(s, options.test ? TEST_ENV : {}));
         await sup.start(sidecarSpec(s, tools, paths));
       }),
     ),

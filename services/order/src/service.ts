@@ -13,6 +13,8 @@ import { Workflows } from './saga/workflow-runtime.ts';
 export const orderConfigSchema = baseConfigSchema.extend({
   FAKE_GATEWAY_FAULTS: z.stringbool().default(false),
   SAGA_CALL_TIMEOUT_MS: z.coerce.number().int().positive().default(5_000),
+  /** Attempts of each compensation (1, 2, 4… s apart) before an order NEEDS_ATTENTION. */
+  SAGA_COMPENSATION_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(8),
 });
 
 export const orderService: ServiceDefinition<typeof orderConfigSchema> = {
@@ -38,7 +40,7 @@ export const orderService: ServiceDefinition<typeof orderConfigSchema> = {
       },
       log.child({ component: 'workflows' }),
     );
-    const saga = new OrderSaga(workflows.client);
+    const saga = new OrderSaga(workflows.client, { compensationAttempts: config.SAGA_COMPENSATION_ATTEMPTS });
     return {
       routers: [
         opsRouter(workflows),

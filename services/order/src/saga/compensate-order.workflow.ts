@@ -12,7 +12,7 @@ export const COMPENSATE_ORDER_WORKFLOW = 'compensateOrderWorkflow';
 export function compensateOrderWorkflow(a: Activities): TWorkflow {
   return async function* (
     ctx: WorkflowContext,
-    input: { orderId: string; userId: string; reason: string },
+    input: { orderId: string; userId: string; reason: string; compensationAttempts?: number },
   ): AsyncGenerator<Task<unknown>, unknown, unknown> {
     const { orderId, userId } = input;
     const undo = [
@@ -30,7 +30,7 @@ export function compensateOrderWorkflow(a: Activities): TWorkflow {
           if (result.ok) break;
           throw new Error(result.reason);
         } catch (err) {
-          if (attempt >= COMPENSATION_ATTEMPTS) {
+          if (attempt >= (input.compensationAttempts ?? COMPENSATION_ATTEMPTS)) {
             yield ctx.callActivity(a.endOrder, {
               orderId,
               status: 'NEEDS_ATTENTION',

@@ -6,9 +6,11 @@ import { PLACE_ORDER_WORKFLOW, type PlaceOrderInput } from './place-order.workfl
 /** Starts the saga of an order: one workflow instance per order, its id the order id. */
 export class OrderSaga {
   private readonly client: DaprWorkflowClient;
+  private readonly compensationAttempts: number;
 
-  constructor(client: DaprWorkflowClient) {
+  constructor(client: DaprWorkflowClient, options: { compensationAttempts: number }) {
     this.client = client;
+    this.compensationAttempts = options.compensationAttempts;
   }
 
   /** Idempotent: a second start for the same order (a retried POST) finds the instance and leaves it. */
@@ -21,6 +23,7 @@ export class OrderSaga {
       couponId: order.couponId,
       pointsToUse: order.pointsToUse,
       totalAmount: order.totalAmount,
+      compensationAttempts: this.compensationAttempts,
       ...(paymentFault ? { paymentFault } : {}),
     };
     try {

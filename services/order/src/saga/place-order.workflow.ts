@@ -13,6 +13,8 @@ export interface PlaceOrderInput {
   totalAmount: number;
   /** Test/dev only: a fake-gateway fault passed to the payment service. */
   paymentFault?: string;
+  /** Attempts of each compensation before the order needs attention (SAGA_COMPENSATION_ATTEMPTS). */
+  compensationAttempts?: number;
 }
 
 /** Attempts of a forward step on transient errors, and of a compensation before the order needs attention. */
@@ -97,7 +99,7 @@ export function placeOrderWorkflow(a: Activities): TWorkflow {
       return { orderId, status: 'FAILED', reason };
     }
     const compensation = (activity: (...args: never[]) => Promise<StepResult>, arg: unknown) => () =>
-      withRetry(activity, arg, COMPENSATION_ATTEMPTS) as Gen<StepResult>;
+      withRetry(activity, arg, input.compensationAttempts ?? COMPENSATION_ATTEMPTS) as Gen<StepResult>;
 
     let discount = 0;
     if (input.couponId) {
