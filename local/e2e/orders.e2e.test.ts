@@ -336,6 +336,48 @@ describe('the order saga', () => {
   });
 });
 
+describe('duplicate delivery', () => {
+  test('When every step of a completed order is called again (a workflow retry), then each answers as before and nothing moves', async () => {
+    const { userId, productId, couponId } = await scene();
+    const orderId = await placeOrder({
+      userId,
+      items: [{ productId, quantity: 1 }],
+      couponId,
+      pointsToUse: 2000,
+    });
+    expect((await settled(orderId)).status).toBe('COMPLETED');
+    const before = {
+      stock: await stockOf(productId),
+      points: await balanceOf(userId),
+      payment: await paymentOf(orderId),
+    };
+    const again = (appId: keyof typeof services, path: string, body: unknown) =>
+      call('POST', `${services.order.daprUrl}/v1.0/invoke/${appId}/method/${path}`, body);
+
+    expect(
+      (await again('coupon', 'saga/coupons/use', { orderId, userId, couponId, orderAmount: 20_000 })).body,
+    ).toMatchObject({ status: 'USED', discount: 5000 });
+    expect(
+      (await again('product', 'saga/stock/deduct', { orderId, items: [{ productId, quantity: 1 }] })).body
+        .status,
+    ).toBe('DEDUCTED');
+    expect((await again('payment', 'saga/payments/start', { orderId, amount: 13_000 })).body.status).toBe(
+      'COMPLETED',
+    );
+    expect((await again('user', 'saga/points/deduct', { orderId, userId, amount: 2000 })).body.kind).toBe(
+      'USE',
+    );
+    expect((await again('payment', 'saga/payments/complete', { orderId })).body.status).toBe('COMPLETED');
+
+    expect({
+      stock: await stockOf(productId),
+      points: await balanceOf(userId),
+      payment: await paymentOf(orderId),
+    }).toEqual(before);
+    expect(await couponState(userId)).toBe('USED');
+  });
+});
+
 describe('compensations that keep failing', () => {
   test('When a compensation runs out of attempts, then the order NEEDS_ATTENTION, is listed, and a re-drive ends it FAILED with everything undone', async () => {
     const userId = await newUser(1000);
