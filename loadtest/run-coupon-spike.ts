@@ -7,13 +7,14 @@
  *   npm run loadtest:coupons -- [--peak 300] [--users 3000] [--quota 500] [--kill-coupon-after 5]
  */
 import { spawn } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { ROOT, RUN } from '../local/src/paths.ts';
 import { provision } from '../local/src/provision.ts';
 import { control, postgres, redis, services } from '../local/src/topology.ts';
+import { runK6 } from './k6.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -78,50 +79,29 @@ interface K6Figures {
   durationS: number;
 }
 
-async function runK6(
+async function runSpike(
   k6: string,
   baseUrl: string,
   couponId: string,
   usersFile: string,
-  tag: string,
   duringRun?: () => void,
 ): Promise<K6Figures> {
-  const summaryFile = join(RUN, `k6-${tag}.json`);
-  const code = await new Promise<number>((resolve) => {
-    const child = spawn(
-      k6,
-      [
-        'run',
-        '--quiet',
-        '-e',
-        `BASE_URL=${baseUrl}`,
-        '-e',
-        `COUPON_ID=${couponId}`,
-        '-e',
-        `USERS_FILE=${usersFile}`,
-        '-e',
-        `PEAK_RATE=${peak}`,
-        '-e',
-        `SUMMARY_FILE=${summaryFile}`,
-        join(ROOT, 'loadtest', 'coupon-spike.js'),
-      ],
-      { stdio: 'inherit' },
-    );
-    duringRun?.();
-    child.once('exit', (c) => resolve(c ?? 1));
-  });
-  if (code !== 0) throw new Error(`k6 exited with ${code}`);
-  const summary = JSON.parse(readFileSync(summaryFile, 'utf8'));
+  const summary = await runK6(
+    k6,
+    'coupon-spike.js',
+    { BASE_URL: baseUrl, COUPON_ID: couponId, USERS_FILE: usersFile, PEAK_RATE: String(peak) },
+    duringRun,
+  );
   const m = summary.metrics;
   const durationS = summary.state.testRunDurationMs / 1000;
   return {
-    requests: m.http_reqs.values.count,
+    requests: m.http_reqs?.values.count ?? 0,
     accepted: m.accepted_requests?.values.count ?? 0,
     acceptedPerSecond: (m.accepted_requests?.values.count ?? 0) / durationS,
     p50: m.accepted_latency?.values.med ?? Number.NaN,
     p95: m.accepted_latency?.values['p(95)'] ?? Number.NaN,
     p99: m.accepted_latency?.values['p(99)'] ?? Number.NaN,
-    failed: m.http_reqs.values.count - (m.accepted_requests?.values.count ?? 0),
+    failed: (m.http_reqs?.values.count ?? 0) - (m.accepted_requests?.values.count ?? 0),
     durationS,
   };
 }
@@ -140,7 +120,7 @@ async function actorRun(k6: string, couponDb: pg.Pool, usersFile: string) {
   log(
     `actor design: coupon ${coupon.id}, quota ${quota}, peak ${peak}/s${killAfter ? `, coupon service killed after ${killAfter}s` : ''}`,
   );
-  const figures = await runK6(k6, services.coupon.appUrl, coupon.id, usersFile, 'actor', () => {
+  const figures = await runSpike(k6, services.coupon.appUrl, coupon.id, usersFile, () => {
     if (!killAfter) return;
     void (async () => {
       await sleep(Number(killAfter) * 1000);
@@ -246,7 +226,7 @@ async function baselineRun(k6: string, usersFile: string) {
     });
     log(`baseline (Redis Lua + queue + worker): coupon ${couponId}, quota ${quota}, peak ${peak}/s`);
     const started = Date.now();
-    const figures = await runK6(k6, `http://127.0.0.1:${BASELINE_PORT}`, couponId, usersFile, 'baseline');
+    const figures = await runSpike(k6, `http://127.0.0.1:${BASELINE_PORT}`, couponId, usersFile);
     const baseDb = db('shop_baseline');
     let issued = 0;
     for (;;) {

@@ -1,12 +1,4 @@
-/**
- * Order-flow benchmark: orders at a steady arrival rate, each followed to its
- * end, then the invariant checker over every order of the run. Needs the local
- * platform running (`npm start`).
- *
- *   npm run loadtest:orders -- [--rate 10]
- */
-import { spawn } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
@@ -14,6 +6,7 @@ import { ROOT, RUN } from '../local/src/paths.ts';
 import { provision } from '../local/src/provision.ts';
 import { postgres, services } from '../local/src/topology.ts';
 import { checkInvariants } from './invariants.ts';
+import { runK6 } from './k6.ts';
 
 const { values: args } = parseArgs({ options: { rate: { type: 'string', default: '10' } } });
 const rate = Number(args.rate);
@@ -75,30 +68,12 @@ async function main() {
   writeFileSync(fixturesFile, JSON.stringify(await fixtures()));
 
   const startedAt = new Date();
-  const summaryFile = join(RUN, 'k6-order-flow.json');
   log(`placing orders at ${rate}/s for 25 s and following each to its end…`);
-  const code = await new Promise<number>((resolve) => {
-    const child = spawn(
-      tools.k6,
-      [
-        'run',
-        '--quiet',
-        '-e',
-        `BASE_URL=${services.order.appUrl}`,
-        '-e',
-        `FIXTURES=${fixturesFile}`,
-        '-e',
-        `RATE=${rate}`,
-        '-e',
-        `SUMMARY_FILE=${summaryFile}`,
-        join(ROOT, 'loadtest', 'order-flow.js'),
-      ],
-      { stdio: 'inherit' },
-    );
-    child.once('exit', (c) => resolve(c ?? 1));
+  const summary = await runK6(tools.k6, 'order-flow.js', {
+    BASE_URL: services.order.appUrl,
+    FIXTURES: fixturesFile,
+    RATE: String(rate),
   });
-  if (code !== 0) throw new Error(`k6 exited with ${code}`);
-  const summary = JSON.parse(readFileSync(summaryFile, 'utf8'));
   const m = summary.metrics;
   const seconds = summary.state.testRunDurationMs / 1000;
   const n = (name: string) => m[name]?.values.count ?? 0;

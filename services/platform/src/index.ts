@@ -20,6 +20,7 @@ export {
 export { type DomainEvent, newEvent, type ReceivedEvent, uuidv7 } from './events/cloud-event.ts';
 export { healthRouter, type ReadinessCheck } from './http/health.router.ts';
 export type { RequestState } from './http/request-context.ts';
+export { type SseOptions, streamChanges } from './http/sse.ts';
 export {
   type Page,
   type PageQuery,

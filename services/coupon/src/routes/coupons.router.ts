@@ -1,6 +1,5 @@
-import { PassThrough } from 'node:stream';
 import Router from '@koa/router';
-import { type EntityManager, parseBody, parseParams, type Redis } from '@shop/platform';
+import { type EntityManager, parseBody, parseParams, type Redis, streamChanges } from '@shop/platform';
 import { z } from 'zod';
 import { createCoupon, getCoupon } from '../coupons/coupons.ts';
 import { getRequest, isTerminal, type RequestStatusCache, requestIssue } from '../issuance/requests.ts';
@@ -72,33 +71,14 @@ export function couponsRouter(deps: CouponRoutesDeps): Router {
   /** Server-sent events: one `status` event per change, until COMPLETED or REJECTED. */
   router.get('/coupon-requests/:id/events', async (ctx) => {
     const { id } = parseParams(ctx, idParams);
-    let last = await getRequest(em, statuses, id);
-    const stream = new PassThrough();
-    ctx.req.socket.setTimeout(0);
-    ctx.set({ 'cache-control': 'no-cache', connection: 'keep-alive', 'x-accel-buffering': 'no' });
-    ctx.type = 'text/event-stream';
-    ctx.body = stream;
-    const send = (r: typeof last) =>
-      stream.write(`event: status\nid: ${r.status}\ndata: ${JSON.stringify(r)}\n\n`);
-    send(last);
-    if (isTerminal(last.status)) return void stream.end();
-    const started = Date.now();
-    let closed = false;
-    ctx.req.once('close', () => {
-      closed = true;
+    await streamChanges(ctx, {
+      read: () => getRequest(em, statuses, id),
+      isFinal: (r) => isTerminal(r.status),
+      changeKey: (r) => r.status,
+      event: 'status',
+      pollMs: STREAM_POLL_MS,
+      maxMs: STREAM_MAX_MS,
     });
-    void (async () => {
-      while (!closed && Date.now() - started < STREAM_MAX_MS) {
-        await new Promise((r) => setTimeout(r, STREAM_POLL_MS));
-        const now = await getRequest(em, statuses, id).catch(() => last);
-        if (now.status !== last.status) {
-          last = now;
-          send(now);
-        }
-        if (isTerminal(now.status)) break;
-      }
-      stream.end();
-    })();
   });
   router.get('/users/:id/coupons', async (ctx) => {
     ctx.body = { items: await listUserCoupons(em, parseParams(ctx, idParams).id) };

@@ -1,4 +1,3 @@
-import { PassThrough } from 'node:stream';
 import Router from '@koa/router';
 import {
   type DaprSidecar,
@@ -6,6 +5,7 @@ import {
   parseBody,
   parseParams,
   parseQuery,
+  streamChanges,
   ValidationError,
 } from '@shop/platform';
 import { z } from 'zod';
@@ -63,32 +63,13 @@ export function ordersRouter(deps: OrderRoutesDeps): Router {
   /** Server-sent events: the order with its steps, on every change, until it ends. */
   router.get('/orders/:id/events', async (ctx) => {
     const { id } = parseParams(ctx, idParams);
-    let last = await getOrder(em, id);
-    const stream = new PassThrough();
-    ctx.req.socket.setTimeout(0);
-    ctx.set({ 'cache-control': 'no-cache', connection: 'keep-alive', 'x-accel-buffering': 'no' });
-    ctx.type = 'text/event-stream';
-    ctx.body = stream;
-    const send = (o: OrderView) => stream.write(`event: order\ndata: ${JSON.stringify(o)}\n\n`);
-    send(last);
-    if (isTerminal(last)) return void stream.end();
-    let closed = false;
-    ctx.req.once('close', () => {
-      closed = true;
+    await streamChanges(ctx, {
+      read: () => getOrder(em, id),
+      isFinal: isTerminal,
+      event: 'order',
+      pollMs: STREAM_POLL_MS,
+      maxMs: STREAM_MAX_MS,
     });
-    const started = Date.now();
-    void (async () => {
-      while (!closed && Date.now() - started < STREAM_MAX_MS) {
-        await new Promise((r) => setTimeout(r, STREAM_POLL_MS));
-        const now = await getOrder(em, id).catch(() => last);
-        if (JSON.stringify(now) !== JSON.stringify(last)) {
-          last = now;
-          send(now);
-        }
-        if (isTerminal(now)) break;
-      }
-      stream.end();
-    })();
   });
   router.get('/users/:id/orders', async (ctx) => {
     ctx.body = { items: await listUserOrders(em, parseParams(ctx, idParams).id) };
