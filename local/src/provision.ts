@@ -129,7 +129,7 @@ async function ensureDapr(): Promise<string> {
   if (!onPath('go')) throw new Error('daprd is not installed and there is no Go toolchain to build it');
   mkdirSync(out, { recursive: true });
   await step(
-    `building daprd, placement and scheduler ${versions.dapr} from Go modules (first run: 10-20 minutes)`,
+    `building daprd, placement and scheduler ${versions.dapr} from Go modules (first run: 5-10 minutes)`,
     () =>
       run(
         'go',
