@@ -7,7 +7,11 @@ import { Products } from './products/products.ts';
 import { orderCompletedHandler } from './ranking/order-completed.handler.ts';
 import { productsRouter } from './routes/products.router.ts';
 
-export const productConfigSchema = baseConfigSchema.extend({ REDIS_URL: z.url({ protocol: /^rediss?$/ }) });
+export const productConfigSchema = baseConfigSchema.extend({
+  REDIS_URL: z.url({ protocol: /^rediss?$/ }),
+  /** Prefix of this service's Redis keys (tests give each instance its own). */
+  REDIS_KEY_PREFIX: z.string().default(''),
+});
 
 export const productService: ServiceDefinition<typeof productConfigSchema> = {
   configSchema: productConfigSchema,
@@ -15,7 +19,7 @@ export const productService: ServiceDefinition<typeof productConfigSchema> = {
   migrations,
   seed: seedCatalog,
   build: ({ config, orm, log, outboxWritten }) => {
-    const redis = createRedis(config.REDIS_URL, log);
+    const redis = createRedis(config.REDIS_URL, log, config.REDIS_KEY_PREFIX);
     const products = new Products(orm.em, redis, outboxWritten);
     return {
       routers: [productsRouter(orm.em, redis, products, outboxWritten)],

@@ -10,12 +10,16 @@ let svc: ServiceUnderTest;
 let http: ReturnType<typeof request>;
 let redis: Redis;
 
+// Its own Redis keys: the ranking is one key per day, shared with anything else on this Redis.
+const prefix = `test-${randomUUID()}:`;
+
 beforeAll(async () => {
   svc = await startServiceUnderTest('product', productService, {
     REDIS_URL: process.env.SHOP_TEST_REDIS_URL!,
+    REDIS_KEY_PREFIX: prefix,
   });
   http = request(svc.app.callback());
-  redis = new Redis(process.env.SHOP_TEST_REDIS_URL!);
+  redis = new Redis(process.env.SHOP_TEST_REDIS_URL!, { keyPrefix: prefix });
 });
 afterAll(async () => {
   await redis.quit();

@@ -51,8 +51,11 @@ export function ordersRouter(deps: OrderRoutesDeps): Router {
         { field: 'header.idempotency-key', message: 'must be 8 to 100 characters' },
       ]);
     }
-    const { order } = await createOrder(deps, body, key);
-    await saga.start(order, deps.faultsEnabled ? ctx.get('x-fake-gateway') || undefined : undefined);
+    const { order, created } = await createOrder(deps, body, key);
+    await saga.start(order, {
+      repeat: !created,
+      paymentFault: deps.faultsEnabled ? ctx.get('x-fake-gateway') || undefined : undefined,
+    });
     ctx.status = 202;
     ctx.set('location', `/orders/${order.orderId}`);
     ctx.body = { orderId: order.orderId };

@@ -13,9 +13,15 @@ export class OrderSaga {
     this.compensationAttempts = options.compensationAttempts;
   }
 
-  /** Idempotent: a second start for the same order (a retried POST) finds the instance and leaves it. */
-  async start(order: OrderView, paymentFault?: string): Promise<void> {
-    if (await this.client.getWorkflowState(order.orderId, false).catch(() => undefined)) return;
+  /**
+   * Idempotent: for a repeated POST (`repeat`) an instance that exists, running
+   * or ended, is left alone; one that was never scheduled (the first request
+   * died between its commit and here) is scheduled now.
+   */
+  async start(order: OrderView, options: { repeat: boolean; paymentFault?: string }): Promise<void> {
+    if (options.repeat && (await this.client.getWorkflowState(order.orderId, false).catch(() => undefined)))
+      return;
+    const { paymentFault } = options;
     const input: PlaceOrderInput = {
       orderId: order.orderId,
       userId: order.userId,
