@@ -84,8 +84,6 @@ function sidecarSpec(s: ServiceAddress, tools: Tools, paths: { resourcesPath: st
   };
 }
 
-export const processNames = (s: ServiceAddress) => ({ app: s.name, sidecar: `${s.name}-dapr` });
-
 /** Every service (migrated at start) with its own daprd, side by side. */
 /**
  * Under `npm test` a compensation gives up after 3 attempts (1 + 2 s) instead of

@@ -35,7 +35,6 @@ export { addToOutbox } from './outbox/outbox.ts';
 export { OutboxRelay } from './outbox/outbox-relay.ts';
 export {
   deadLetterRoute,
-  deadLetterTopic,
   type EventHandler,
   eventRoute,
   PermanentEventError,

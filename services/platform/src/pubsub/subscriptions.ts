@@ -29,7 +29,6 @@ export class PermanentEventError extends Error {}
 export const eventRoute = (topic: string): string => `/events/${topic}`;
 /** Route Dapr posts a topic's dead letters to (topic `<topic>-dlq`). */
 export const deadLetterRoute = (topic: string): string => `/dead-letters/${topic}`;
-export const deadLetterTopic = (topic: string): string => `${topic}-dlq`;
 
 const isCloudEvent = (body: unknown): body is ReceivedEvent =>
   typeof body === 'object' && body !== null && typeof (body as ReceivedEvent).id === 'string';
