@@ -1,6 +1,7 @@
 import type { Migration } from '@mikro-orm/migrations';
 import { Migrator } from '@mikro-orm/migrations';
 import { type EntityManager, MikroORM } from '@mikro-orm/postgresql';
+import pg from 'pg';
 import { platformMigration } from './platform.migrations.ts';
 
 export type { EntityManager };
@@ -43,10 +44,25 @@ export async function initOrm(options: OrmOptions): Promise<MikroORM> {
   });
 }
 
-/** Applies pending migrations; returns their names. */
+/** Key of the session-level advisory lock that serialises migrations of one database. */
+const MIGRATION_LOCK = 7_343_270_001;
+
+/**
+ * Applies pending migrations; returns their names. Pods of a service start
+ * together (replicas, a rolling update) and each migrates first: the advisory
+ * lock lets one apply while the others wait, and they then find nothing to do.
+ */
 export async function migrate(orm: MikroORM): Promise<string[]> {
-  const applied = await orm.migrator.up();
-  return applied.map((m) => m.name);
+  const lock = new pg.Client({ connectionString: orm.config.get('clientUrl') });
+  await lock.connect();
+  try {
+    await lock.query('select pg_advisory_lock($1)', [MIGRATION_LOCK]);
+    const applied = await orm.migrator.up();
+    return applied.map((m) => m.name);
+  } finally {
+    // Closing the session releases the lock, also when a migration failed.
+    await lock.end();
+  }
 }
 
 export async function pingDatabase(em: EntityManager): Promise<void> {
