@@ -1,6 +1,8 @@
-// Three suites: unit (no I/O, next to the code), integration (real Postgres and
-// Redis), e2e (the whole local platform, real daprd and Kafka). `npm test` runs
-// them in that order through local/src/cli.ts, which starts what each needs.
+// Four suites: unit (no I/O, next to the code), k8s (the chart, scripts and
+// Tiltfile against a real kube-apiserver, helm and tilt), integration (real
+// Postgres and Redis), e2e (the whole local platform, real daprd and Kafka).
+// `npm test` runs them in that order through local/src/cli.ts, which starts
+// what each needs.
 const swc = [
   '@swc/jest',
   { jsc: { parser: { syntax: 'typescript' }, target: 'es2024' }, module: { type: 'es6' } },
@@ -18,6 +20,7 @@ export default {
       displayName: 'unit',
       testMatch: ['<rootDir>/services/*/src/**/*.test.ts', '<rootDir>/local/src/**/*.test.ts'],
     },
+    { ...common, displayName: 'k8s', testMatch: ['<rootDir>/k8s/test/**/*.k8s.test.ts'] },
     {
       ...common,
       displayName: 'integration',

@@ -14,6 +14,12 @@ import pg from 'pg';
 import { ROOT, RUN } from '../local/src/paths.ts';
 import { provision } from '../local/src/provision.ts';
 import { control, postgres, redis, services } from '../local/src/topology.ts';
+import {
+  checkSpike,
+  createSpikeCoupon,
+  registerSpikeUsers,
+  waitUntilResolved,
+} from './coupon-spike-checks.ts';
 import { runK6 } from './k6.ts';
 
 const { values: args } = parseArgs({
@@ -30,43 +36,8 @@ const quota = Number(args.quota);
 const BASELINE_PORT = 3199;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const post = async (url: string, body: unknown) => {
-  const res = await fetch(url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(body),
-  });
-  const text = await res.text();
-  if (!res.ok) throw new Error(`${url} answered ${res.status}: ${text}`);
-  return text ? JSON.parse(text) : undefined;
-};
 const db = (name: string) => new pg.Pool({ connectionString: postgres.databaseUrl(name), max: 2 });
 const log = (line: string) => console.log(`[spike] ${line}`);
-
-async function prepareUsers(couponDb: pg.Pool): Promise<string[]> {
-  log(`registering ${userCount} users…`);
-  const ids: string[] = [];
-  for (let i = 0; i < userCount; i += 50) {
-    const batch = await Promise.all(
-      Array.from({ length: Math.min(50, userCount - i) }, (_, j) =>
-        post(`${services.user.appUrl}/users`, {
-          email: `spike-${Date.now()}-${i + j}@example.com`,
-          name: 'Spike',
-        }),
-      ),
-    );
-    ids.push(...batch.map((u: { id: string }) => u.id));
-  }
-  for (;;) {
-    const { rows } = await couponDb.query(
-      'select count(*)::int as n from known_users where user_id = any($1)',
-      [ids],
-    );
-    if (rows[0].n === ids.length) break;
-    await sleep(500);
-  }
-  return ids;
-}
 
 interface K6Figures {
   requests: number;
@@ -107,14 +78,7 @@ async function runSpike(
 }
 
 async function actorRun(k6: string, couponDb: pg.Pool, usersFile: string) {
-  const coupon = await post(`${services.coupon.appUrl}/coupons`, {
-    name: `Spike ${new Date().toISOString()}`,
-    discountType: 'FIXED',
-    discountValue: 5000,
-    quota,
-    startsAt: new Date(Date.now() - 60_000).toISOString(),
-    endsAt: new Date(Date.now() + 3_600_000).toISOString(),
-  });
+  const coupon = await createSpikeCoupon(services.coupon.appUrl, quota);
   const killAfter = args['kill-coupon-after'];
   const started = Date.now();
   log(
@@ -130,64 +94,19 @@ async function actorRun(k6: string, couponDb: pg.Pool, usersFile: string) {
       log('coupon service is back');
     })();
   });
-  const k6Done = Date.now();
   log('waiting until every accepted request is COMPLETED or REJECTED…');
-  for (;;) {
-    const { rows } = await couponDb.query(
-      "select count(*) filter (where status not in ('COMPLETED', 'REJECTED'))::int as pending from issue_requests where coupon_id = $1",
-      [coupon.id],
-    );
-    if (rows[0].pending === 0) break;
-    if (Date.now() - k6Done > 600_000) throw new Error('requests still pending after 10 minutes');
-    await sleep(250);
-  }
-  const {
-    rows: [last],
-  } = await couponDb.query('select max(updated_at) as t from issue_requests where coupon_id = $1', [
-    coupon.id,
-  ]);
-  const resolvedAfterS = (new Date(last.t).getTime() - started) / 1000;
-
-  const q = async (sql: string) => (await couponDb.query(sql, [coupon.id])).rows[0].n as number;
-  const recorded = await q('select count(*)::int as n from issue_requests where coupon_id = $1');
-  const issued = await q('select count(*)::int as n from user_coupons where coupon_id = $1');
-  const duplicates = await q(
-    'select count(*)::int as n from (select user_id from user_coupons where coupon_id = $1 group by user_id having count(*) > 1) d',
-  );
-  const unresolved = await q(
-    "select count(*)::int as n from issue_requests where coupon_id = $1 and status not in ('COMPLETED', 'REJECTED')",
-  );
-  const completed = await q(
-    "select count(*)::int as n from issue_requests where coupon_id = $1 and status = 'COMPLETED'",
-  );
-  const orphans = await q(
-    "select count(*)::int as n from issue_requests r left join user_coupons uc on uc.request_id = r.id where r.coupon_id = $1 and r.status = 'COMPLETED' and uc.id is null",
-  );
-  const { rows: demandRows } = await couponDb.query(
-    'select count(distinct user_id)::int as n from issue_requests where coupon_id = $1',
-    [coupon.id],
-  );
-  const demand = demandRows[0].n as number;
-  const violations = [
-    issued > quota && `oversold: ${issued} issued for a quota of ${quota}`,
-    demand >= quota && issued !== quota && `demand ${demand} ≥ quota but ${issued} issued`,
-    duplicates > 0 && `${duplicates} users got the coupon twice`,
-    // Recorded but never acknowledged (killed between the commit and the answer) is not lost:
-    // it is resolved like the others (a client that retries makes a second request, decided as usual).
-    recorded < figures.accepted && `lost: k6 saw ${figures.accepted} accepted, ${recorded} recorded`,
-    unresolved > 0 && `${unresolved} requests not resolved`,
-    completed !== issued && `${completed} COMPLETED but ${issued} user_coupons rows`,
-    orphans > 0 && `${orphans} COMPLETED requests without their user_coupons row`,
-  ].filter(Boolean) as string[];
+  const lastResolved = await waitUntilResolved(couponDb, coupon.id);
+  const resolvedAfterS = (lastResolved.getTime() - started) / 1000;
+  const outcome = await checkSpike(couponDb, coupon.id, quota, figures.accepted);
   return {
     figures,
     resolvedAfterS,
-    issued,
-    duplicates,
-    lost: Math.max(0, figures.accepted - recorded),
-    recordedWithoutAnswer: Math.max(0, recorded - figures.accepted),
-    violations,
-    demand,
+    issued: outcome.issued,
+    duplicates: outcome.duplicates,
+    lost: Math.max(0, figures.accepted - outcome.recorded),
+    recordedWithoutAnswer: Math.max(0, outcome.recorded - figures.accepted),
+    violations: outcome.violations,
+    demand: outcome.demand,
   };
 }
 
@@ -296,7 +215,8 @@ async function main() {
     throw new Error('the local platform is not running: start it with `npm start` in another terminal');
   const tools = await provision({ needExternal: { postgres: true, redis: true, kafka: true } });
   const couponDb = db(services.coupon.database);
-  const users = await prepareUsers(couponDb);
+  log(`registering ${userCount} users…`);
+  const users = await registerSpikeUsers(services.user.appUrl, couponDb, userCount);
   mkdirSync(RUN, { recursive: true });
   const usersFile = join(RUN, 'spike-users.json');
   writeFileSync(usersFile, JSON.stringify(users));

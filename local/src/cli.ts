@@ -5,6 +5,7 @@ import { startControlServer } from './control.ts';
 import { startInfra } from './infra.ts';
 import { LOGS, ROOT, RUN, STATE } from './paths.ts';
 import { provision } from './provision.ts';
+import { provisionK8sTools } from './provision-k8s.ts';
 import { startServices } from './services.ts';
 import { Supervisor, stopLeftovers } from './supervisor.ts';
 import { control, kafka, placement, postgres, redis, scheduler, serviceList } from './topology.ts';
@@ -13,7 +14,8 @@ import { say, step, table } from './ui.ts';
 const usage = `usage: shop <command>
   start      provision, start the infrastructure and every service with its sidecar; Ctrl-C stops all
   infra      provision and start only the infrastructure (Postgres, Redis, Kafka, placement, scheduler)
-  test       checks, unit tests, then the platform with integration and end-to-end tests; stops all after
+  test       checks, unit tests, the chart against a real kube-apiserver, then the platform with
+             integration and end-to-end tests; stops all after
   provision  install what is missing into the cache, start nothing
   stop       stop what a previous run left behind
   reset      stop, then delete local data (.shop/)`;
@@ -102,6 +104,28 @@ function runChecked(command: string, args: string[]): Promise<void> {
   });
 }
 
+/** The k8s suite: charts/shop, the k8s/ scripts and the Tiltfile against real helm, kube-apiserver and tilt. */
+async function chartChecks(): Promise<{ passed: number; failed: number }> {
+  try {
+    const tools = await step('provisioning (cached after the first run)', () =>
+      provision({ needExternal: external }),
+    );
+    const k8s = await step('provisioning the Kubernetes checks (cached after the first run)', () =>
+      provisionK8sTools(),
+    );
+    return await jest('k8s', {
+      SHOP_HELM: tools.helm,
+      SHOP_KUBE_BIN: k8s.kubeBin,
+      SHOP_KUBECTL: k8s.kubectl,
+      SHOP_TILT: k8s.tilt,
+      SHOP_DAPR_CHART: k8s.daprChart,
+    });
+  } catch (err) {
+    console.error(`\n${(err as Error).message}`);
+    return { passed: 0, failed: 1 };
+  }
+}
+
 async function withPlatform(
   services: boolean,
   body: (sup: Supervisor) => Promise<number>,
@@ -176,6 +200,7 @@ async function main(command: string | undefined): Promise<number> {
         totals.failed += r.failed;
       };
       add(await jest('unit'));
+      add(await chartChecks());
       const code = await withPlatform(
         true,
         async () => {

@@ -11,6 +11,10 @@ export const versions = {
   kafka: '4.1.1',
   k6: 'v2.0.0',
   helm: 'v3.19.5',
+  kubernetes: 'v1.34.3',
+  tilt: 'v0.33.0',
+  coredns: 'v1.15.0',
+  registry: 'v3.0.0',
 };
 
 export interface Tools {
@@ -23,7 +27,11 @@ export interface Tools {
 }
 
 /** Runs a command, streaming nothing; on failure the error carries its output tail. */
-async function run(command: string, args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}) {
+export async function run(
+  command: string,
+  args: string[],
+  options: { cwd?: string; env?: NodeJS.ProcessEnv } = {},
+) {
   return new Promise<void>((resolve, reject) => {
     const child = spawn(command, args, {
       ...options,
@@ -43,7 +51,7 @@ async function run(command: string, args: string[], options: { cwd?: string; env
   });
 }
 
-function onPath(name: string): string | undefined {
+export function onPath(name: string): string | undefined {
   for (const dir of (process.env.PATH ?? '').split(delimiter)) {
     const candidate = join(dir, name);
     if (dir && existsSync(candidate)) return candidate;
@@ -59,7 +67,7 @@ function postgresBinDir(): string | undefined {
 }
 
 let aptUpdated = false;
-async function aptInstall(packages: string[]): Promise<void> {
+export async function aptInstall(packages: string[]): Promise<void> {
   if (!onPath('apt-get')) throw new Error(`install ${packages.join(', ')} (no apt-get on this machine)`);
   const env = { DEBIAN_FRONTEND: 'noninteractive' };
   if (!aptUpdated) {
@@ -115,8 +123,7 @@ async function ensureKafka(): Promise<string> {
  * local/daprd (a wrapper module; see its go.mod for why) into the cache.
  * `stablecomponents` is the tag upstream builds with; without it daprd refuses to start.
  */
-async function ensureDapr(): Promise<string> {
-  const names = ['daprd', 'placement', 'scheduler'];
+export async function ensureDapr(names = ['daprd', 'placement', 'scheduler']): Promise<string> {
   const candidates = [
     process.env.SHOP_DAPR_BIN_DIR,
     ...(process.env.PATH ?? '').split(delimiter),
@@ -128,28 +135,35 @@ async function ensureDapr(): Promise<string> {
   if (names.every((n) => existsSync(join(out, n)))) return out;
   if (!onPath('go')) throw new Error('daprd is not installed and there is no Go toolchain to build it');
   mkdirSync(out, { recursive: true });
-  await step(
-    `building daprd, placement and scheduler ${versions.dapr} from Go modules (first run: 5-10 minutes)`,
-    () =>
-      run(
-        'go',
-        [
-          'build',
-          '-trimpath',
-          `-ldflags=-s -w -X github.com/dapr/dapr/pkg/buildinfo.version=${versions.dapr}`,
-          '-tags=stablecomponents',
-          '-o',
-          `${out}/`,
-          ...names.map((n) => `github.com/dapr/dapr/cmd/${n}`),
-        ],
-        { cwd: join(ROOT, 'local', 'gotools', 'dapr'), env: { CGO_ENABLED: '0', GOFLAGS: '-mod=mod' } },
-      ),
+  await step(`building ${names.join(', ')} ${versions.dapr} from Go modules (first run: 5-10 minutes)`, () =>
+    run(
+      'go',
+      [
+        'build',
+        '-trimpath',
+        `-ldflags=-s -w -X github.com/dapr/dapr/pkg/buildinfo.version=${versions.dapr}`,
+        '-tags=stablecomponents',
+        '-o',
+        `${out}/`,
+        ...names.map((n) => `github.com/dapr/dapr/cmd/${n}`),
+      ],
+      { cwd: join(ROOT, 'local', 'gotools', 'dapr'), env: { CGO_ENABLED: '0', GOFLAGS: '-mod=mod' } },
+    ),
   );
   return out;
 }
 
-/** k6 and helm, built from Go modules with their wrapper modules in local/gotools/. */
-async function ensureGoTool(name: 'k6' | 'helm', pkg: string, version: string): Promise<string> {
+/**
+ * k6, helm, tilt, CoreDNS and the image registry, built from Go modules with
+ * their wrapper modules in local/gotools/. `cgo`: the tool links C code (tilt's
+ * language server does); `ldflags`: more linker flags (a version stamp).
+ */
+export async function ensureGoTool(
+  name: 'k6' | 'helm' | 'tilt' | 'coredns' | 'registry',
+  pkg: string,
+  version: string,
+  options: { cgo?: boolean; ldflags?: string } = {},
+): Promise<string> {
   const onPathBin = onPath(name);
   if (onPathBin) return onPathBin;
   const dir = join(CACHE, `${name}-${version}`);
@@ -157,9 +171,9 @@ async function ensureGoTool(name: 'k6' | 'helm', pkg: string, version: string): 
   if (existsSync(bin)) return bin;
   if (!onPath('go')) throw new Error(`${name} is not installed and there is no Go toolchain to build it`);
   await step(`building ${name} ${version} from Go modules`, () =>
-    run('go', ['build', '-trimpath', '-ldflags=-s -w', '-o', bin, pkg], {
+    run('go', ['build', '-trimpath', `-ldflags=-s -w ${options.ldflags ?? ''}`.trim(), '-o', bin, pkg], {
       cwd: join(ROOT, 'local', 'gotools', name),
-      env: { CGO_ENABLED: '0', GOFLAGS: '-mod=mod' },
+      env: { CGO_ENABLED: options.cgo ? '1' : '0', GOFLAGS: '-mod=mod' },
     }),
   );
   return bin;

@@ -1,0 +1,96 @@
+{{/* Labels every object of the chart carries; `component` names the part. */}}
+{{- define "shop.labels" -}}
+app.kubernetes.io/name: {{ .component }}
+app.kubernetes.io/instance: {{ .root.Release.Name }}
+app.kubernetes.io/part-of: shop
+app.kubernetes.io/version: {{ .root.Chart.AppVersion | quote }}
+app.kubernetes.io/managed-by: {{ .root.Release.Service }}
+helm.sh/chart: {{ printf "%s-%s" .root.Chart.Name .root.Chart.Version }}
+{{- end }}
+
+{{- define "shop.selectorLabels" -}}
+app.kubernetes.io/name: {{ .component }}
+app.kubernetes.io/instance: {{ .root.Release.Name }}
+{{- end }}
+
+{{/* The image of a service. */}}
+{{- define "shop.image" -}}
+{{ printf "%s/%s:%s" .root.Values.image.repository .name .root.Values.image.tag }}
+{{- end }}
+
+{{/* Secret and key holding a service's DATABASE_URL. */}}
+{{- define "shop.databaseSecret" -}}
+{{- if .Values.postgres.bundled }}shop-database-urls{{ else }}{{ required "postgres.external.existingSecret is required when postgres.bundled is false" .Values.postgres.external.existingSecret }}{{ end }}
+{{- end }}
+
+{{/* host:port of Redis. */}}
+{{- define "shop.redisHost" -}}
+{{- if .Values.redis.bundled }}redis:6379{{ else }}{{ required "redis.external.host is required when redis.bundled is false" .Values.redis.external.host }}{{ end }}
+{{- end }}
+
+{{/* Secret holding Redis's password under `password`. */}}
+{{- define "shop.redisSecret" -}}
+{{- if .Values.redis.bundled }}shop-redis{{ else }}{{ .Values.redis.external.existingSecret }}{{ end }}
+{{- end }}
+
+{{/* Kafka brokers, host:port[,host:port]. */}}
+{{- define "shop.kafkaBrokers" -}}
+{{- if .Values.kafka.bundled }}kafka:9092{{ else }}{{ required "kafka.external.brokers is required when kafka.bundled is false" .Values.kafka.external.brokers }}{{ end }}
+{{- end }}
+
+{{/* host:port pairs a service's init container waits for before migrating. */}}
+{{- define "shop.infraAddresses" -}}
+{{- $db := "" -}}
+{{- if .root.Values.postgres.bundled }}{{ $db = printf "postgres-%s:5432" .name }}{{ end -}}
+{{- $list := list (include "shop.redisHost" .root) -}}
+{{- if $db }}{{ $list = append $list $db }}{{ end -}}
+{{- $list = concat $list (splitList "," (include "shop.kafkaBrokers" .root)) -}}
+{{- join " " $list }}
+{{- end }}
+
+{{/* Pod and container security settings of the services (non-root, read-only root). */}}
+{{- define "shop.podSecurityContext" -}}
+runAsNonRoot: true
+runAsUser: 10001
+runAsGroup: 10001
+fsGroup: 10001
+seccompProfile:
+  type: RuntimeDefault
+{{- end }}
+
+{{- /* `.writable`: true for Tilt's live update (it syncs files into the container). */ -}}
+{{- define "shop.containerSecurityContext" -}}
+allowPrivilegeEscalation: false
+readOnlyRootFilesystem: {{ ne .writable true }}
+capabilities:
+  drop: [ALL]
+{{- end }}
+
+{{/*
+The `data` volume of a bundled StatefulSet (postgres, redis, kafka): a claim
+per pod when persistence is on, else an emptyDir. Called with the part's
+values as `.p`; "shop.dataVolume" goes under volumes, "shop.dataClaim" under
+the StatefulSet's spec.
+*/}}
+{{- define "shop.dataVolume" -}}
+{{- if not .p.persistence.enabled }}
+- name: data
+  emptyDir: {}
+{{- end }}
+{{- end }}
+
+{{- define "shop.dataClaim" -}}
+{{- if .p.persistence.enabled }}
+volumeClaimTemplates:
+  - metadata:
+      name: data
+    spec:
+      accessModes: [ReadWriteOnce]
+      {{- with .p.persistence.storageClass }}
+      storageClassName: {{ . }}
+      {{- end }}
+      resources:
+        requests:
+          storage: {{ .p.persistence.size }}
+{{- end }}
+{{- end }}

@@ -1,0 +1,228 @@
+{{/*
+One service: its ServiceAccount, Deployment (app + injected daprd), Service,
+PodDisruptionBudget and, when enabled, HorizontalPodAutoscaler. Each file in
+templates/services/ calls it with the service's name and what it needs:
+  (dict "root" $ "name" "product" "redis" true "fakeGateway" false)
+
+Migrations run in an init container of every pod (see README "Kubernetes"):
+not a Helm hook, because a pre-install hook runs before the bundled database
+exists and a post-install hook deadlocks `helm install --wait`. Concurrent pods
+do not race: the migrate command holds a Postgres advisory lock, and a pod
+serves only after its database schema is current.
+*/}}
+{{- define "shop.service" -}}
+{{- $root := .root -}}
+{{- $name := .name -}}
+{{- $svc := index $root.Values.services $name -}}
+{{- $labels := dict "root" $root "component" $name -}}
+apiVersion: v1
+kind: ServiceAccount
+metadata:
+  name: {{ $name }}
+  namespace: {{ $root.Release.Namespace }}
+  labels:
+    {{- include "shop.labels" $labels | nindent 4 }}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: {{ $name }}
+  namespace: {{ $root.Release.Namespace }}
+  labels:
+    {{- include "shop.labels" $labels | nindent 4 }}
+spec:
+  {{- if not $svc.autoscaling.enabled }}
+  replicas: {{ $svc.replicas }}
+  {{- end }}
+  revisionHistoryLimit: 3
+  selector:
+    matchLabels:
+      {{- include "shop.selectorLabels" $labels | nindent 6 }}
+  template:
+    metadata:
+      labels:
+        {{- include "shop.labels" $labels | nindent 8 }}
+      annotations:
+        dapr.io/enabled: "true"
+        dapr.io/app-id: {{ $name | quote }}
+        dapr.io/app-port: "3000"
+        dapr.io/config: shop-config
+        dapr.io/log-as-json: "true"
+        dapr.io/log-level: {{ $root.Values.dapr.logLevel | quote }}
+        dapr.io/enable-metrics: "true"
+        dapr.io/metrics-port: "9090"
+        dapr.io/sidecar-cpu-request: {{ $root.Values.dapr.sidecar.cpuRequest | quote }}
+        dapr.io/sidecar-memory-request: {{ $root.Values.dapr.sidecar.memoryRequest | quote }}
+        dapr.io/sidecar-cpu-limit: {{ $root.Values.dapr.sidecar.cpuLimit | quote }}
+        dapr.io/sidecar-memory-limit: {{ $root.Values.dapr.sidecar.memoryLimit | quote }}
+        dapr.io/graceful-shutdown-seconds: {{ $root.Values.dapr.gracefulShutdownSeconds | quote }}
+        {{- with $root.Values.dapr.apiTokenSecret }}
+        dapr.io/api-token-secret: {{ . | quote }}
+        {{- end }}
+        # daprd reads its components at start: a change of them rolls the pods.
+        checksum/dapr-resources: {{ include (print $root.Template.BasePath "/dapr/resources.yaml") $root | sha256sum }}
+    spec:
+      serviceAccountName: {{ $name }}
+      # A Service named kafka would otherwise put KAFKA_PORT=tcp://... into every pod.
+      enableServiceLinks: false
+      terminationGracePeriodSeconds: {{ $root.Values.common.terminationGracePeriodSeconds }}
+      securityContext:
+        {{- include "shop.podSecurityContext" . | nindent 8 }}
+      initContainers:
+        # daprd exits when a component cannot reach Kafka or Redis at start, so
+        # the pod waits for them before its containers (the sidecar included) start.
+        - name: wait-for-infrastructure
+          image: {{ include "shop.image" . }}
+          imagePullPolicy: {{ $root.Values.image.pullPolicy }}
+          command: [node, services/platform/src/bin/wait-for.ts]
+          args:
+            - --timeout={{ $root.Values.common.waitForInfraSeconds }}
+            {{- range splitList " " (include "shop.infraAddresses" .) }}
+            - {{ . | quote }}
+            {{- end }}
+          resources:
+            requests: { cpu: 10m, memory: 32Mi }
+            limits: { cpu: 200m, memory: 128Mi }
+          securityContext:
+            {{- include "shop.containerSecurityContext" . | nindent 12 }}
+        - name: migrate
+          image: {{ include "shop.image" . }}
+          imagePullPolicy: {{ $root.Values.image.pullPolicy }}
+          # What `npm run migrate -w services/{{ $name }}` runs.
+          command: [node, services/{{ $name }}/src/migrate.ts]
+          env:
+            - name: APP_ID
+              value: {{ $name | quote }}
+            - name: LOG_LEVEL
+              value: {{ $root.Values.common.logLevel | quote }}
+            - name: DATABASE_URL
+              valueFrom:
+                secretKeyRef: { name: {{ include "shop.databaseSecret" $root }}, key: {{ $name }} }
+          resources:
+            {{- toYaml $svc.resources | nindent 12 }}
+          securityContext:
+            {{- include "shop.containerSecurityContext" . | nindent 12 }}
+      containers:
+        - name: app
+          image: {{ include "shop.image" . }}
+          imagePullPolicy: {{ $root.Values.image.pullPolicy }}
+          {{- if $root.Values.dev.liveUpdate }}
+          command: [node, --watch, services/{{ $name }}/src/main.ts]
+          {{- end }}
+          ports:
+            - name: http
+              containerPort: 3000
+          env:
+            - name: APP_ID
+              value: {{ $name | quote }}
+            - name: PORT
+              value: "3000"
+            - name: LOG_LEVEL
+              value: {{ $root.Values.common.logLevel | quote }}
+            - name: SEED_DEMO_DATA
+              value: {{ $root.Values.common.seedDemoData | quote }}
+            - name: DATABASE_URL
+              valueFrom:
+                secretKeyRef: { name: {{ include "shop.databaseSecret" $root }}, key: {{ $name }} }
+            {{- if .redis }}
+            {{- if include "shop.redisSecret" $root }}
+            - name: REDIS_PASSWORD
+              valueFrom:
+                secretKeyRef: { name: {{ include "shop.redisSecret" $root }}, key: password }
+            - name: REDIS_URL
+              value: {{ printf "redis://:$(REDIS_PASSWORD)@%s" (include "shop.redisHost" $root) | quote }}
+            {{- else }}
+            - name: REDIS_URL
+              value: {{ printf "redis://%s" (include "shop.redisHost" $root) | quote }}
+            {{- end }}
+            {{- end }}
+            {{- if .fakeGateway }}
+            - name: FAKE_GATEWAY_FAULTS
+              value: {{ $root.Values.common.fakeGatewayFaults | quote }}
+            {{- end }}
+            {{- range $key, $value := $svc.env }}
+            - name: {{ $key }}
+              value: {{ $value | quote }}
+            {{- end }}
+          startupProbe:
+            httpGet: { path: /healthz, port: http }
+            periodSeconds: 2
+            failureThreshold: 60
+          livenessProbe:
+            httpGet: { path: /healthz, port: http }
+            periodSeconds: 10
+            timeoutSeconds: 3
+            failureThreshold: 3
+          # 503 until the database and the sidecar answer: a pod whose daprd was
+          # not injected never becomes ready.
+          readinessProbe:
+            httpGet: { path: /readyz, port: http }
+            periodSeconds: 5
+            timeoutSeconds: 3
+            failureThreshold: 2
+          resources:
+            {{- toYaml $svc.resources | nindent 12 }}
+          securityContext:
+            {{- include "shop.containerSecurityContext" (dict "writable" $root.Values.dev.liveUpdate) | nindent 12 }}
+          volumeMounts:
+            - { name: tmp, mountPath: /tmp }
+      volumes:
+        - name: tmp
+          emptyDir: {}
+---
+apiVersion: v1
+kind: Service
+metadata:
+  name: {{ $name }}
+  namespace: {{ $root.Release.Namespace }}
+  labels:
+    {{- include "shop.labels" $labels | nindent 4 }}
+spec:
+  type: {{ ternary "NodePort" "ClusterIP" (gt (int $svc.nodePort) 0) }}
+  selector:
+    {{- include "shop.selectorLabels" $labels | nindent 4 }}
+  ports:
+    - name: http
+      port: 80
+      targetPort: http
+      {{- if gt (int $svc.nodePort) 0 }}
+      nodePort: {{ $svc.nodePort }}
+      {{- end }}
+---
+apiVersion: policy/v1
+kind: PodDisruptionBudget
+metadata:
+  name: {{ $name }}
+  namespace: {{ $root.Release.Namespace }}
+  labels:
+    {{- include "shop.labels" $labels | nindent 4 }}
+spec:
+  maxUnavailable: {{ $svc.pdb.maxUnavailable }}
+  selector:
+    matchLabels:
+      {{- include "shop.selectorLabels" $labels | nindent 6 }}
+{{- if $svc.autoscaling.enabled }}
+---
+apiVersion: autoscaling/v2
+kind: HorizontalPodAutoscaler
+metadata:
+  name: {{ $name }}
+  namespace: {{ $root.Release.Namespace }}
+  labels:
+    {{- include "shop.labels" $labels | nindent 4 }}
+spec:
+  scaleTargetRef:
+    apiVersion: apps/v1
+    kind: Deployment
+    name: {{ $name }}
+  minReplicas: {{ $svc.autoscaling.minReplicas }}
+  maxReplicas: {{ $svc.autoscaling.maxReplicas }}
+  metrics:
+    - type: Resource
+      resource:
+        name: cpu
+        target:
+          type: Utilization
+          averageUtilization: {{ $svc.autoscaling.targetCPUUtilizationPercentage }}
+{{- end }}
+{{- end }}

@@ -1,0 +1,106 @@
+#!/usr/bin/env bash
+# The install path every cluster shares (kind, minikube, k8s/local), once the
+# cluster exists and the service images are in it:
+#   1. Dapr's CRDs and control plane, from Dapr's own Helm chart (--wait),
+#   2. the Dapr dashboard (Dapr's dapr-dashboard chart), unless --no-dashboard,
+#   3. charts/shop with the given values (--wait), checked: every service pod
+#      has its daprd container (the injector fails open), then `helm test`,
+#   4. how to reach the services and the dashboard.
+# Options:
+#   --values FILE           values for charts/shop (repeatable)
+#   --set KEY=VALUE         one value for charts/shop (repeatable)
+#   --dapr-chart REF        Dapr's chart: dapr/dapr (default, from https://dapr.github.io/helm-charts) or a folder
+#   --dapr-values FILE      values for Dapr's chart (registry, tag, single replicas...)
+#   --no-dashboard          skip the dashboard
+#   --no-test               skip `helm test`
+# Env: SHOP_NAMESPACE (shop), KUBECONFIG, HELM (helm), KUBECTL (kubectl).
+# shellcheck source=k8s/lib.sh
+source "$(dirname "$0")/lib.sh"
+
+shop_args=()
+dapr_chart=dapr/dapr
+dapr_args=()
+dashboard=true
+run_tests=true
+while [ $# -gt 0 ]; do
+  case $1 in
+    --values) shop_args+=(--values "$2"); shift 2 ;;
+    --set) shop_args+=(--set "$2"); shift 2 ;;
+    --dapr-chart) dapr_chart=$2; shift 2 ;;
+    --dapr-values) dapr_args+=(--values "$2"); shift 2 ;;
+    --no-dashboard) dashboard=false; shift ;;
+    --no-test) run_tests=false; shift ;;
+    *) die "unknown option $1 (see the header of $0)" ;;
+  esac
+done
+helm=${HELM:-helm}
+kubectl=${KUBECTL:-kubectl}
+need "$helm" "Helm 3: https://helm.sh/docs/intro/install/" "$kubectl" "kubectl: https://kubernetes.io/docs/tasks/tools/"
+"$kubectl" version > /dev/null 2>&1 || die "no cluster answers (kubectl version failed): is KUBECONFIG right?"
+
+dapr_repo() {
+  "$helm" repo add dapr https://dapr.github.io/helm-charts --force-update > /dev/null
+  "$helm" repo update dapr > /dev/null
+}
+if [ ! -d "$dapr_chart" ]; then
+  step "adding Dapr's Helm repository" dapr_repo
+  dapr_args+=(--version "$DAPR_VERSION")
+fi
+
+# Helm installs CRDs on first install only; applying them each time also
+# upgrades them when Dapr's version changes.
+dapr_crds() {
+  if [ -d "$dapr_chart" ]; then
+    "$kubectl" apply --server-side --force-conflicts -f "$dapr_chart/crds" > /dev/null
+  else
+    "$helm" show crds "$dapr_chart" --version "$DAPR_VERSION" | "$kubectl" apply --server-side --force-conflicts -f - > /dev/null
+  fi
+}
+step "applying Dapr $DAPR_VERSION CRDs" dapr_crds
+step "installing Dapr $DAPR_VERSION control plane (namespace dapr-system)" \
+  "$helm" upgrade --install dapr "$dapr_chart" "${dapr_args[@]}" \
+  --namespace dapr-system --create-namespace --wait --timeout 10m
+
+if [ "$dashboard" = true ]; then
+  [ -d "$dapr_chart" ] && dapr_repo
+  step "installing the Dapr dashboard" \
+    "$helm" upgrade --install dapr-dashboard dapr/dapr-dashboard \
+    --namespace dapr-system --wait --timeout 5m
+fi
+
+step "installing charts/shop (namespace $SHOP_NAMESPACE)" \
+  "$helm" upgrade --install shop "$ROOT/charts/shop" "${shop_args[@]}" \
+  --namespace "$SHOP_NAMESPACE" --create-namespace --wait --timeout 15m
+
+# A pod created while the injector was away runs without daprd (its webhook
+# fails open): say so rather than let a service fail on its first call.
+check_sidecars() {
+  local service containers
+  for service in "${SHOP_SERVICES[@]}"; do
+    containers=$("$kubectl" -n "$SHOP_NAMESPACE" get pods -l "app.kubernetes.io/name=$service" \
+      -o jsonpath='{range .items[*]}{.metadata.name}={.spec.containers[*].name}{"\n"}{end}')
+    while IFS= read -r line; do
+      [ -z "$line" ] && continue
+      case " ${line#*=} " in
+        *" daprd "*) ;;
+        *) die "pod ${line%%=*} has no daprd sidecar; delete it once Dapr's injector runs: kubectl -n $SHOP_NAMESPACE delete pod ${line%%=*}" ;;
+      esac
+    done <<< "$containers"
+  done
+}
+step "checking that every service pod has its daprd sidecar" check_sidecars
+
+if [ "$run_tests" = true ]; then
+  step "helm test (each service's /readyz through Dapr)" "$helm" test shop --namespace "$SHOP_NAMESPACE" --logs
+fi
+
+cat >&2 <<TEXT
+
+[k8s] Shop on Dapr runs in namespace $SHOP_NAMESPACE. For example:
+  kubectl -n $SHOP_NAMESPACE get pods
+  kubectl -n $SHOP_NAMESPACE port-forward svc/product 8082:80 & curl -s localhost:8082/products
+  kubectl -n $SHOP_NAMESPACE port-forward deploy/order 3500:3500 & curl -s localhost:3500/v1.0/metadata
+TEXT
+if [ "$dashboard" = true ]; then
+  echo "  kubectl -n dapr-system port-forward svc/dapr-dashboard 8080:8080   # the Dapr dashboard: http://localhost:8080" >&2
+fi

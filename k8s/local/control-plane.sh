@@ -1,0 +1,158 @@
+#!/usr/bin/env bash
+# etcd and kube-apiserver on loopback, with their own certificates, data and
+# pid files under one folder: the API server the chart is validated against
+# (`npm test`) and the control plane of the local cluster (k8s/local/cluster.sh).
+#   control-plane.sh up DIR [--port 30443] [--etcd-port 30479] [--address 127.0.0.1]
+#                                         # DIR/kubeconfig (admin), and the node's, when ready
+#   control-plane.sh down DIR                                    # stops both, keeps DIR
+# Env: KUBE_BIN (folder with kube-apiserver), ETCD (etcd binary; default: on the PATH).
+# shellcheck source=k8s/lib.sh
+source "$(dirname "$0")/../lib.sh"
+
+command=${1:-}
+dir=${2:-}
+if [ -z "$command" ] || [ -z "$dir" ]; then die "usage: $0 up|down DIR [--port N] [--etcd-port N] [--address IP]"; fi
+shift 2
+port=30443
+etcd_port=30479
+# Where the API server listens and what it advertises: loopback for validation;
+# the cluster's bridge address for a cluster, since pods cannot reach loopback.
+address=127.0.0.1
+while [ $# -gt 0 ]; do
+  case $1 in
+    --port) port=$2; shift 2 ;;
+    --address) address=$2; shift 2 ;;
+    --etcd-port) etcd_port=$2; shift 2 ;;
+    *) die "unknown option $1" ;;
+  esac
+done
+
+# The node of k8s/local/cluster.sh (its kubelet's certificate names it).
+NODE_NAME=shop-local
+# The cluster's Service range; its first address is the API server's Service.
+SERVICE_CIDR=10.96.0.0/16
+API_SERVICE_IP=10.96.0.1
+
+stop_pid() {
+  local file=$1 pid
+  [ -f "$file" ] || return 0
+  pid=$(cat "$file")
+  if kill -0 "$pid" 2> /dev/null; then
+    kill "$pid" 2> /dev/null || true
+    for _ in $(seq 50); do kill -0 "$pid" 2> /dev/null || break; sleep 0.1; done
+    kill -9 "$pid" 2> /dev/null || true
+  fi
+  rm -f "$file"
+}
+
+if [ "$command" = down ]; then
+  stop_pid "$dir/run/kube-apiserver.pid"
+  stop_pid "$dir/run/etcd.pid"
+  exit 0
+fi
+[ "$command" = up ] || die "usage: $0 up|down DIR"
+
+etcd=${ETCD:-$(command -v etcd || true)}
+apiserver=${KUBE_BIN:+$KUBE_BIN/}kube-apiserver
+[ -x "$etcd" ] || die "etcd not found (apt-get install etcd-server, or set ETCD)"
+command -v "$apiserver" > /dev/null || die "kube-apiserver not found (set KUBE_BIN; npm run k8s:provision builds it)"
+need openssl "apt-get install openssl"
+
+pki=$dir/pki
+mkdir -p "$pki" "$dir/run" "$dir/logs" "$dir/etcd"
+
+# cert NAME SUBJECT [SANS]: a key and a certificate signed by the folder's CA.
+cert() {
+  local name=$1 subject=$2 sans=${3:-}
+  [ -f "$pki/$name.crt" ] && return 0
+  openssl genrsa -out "$pki/$name.key" 2048 2> /dev/null
+  openssl req -new -key "$pki/$name.key" -subj "$subject" -out "$pki/$name.csr" 2> /dev/null
+  local ext=$pki/$name.ext
+  printf 'basicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth,clientAuth\n' > "$ext"
+  [ -n "$sans" ] && printf 'subjectAltName=%s\n' "$sans" >> "$ext"
+  openssl x509 -req -in "$pki/$name.csr" -CA "$pki/ca.crt" -CAkey "$pki/ca.key" -CAcreateserial \
+    -days 3650 -extfile "$ext" -out "$pki/$name.crt" 2> /dev/null
+}
+if [ ! -f "$pki/ca.crt" ]; then
+  openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj "/CN=shop-local-ca" \
+    -keyout "$pki/ca.key" -out "$pki/ca.crt" 2> /dev/null
+fi
+cert apiserver "/CN=kube-apiserver" \
+  "DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc,DNS:kubernetes.default.svc.cluster.local,IP:127.0.0.1,IP:$address,IP:$API_SERVICE_IP"
+cert admin "/O=system:masters/CN=admin"
+cert apiserver-kubelet-client "/O=system:masters/CN=kube-apiserver-kubelet-client"
+# For a cluster's node (k8s/local/cluster.sh): the kubelet's and kube-proxy's identities.
+cert kubelet "/O=system:nodes/CN=system:node:$NODE_NAME"
+cert kube-proxy "/CN=system:kube-proxy"
+[ -f "$pki/sa.key" ] || openssl genrsa -out "$pki/sa.key" 2048 2> /dev/null
+[ -f "$pki/sa.pub" ] || openssl rsa -in "$pki/sa.key" -pubout -out "$pki/sa.pub" 2> /dev/null
+
+kubeconfig() {
+  local user=$1
+  cat << YAML
+apiVersion: v1
+kind: Config
+clusters:
+  - name: shop-local
+    cluster:
+      server: https://$address:$port
+      certificate-authority-data: $(base64 -w0 < "$pki/ca.crt")
+users:
+  - name: $user
+    user:
+      client-certificate-data: $(base64 -w0 < "$pki/$user.crt")
+      client-key-data: $(base64 -w0 < "$pki/$user.key")
+contexts:
+  - name: shop-local
+    context: { cluster: shop-local, user: $user }
+current-context: shop-local
+YAML
+}
+kubeconfig admin > "$dir/kubeconfig"
+kubeconfig kubelet > "$dir/kubelet.kubeconfig"
+kubeconfig kube-proxy > "$dir/kube-proxy.kubeconfig"
+
+# start NAME COMMAND...: in the background, its log and pid in the folder.
+start() {
+  local name=$1
+  shift
+  [ -f "$dir/run/$name.pid" ] && kill -0 "$(cat "$dir/run/$name.pid")" 2> /dev/null && return 0
+  setsid "$@" >> "$dir/logs/$name.log" 2>&1 < /dev/null &
+  echo $! > "$dir/run/$name.pid"
+}
+
+# wait_until WHAT SECONDS COMMAND...: polls; on time-out, shows the log's tail.
+wait_until() {
+  local what=$1 seconds=$2
+  shift 2
+  for _ in $(seq $((seconds * 5))); do
+    "$@" > /dev/null 2>&1 && return 0
+    sleep 0.2
+  done
+  tail -n 20 "$dir/logs/$what.log" >&2 || true
+  die "$what did not become ready within ${seconds}s (log: $dir/logs/$what.log)"
+}
+
+start etcd "$etcd" --name shop-local --data-dir "$dir/etcd" \
+  --listen-client-urls "http://127.0.0.1:$etcd_port" --advertise-client-urls "http://127.0.0.1:$etcd_port" \
+  --listen-peer-urls "http://127.0.0.1:$((etcd_port + 1))" \
+  --initial-advertise-peer-urls "http://127.0.0.1:$((etcd_port + 1))" \
+  --initial-cluster "shop-local=http://127.0.0.1:$((etcd_port + 1))" \
+  --quota-backend-bytes 2147483648
+wait_until etcd 30 curl -fsS "http://127.0.0.1:$etcd_port/health"
+
+start kube-apiserver "$apiserver" \
+  --etcd-servers "http://127.0.0.1:$etcd_port" \
+  --bind-address "$address" --advertise-address "$address" --secure-port "$port" \
+  --tls-cert-file "$pki/apiserver.crt" --tls-private-key-file "$pki/apiserver.key" \
+  --client-ca-file "$pki/ca.crt" \
+  --kubelet-client-certificate "$pki/apiserver-kubelet-client.crt" \
+  --kubelet-client-key "$pki/apiserver-kubelet-client.key" \
+  --service-account-key-file "$pki/sa.pub" --service-account-signing-key-file "$pki/sa.key" \
+  --service-account-issuer https://kubernetes.default.svc.cluster.local \
+  --service-cluster-ip-range "$SERVICE_CIDR" \
+  --authorization-mode Node,RBAC \
+  --allow-privileged=true \
+  --enable-priority-and-fairness=false
+wait_until kube-apiserver 60 curl -fsS --cacert "$pki/ca.crt" --cert "$pki/admin.crt" --key "$pki/admin.key" \
+  "https://$address:$port/readyz"

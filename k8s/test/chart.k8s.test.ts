@@ -1,0 +1,343 @@
+/**
+ * charts/shop, the k8s/ scripts and the Tiltfile, checked with the real tools:
+ * helm lint and template, a real kube-apiserver (with etcd, on loopback) that
+ * validates every rendered object server-side against the Kubernetes API and
+ * Dapr's CRDs, real Tilt evaluating the Tiltfile, and shellcheck. `npm test`
+ * provisions the tools and passes them in SHOP_* variables.
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { delimiter, dirname, join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+
+const ROOT = join(import.meta.dirname, '..', '..');
+const CHART = join(ROOT, 'charts', 'shop');
+const env = (name: string) => {
+  const value = process.env[name];
+  if (!value) throw new Error(`${name} is not set: run these tests through \`npm test\``);
+  return value;
+};
+const HELM = env('SHOP_HELM');
+const KUBECTL = env('SHOP_KUBECTL');
+const TILT = env('SHOP_TILT');
+const DAPR_CHART = env('SHOP_DAPR_CHART');
+
+const work = mkdtempSync(join(tmpdir(), 'shop-chart-'));
+const kubeconfig = join(work, 'control-plane', 'kubeconfig');
+// Tilt's helm() and the Tiltfile's local() find helm and kubectl on the PATH; Tilt keeps state in HOME.
+const toolEnv = {
+  ...process.env,
+  KUBECONFIG: kubeconfig,
+  HOME: work,
+  PATH: [dirname(HELM), dirname(KUBECTL), process.env.PATH].join(delimiter),
+};
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+// Helm says, on every run, that it follows charts/shop/components to components/: that is the point.
+const symlinkNotice = /^.*found symbolic link in path: .*\n/gm;
+function run(command: string, args: string[], input?: string, env: NodeJS.ProcessEnv = toolEnv): Run {
+  const r = spawnSync(command, args, {
+    cwd: ROOT,
+    env,
+    input,
+    encoding: 'utf8',
+    maxBuffer: 64 << 20,
+  });
+  return { code: r.status ?? 1, stdout: r.stdout, stderr: r.stderr.replace(symlinkNotice, '') };
+}
+function ok(command: string, args: string[], input?: string): string {
+  const r = run(command, args, input);
+  if (r.code !== 0)
+    throw new Error(`${command} ${args.join(' ')} failed (${r.code}):\n${r.stderr}${r.stdout}`);
+  return r.stdout;
+}
+
+/** The value sets users install with; each must render and pass the API server. */
+const valueSets: Record<string, string[]> = {
+  default: [],
+  kind: ['k8s/kind/values.yaml'],
+  minikube: ['k8s/minikube/values.yaml'],
+  tilt: ['tilt/values.yaml'],
+  'external infrastructure': ['k8s/external-infrastructure.yaml'],
+};
+const DAPR_API = ['--api-versions', 'dapr.io/v1alpha1/Component'];
+const template = (files: string[], extra: string[] = [], chart = CHART) =>
+  run(HELM, [
+    'template',
+    'shop',
+    chart,
+    '--namespace',
+    'shop',
+    ...DAPR_API,
+    ...files.flatMap((f) => ['--values', f]),
+    ...extra,
+  ]);
+const serverDryRun = (manifest: string) =>
+  run(KUBECTL, ['apply', '--dry-run=server', '--validate=strict', '-n', 'shop', '-f', '-'], manifest);
+
+type K8sObject = any;
+const parseAll = (manifest: string): K8sObject[] =>
+  manifest
+    .split(/^---\s*$/m)
+    .map((doc) => doc.trim())
+    .filter((doc) => doc.replace(/^#.*$/gm, '').trim())
+    .map((doc) => JSON.parse(ok(KUBECTL, ['create', '--dry-run=client', '-o', 'json', '-f', '-'], doc)));
+
+beforeAll(() => {
+  execFileSync('bash', [join(ROOT, 'k8s', 'local', 'control-plane.sh'), 'up', join(work, 'control-plane')], {
+    env: { ...process.env, KUBE_BIN: env('SHOP_KUBE_BIN') },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  ok(KUBECTL, ['create', 'namespace', 'shop']);
+  // What the controller manager would create (this API server runs alone): the helm test Pod needs it.
+  ok(KUBECTL, ['-n', 'shop', 'create', 'serviceaccount', 'default']);
+}, 120_000);
+
+afterAll(() => {
+  execFileSync('bash', [join(ROOT, 'k8s', 'local', 'control-plane.sh'), 'down', join(work, 'control-plane')]);
+  rmSync(work, { recursive: true, force: true });
+});
+
+describe('charts/shop against a real kube-apiserver', () => {
+  test('When the Dapr CRDs are missing, then installing refuses and says what to run', () => {
+    const install = run(HELM, ['install', 'shop', CHART, '--namespace', 'shop', '--dry-run=server']);
+    expect(install.code).not.toBe(0);
+    expect(install.stderr).toContain('The Dapr CRDs are not installed in this cluster');
+    expect(install.stderr).toContain('helm upgrade --install dapr dapr/dapr --version 1.18.2');
+    // And the API server itself does not know the kind: what users of other demos see.
+    const dapr = template([], ['--show-only', 'templates/dapr/resources.yaml']);
+    expect(dapr.code).toBe(0);
+    const applied = serverDryRun(dapr.stdout);
+    expect(applied.code).not.toBe(0);
+    expect(applied.stderr).toContain('no matches for kind "Component"');
+  });
+
+  describe('with Dapr 1.18.2 CRDs installed', () => {
+    beforeAll(() => {
+      ok(KUBECTL, ['apply', '--server-side', '-f', join(DAPR_CHART, 'crds')]);
+      ok(KUBECTL, ['wait', '--for=condition=Established', 'crd', '--all', '--timeout=60s']);
+    }, 90_000);
+
+    test('helm lint --strict passes with every value set', () => {
+      // lint has no cluster and no --api-versions: without the CRD check, so that every template renders.
+      for (const files of Object.values(valueSets)) {
+        const out = ok(HELM, [
+          'lint',
+          '--strict',
+          CHART,
+          '--set',
+          'dapr.requireCrds=false',
+          ...files.flatMap((f) => ['--values', f]),
+        ]);
+        expect(out).toContain('1 chart(s) linted, 0 chart(s) failed');
+        expect(out).not.toContain('[ERROR]');
+        expect(out).not.toContain('[WARNING]');
+      }
+    });
+
+    test('helm install --dry-run=server passes: the CRD check sees Dapr and the server accepts the release', () => {
+      const out = ok(HELM, ['install', 'shop', CHART, '--namespace', 'shop', '--dry-run=server']);
+      expect(out).toContain('STATUS: pending-install');
+      expect(out).toContain('kubectl -n dapr-system port-forward svc/dapr-dashboard 8080:8080');
+    });
+
+    test.each(Object.entries(valueSets))(
+      'The %s values render and the API server accepts every object, strictly',
+      (_, files) => {
+        const rendered = template(files);
+        expect(rendered.stderr).toBe('');
+        expect(rendered.code).toBe(0);
+        const applied = serverDryRun(rendered.stdout);
+        expect(applied.stderr).toBe('');
+        expect(applied.code).toBe(0);
+        expect(applied.stdout).toContain('deployment.apps/order created (server dry run)');
+        expect(applied.stdout).toContain('component.dapr.io/pubsub created (server dry run)');
+      },
+    );
+
+    test('Every service is a Deployment with its sidecar annotations, probes, migrations first, a Service and a PDB', () => {
+      const objects = parseAll(template([]).stdout);
+      const named = (kind: string, name: string) =>
+        objects.find((o) => o.kind === kind && o.metadata.name === name);
+      for (const name of ['user', 'product', 'coupon', 'payment', 'order']) {
+        const deployment = named('Deployment', name);
+        const pod = deployment.spec.template;
+        expect(pod.metadata.annotations).toMatchObject({
+          'dapr.io/enabled': 'true',
+          'dapr.io/app-id': name,
+          'dapr.io/app-port': '3000',
+          'dapr.io/config': 'shop-config',
+          'dapr.io/log-as-json': 'true',
+          'dapr.io/enable-metrics': 'true',
+        });
+        expect(pod.spec.initContainers.map((c: K8sObject) => c.name)).toEqual([
+          'wait-for-infrastructure',
+          'migrate',
+        ]);
+        expect(pod.spec.initContainers[1].command).toEqual(['node', `services/${name}/src/migrate.ts`]);
+        expect(pod.spec.initContainers[0].args).toEqual(
+          expect.arrayContaining(['redis:6379', `postgres-${name}:5432`, 'kafka:9092']),
+        );
+        const app = pod.spec.containers[0];
+        expect(app.image).toBe(`shop/${name}:0.1.0`);
+        expect(app.readinessProbe.httpGet.path).toBe('/readyz');
+        expect(app.livenessProbe.httpGet.path).toBe('/healthz');
+        expect(pod.spec.securityContext).toMatchObject({ runAsNonRoot: true, runAsUser: 10001 });
+        const envOf = Object.fromEntries(app.env.map((e: K8sObject) => [e.name, e.value ?? e.valueFrom]));
+        expect(envOf.APP_ID).toBe(name);
+        expect(envOf.DATABASE_URL).toEqual({ secretKeyRef: { name: 'shop-database-urls', key: name } });
+        expect(named('Service', name).spec.ports[0].targetPort).toBe('http');
+        expect(named('PodDisruptionBudget', name)).toBeDefined();
+      }
+      expect(named('HorizontalPodAutoscaler', 'coupon').spec.maxReplicas).toBe(4);
+      expect(named('HorizontalPodAutoscaler', 'order')).toBeDefined();
+      expect(named('HorizontalPodAutoscaler', 'user')).toBeUndefined();
+      const productEnv = named('Deployment', 'product').spec.template.spec.containers[0].env;
+      expect(productEnv.find((e: K8sObject) => e.name === 'REDIS_URL').value).toBe(
+        'redis://:$(REDIS_PASSWORD)@redis:6379',
+      );
+    });
+
+    test('The Dapr resources are those of components/, with cluster addresses and Redis password from its Secret', () => {
+      const objects = parseAll(template([]).stdout);
+      const local = readdirSync(join(ROOT, 'components'), { recursive: true })
+        .filter((f) => String(f).endsWith('.yaml'))
+        .flatMap(
+          (f) => readFileSync(join(ROOT, 'components', String(f)), 'utf8').match(/^ {2}name: (.+)$/gm) ?? [],
+        )
+        .map((line) => line.replace('  name: ', ''));
+      const dapr = objects.filter((o) => o.apiVersion.startsWith('dapr.io/'));
+      expect(dapr.map((o) => o.metadata.name).sort()).toEqual([...local].sort());
+      const pubsub = dapr.find((o) => o.metadata.name === 'pubsub');
+      expect(pubsub.spec.metadata).toContainEqual({ name: 'brokers', value: 'kafka:9092' });
+      expect(pubsub.scopes).toEqual(['user', 'product', 'coupon', 'payment', 'order']);
+      const state = dapr.find((o) => o.metadata.name === 'statestore');
+      expect(state.spec.metadata).toContainEqual({ name: 'redisHost', value: 'redis:6379' });
+      expect(state.spec.metadata).toContainEqual({
+        name: 'redisPassword',
+        secretKeyRef: { name: 'shop-redis', key: 'password' },
+      });
+      expect(dapr.filter((o) => o.kind === 'Subscription').every((s) => s.scopes?.length > 0)).toBe(true);
+    });
+
+    test('External infrastructure: no bundled servers, and the services use the given Secrets and addresses', () => {
+      const objects = parseAll(template(valueSets['external infrastructure']!).stdout);
+      expect(objects.filter((o) => o.kind === 'StatefulSet')).toEqual([]);
+      const order = objects.find((o) => o.kind === 'Deployment' && o.metadata.name === 'order');
+      const env = order.spec.template.spec.containers[0].env;
+      expect(env.find((e: K8sObject) => e.name === 'DATABASE_URL').valueFrom.secretKeyRef.name).toBe(
+        'shop-databases',
+      );
+      const pubsub = objects.find((o) => o.kind === 'Component' && o.metadata.name === 'pubsub');
+      expect(pubsub.spec.metadata).toContainEqual({
+        name: 'brokers',
+        value: 'kafka-0.internal:9092,kafka-1.internal:9092,kafka-2.internal:9092',
+      });
+    });
+
+    test('A broken template is refused by the API server', () => {
+      const broken = join(work, 'broken-chart');
+      cpSync(CHART, broken, { recursive: true, dereference: true });
+      const file = join(broken, 'templates', '_service.tpl');
+      writeFileSync(
+        file,
+        readFileSync(file, 'utf8').replace(
+          'periodSeconds: 5\n',
+          'periodSeconds: 5\n            timeoutSecond: 3\n',
+        ),
+      );
+      const rendered = template([], [], broken);
+      expect(rendered.code).toBe(0);
+      const applied = serverDryRun(rendered.stdout);
+      expect(applied.code).not.toBe(0);
+      expect(applied.stderr).toContain(
+        'unknown field "spec.template.spec.containers[0].readinessProbe.timeoutSecond"',
+      );
+    });
+  });
+});
+
+describe('values.schema.json', () => {
+  test.each([
+    [
+      'a typo in a key',
+      ['--set', 'services.order.replicass=2'],
+      "additional properties 'replicass' not allowed",
+    ],
+    ['a wrong type', ['--set-string', 'services.order.replicas=two'], 'got string, want integer'],
+    ['an unknown service', ['--set', 'services.cart.replicas=1'], "additional properties 'cart' not allowed"],
+    ['a pull policy that does not exist', ['--set', 'image.pullPolicy=Sometimes'], 'value must be one of'],
+    ['a node port out of range', ['--set', 'services.user.nodePort=8080'], '/services/user/nodePort'],
+    ['a non-string env value', ['--set', 'services.user.env.FOO=1'], 'got number, want string'],
+  ])('rejects %s, naming it', (_, args, message) => {
+    const r = template([], args);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toContain(message);
+  });
+
+  test('names a setting that external infrastructure needs', () => {
+    const r = template([], ['--set', 'postgres.bundled=false']);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toContain('postgres.external.existingSecret is required when postgres.bundled is false');
+  });
+});
+
+describe('the rest of the Kubernetes side', () => {
+  test('The Tiltfile evaluates with real Tilt: one image with live update per service, the chart, grouped resources', () => {
+    const r = run(TILT, ['alpha', 'tiltfile-result', '--file', join(ROOT, 'Tiltfile')]);
+    expect(r.stderr).not.toMatch(/Error|error:/);
+    expect(r.code).toBe(0);
+    const result = JSON.parse(r.stdout);
+    const text = JSON.stringify(result);
+    for (const name of ['user', 'product', 'coupon', 'payment', 'order']) {
+      expect(text).toContain(`shop/${name}`);
+      expect(text).toContain(`/app/services/${name}/src`);
+    }
+    expect(text).toContain('dapr-dashboard');
+    expect(text).toContain('infrastructure');
+  });
+
+  test('The Tiltfile refuses a cluster without Dapr, saying what to run', () => {
+    const noCluster = { ...toolEnv, KUBECONFIG: join(work, 'no-such-kubeconfig') };
+    const r = run(TILT, ['alpha', 'tiltfile-result', '--file', join(ROOT, 'Tiltfile')], undefined, noCluster);
+    expect(r.code).toBe(5);
+    expect(r.stderr).toContain("Dapr's CRDs were not found in cluster");
+    expect(r.stderr).toContain('npm run k8s:kind');
+  });
+
+  test('The k6 Job is accepted by the API server and has no Dapr sidecar and no retries', () => {
+    const manifest = readFileSync(join(ROOT, 'loadtest', 'k8s', 'coupon-spike-job.yaml'), 'utf8').replace(
+      /\$\{(\w+)\}/g,
+      (_, k: string) =>
+        ({
+          NAME: 'coupon-spike-1',
+          NAMESPACE: 'shop',
+          K6_IMAGE: 'grafana/k6:2.0.0',
+          COUPON_ID: 'c',
+          PEAK_RATE: '10',
+        })[k]!,
+    );
+    const applied = serverDryRun(manifest);
+    expect(applied.stderr).toBe('');
+    expect(applied.stdout).toContain('job.batch/coupon-spike-1 created (server dry run)');
+    const [job] = parseAll(manifest);
+    expect(job.spec.backoffLimit).toBe(0);
+    expect(job.spec.template.metadata.annotations['dapr.io/enabled']).toBe('false');
+  });
+
+  test('shellcheck finds nothing in the scripts', () => {
+    const scripts = readdirSync(join(ROOT, 'k8s'), { recursive: true })
+      .map(String)
+      .filter((f) => f.endsWith('.sh'))
+      .map((f) => join(ROOT, 'k8s', f));
+    expect(scripts.length).toBeGreaterThanOrEqual(8);
+    const r = run('shellcheck', scripts);
+    expect(r.stdout).toBe('');
+    expect(r.code).toBe(0);
+  });
+});

@@ -1,0 +1,151 @@
+/**
+ * The coupon spike inside Kubernetes: k6 runs as a Job (k8s/coupon-spike-job.yaml)
+ * against the coupon Service, then the same invariants as the local run are
+ * checked in the coupon service's database. Needs kubectl on a cluster where
+ * charts/shop runs (bundled Postgres, or --coupon-db-url).
+ *
+ *   npm run k8s:loadtest -- [--namespace shop] [--peak 150] [--users 1000] [--quota 200]
+ *                           [--k6-image grafana/k6:2.0.0] [--coupon-db-url postgres://...]
+ */
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import pg from 'pg';
+import { ROOT } from '../local/src/paths.ts';
+import {
+  checkSpike,
+  createSpikeCoupon,
+  registerSpikeUsers,
+  waitUntilResolved,
+} from './coupon-spike-checks.ts';
+
+const { values: args } = parseArgs({
+  options: {
+    namespace: { type: 'string', default: process.env.SHOP_NAMESPACE ?? 'shop' },
+    peak: { type: 'string', default: '150' },
+    users: { type: 'string', default: '1000' },
+    quota: { type: 'string', default: '200' },
+    'k6-image': { type: 'string', default: 'grafana/k6:2.0.0' },
+    'coupon-db-url': { type: 'string' },
+    'timeout-s': { type: 'string', default: '600' },
+  },
+});
+const ns = args.namespace;
+const quota = Number(args.quota);
+const kubectlBin = process.env.KUBECTL ?? 'kubectl';
+const log = (line: string) => console.log(`[k8s-spike] ${line}`);
+const kubectl = (...a: string[]) => execFileSync(kubectlBin, ['-n', ns, ...a], { encoding: 'utf8' });
+const forwards: ChildProcess[] = [];
+
+/** `kubectl port-forward` to a free local port; resolves with that port. */
+function portForward(target: string, remotePort: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(kubectlBin, ['-n', ns, 'port-forward', target, `:${remotePort}`], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    forwards.push(child);
+    let err = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      const m = /Forwarding from 127\.0\.0\.1:(\d+)/.exec(chunk.toString());
+      if (m) resolve(Number(m[1]));
+    });
+    child.stderr.on('data', (chunk: Buffer) => {
+      err += chunk.toString();
+    });
+    child.once('exit', (code) => reject(new Error(`port-forward ${target} exited (${code}): ${err}`)));
+  });
+}
+
+/** The coupon service's database: given, or the bundled one through a port-forward. */
+async function couponDatabaseUrl(): Promise<string> {
+  if (args['coupon-db-url']) return args['coupon-db-url'];
+  const secret = kubectl('get', 'secret', 'shop-postgres', '-o', 'jsonpath={.data.password}');
+  const password = Buffer.from(secret, 'base64').toString();
+  const port = await portForward('svc/postgres-coupon', 5432);
+  return `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/shop_coupon`;
+}
+
+async function main(): Promise<number> {
+  const userUrl = `http://127.0.0.1:${await portForward('svc/user', 80)}`;
+  const couponUrl = `http://127.0.0.1:${await portForward('svc/coupon', 80)}`;
+  const couponDb = new pg.Pool({ connectionString: await couponDatabaseUrl(), max: 2 });
+  try {
+    log(`registering ${args.users} users…`);
+    const users = await registerSpikeUsers(userUrl, couponDb, Number(args.users));
+    const coupon = await createSpikeCoupon(couponUrl, quota);
+    const name = `coupon-spike-${Date.now()}`;
+    log(`coupon ${coupon.id}, quota ${quota}, peak ${args.peak}/s: Job ${name} (${args['k6-image']})`);
+    const manifest = readFileSync(join(ROOT, 'loadtest', 'k8s', 'coupon-spike-job.yaml'), 'utf8').replace(
+      /\$\{(\w+)\}/g,
+      (_, key: string) =>
+        ({
+          NAME: name,
+          NAMESPACE: ns,
+          K6_IMAGE: args['k6-image'],
+          COUPON_ID: coupon.id,
+          PEAK_RATE: args.peak,
+        })[key] ?? `\${${key}}`,
+    );
+    execFileSync(
+      kubectlBin,
+      [
+        '-n',
+        ns,
+        'create',
+        'configmap',
+        name,
+        `--from-file=coupon-spike.js=${join(ROOT, 'loadtest', 'coupon-spike.js')}`,
+        '--from-literal',
+        `users.json=${JSON.stringify(users)}`,
+      ],
+      { stdio: 'ignore' },
+    );
+    execFileSync(kubectlBin, ['-n', ns, 'apply', '-f', '-'], {
+      input: manifest,
+      stdio: ['pipe', 'ignore', 'inherit'],
+    });
+    const started = Date.now();
+    const timeoutS = Number(args['timeout-s']);
+    let state = '';
+    while (!state) {
+      const conditions = kubectl('get', 'job', name, '-o', 'jsonpath={.status.conditions[*].type}');
+      state = ['Complete', 'Failed'].find((c) => conditions.split(' ').includes(c)) ?? '';
+      if (!state && Date.now() - started > timeoutS * 1000) state = 'TimedOut';
+      if (!state) await new Promise((r) => setTimeout(r, 2000));
+    }
+    const logs = kubectl('logs', `job/${name}`);
+    if (state !== 'Complete') {
+      console.log(logs);
+      throw new Error(`Job ${name} ended ${state}`);
+    }
+    const summary = JSON.parse(logs.trim().split('\n').pop()!);
+    const m = summary.metrics;
+    const accepted = m.accepted_requests?.values.count ?? 0;
+    const durationS = summary.state.testRunDurationMs / 1000;
+    log(
+      `k6 in the cluster: ${m.http_reqs?.values.count ?? 0} requests, ${accepted} accepted (${(accepted / durationS).toFixed(1)}/s), ` +
+        `202 latency p50 ${m.accepted_latency?.values.med?.toFixed(1)} ms, p95 ${m.accepted_latency?.values['p(95)']?.toFixed(1)} ms, p99 ${m.accepted_latency?.values['p(99)']?.toFixed(1)} ms`,
+    );
+    log('waiting until every accepted request is COMPLETED or REJECTED…');
+    const last = await waitUntilResolved(couponDb, coupon.id);
+    const outcome = await checkSpike(couponDb, coupon.id, quota, accepted);
+    log(
+      `resolved ${((last.getTime() - started) / 1000).toFixed(1)} s after the Job started; ${outcome.issued} issued of ${quota}, demand ${outcome.demand}, ${outcome.duplicates} duplicates`,
+    );
+    kubectl('delete', 'configmap', name);
+    if (outcome.violations.length > 0) {
+      log(`INVARIANTS VIOLATED:\n- ${outcome.violations.join('\n- ')}`);
+      return 1;
+    }
+    log(
+      'invariants: no oversold coupon, no duplicate, no lost or unresolved request, every COMPLETED request has its row',
+    );
+    return 0;
+  } finally {
+    await couponDb.end();
+    for (const f of forwards) f.kill();
+  }
+}
+
+process.exit(await main());

@@ -1,0 +1,91 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { CACHE, ROOT } from './paths.ts';
+import { aptInstall, ensureGoTool, onPath, run, versions } from './provision.ts';
+import { step } from './ui.ts';
+
+export interface K8sTools {
+  /** Folder with kube-apiserver and kubectl (and, when asked, the node binaries). */
+  kubeBin: string;
+  kubectl: string;
+  tilt: string;
+  /** Dapr's own Helm chart for the project's Dapr version (CRDs in crds/). */
+  daprChart: string;
+}
+
+const kubeWrapper = join(ROOT, 'local', 'gotools', 'kubernetes');
+
+/**
+ * Kubernetes binaries of the project's version, built from Go modules with
+ * local/gotools/kubernetes (see its go.mod for why a wrapper) into the cache.
+ * The version is stamped in, else they report v0.0.0-master and kubectl
+ * cannot parse it.
+ */
+export async function ensureKubeBinaries(names: string[]): Promise<string> {
+  const out = join(CACHE, `kubernetes-${versions.kubernetes}`);
+  const missing = names.filter((n) => !existsSync(join(out, n)));
+  if (missing.length === 0) return out;
+  if (!onPath('go')) throw new Error('the Kubernetes binaries need a Go toolchain to build them');
+  mkdirSync(out, { recursive: true });
+  const [major, minor] = versions.kubernetes.slice(1).split('.');
+  const stamp = ['k8s.io/component-base/version', 'k8s.io/client-go/pkg/version'].flatMap((pkg) => [
+    `-X ${pkg}.gitVersion=${versions.kubernetes}`,
+    `-X ${pkg}.gitMajor=${major}`,
+    `-X ${pkg}.gitMinor=${minor}`,
+  ]);
+  await step(
+    `building ${missing.join(', ')} ${versions.kubernetes} from Go modules (first run: 5-10 minutes)`,
+    () =>
+      run(
+        'go',
+        [
+          'build',
+          '-trimpath',
+          `-ldflags=-s -w ${stamp.join(' ')}`,
+          '-o',
+          `${out}/`,
+          ...missing.map((n) => `k8s.io/kubernetes/cmd/${n}`),
+        ],
+        { cwd: kubeWrapper, env: { CGO_ENABLED: '0', GOFLAGS: '-mod=mod' } },
+      ),
+  );
+  return out;
+}
+
+/** Dapr's Helm chart ships inside its Go module: the folder of that module's charts/dapr. */
+function daprChart(): string {
+  const json = execFileSync('go', ['mod', 'download', '-json', `github.com/dapr/dapr@v${versions.dapr}`], {
+    cwd: join(ROOT, 'local', 'gotools', 'dapr'),
+    encoding: 'utf8',
+  });
+  const chart = join((JSON.parse(json) as { Dir: string }).Dir, 'charts', 'dapr');
+  if (!existsSync(join(chart, 'crds'))) throw new Error(`Dapr's chart is not at ${chart}`);
+  return chart;
+}
+
+/**
+ * What the chart checks of `npm test` need besides helm: a kube-apiserver
+ * with etcd to validate against, kubectl, Tilt, shellcheck and Dapr's chart.
+ */
+export async function provisionK8sTools(): Promise<K8sTools> {
+  const aptMissing = [
+    ['etcd', 'etcd-server'],
+    ['shellcheck', 'shellcheck'],
+    ['openssl', 'openssl'],
+    ['curl', 'curl'],
+  ].filter(([bin]) => !onPath(bin!));
+  if (aptMissing.length) {
+    const packages = aptMissing.map(([, pkg]) => pkg!);
+    await step(`installing ${packages.join(', ')} from apt`, () => aptInstall(packages));
+  }
+  // Go builds share two cores: one after the other.
+  const kubeBin = await ensureKubeBinaries(['kube-apiserver', 'kubectl']);
+  // Tilt links tree-sitter (C) for its language server; without the version stamp it
+  // takes itself for a development build and looks for its web UI's sources.
+  const tilt = await ensureGoTool('tilt', 'github.com/tilt-dev/tilt/cmd/tilt', versions.tilt, {
+    cgo: true,
+    ldflags: `-X main.version=${versions.tilt.slice(1)}`,
+  });
+  return { kubeBin, kubectl: join(kubeBin, 'kubectl'), tilt, daprChart: daprChart() };
+}
