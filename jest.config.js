@@ -11,6 +11,8 @@ const common = {
   transform: { '^.+\\.ts$': swc },
   extensionsToTreatAsEsm: ['.ts'],
   testEnvironment: 'node',
+  // Local state (.shop/: data, logs, the local cluster's container filesystems) is not source.
+  modulePathIgnorePatterns: ['<rootDir>/.shop/'],
 };
 
 export default {
@@ -27,5 +29,7 @@ export default {
       testMatch: ['<rootDir>/services/*/test/**/*.int.test.ts', '<rootDir>/local/test/**/*.int.test.ts'],
     },
     { ...common, displayName: 'e2e', testMatch: ['<rootDir>/local/e2e/**/*.e2e.test.ts'] },
+    // `npm run test:cluster`: the chart on a real local cluster (k8s/local/cluster.sh).
+    { ...common, displayName: 'cluster', testMatch: ['<rootDir>/k8s/test/**/*.cluster.test.ts'] },
   ],
 };

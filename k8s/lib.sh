@@ -40,3 +40,45 @@ need() {
   done
   [ ${#missing[@]} -eq 0 ] || die "missing: ${missing[*]}"
 }
+
+# Background processes of the k8s/local scripts: each has its log in
+# $RUN_DIR/logs/NAME.log and its pid in $RUN_DIR/run/NAME.pid.
+running() { [ -f "$RUN_DIR/run/$1.pid" ] && kill -0 "$(cat "$RUN_DIR/run/$1.pid")" 2> /dev/null; }
+
+# start NAME COMMAND...: in the background, in its own session.
+start() {
+  local name=$1
+  shift
+  running "$name" && return 0
+  mkdir -p "$RUN_DIR/run" "$RUN_DIR/logs"
+  setsid "$@" >> "$RUN_DIR/logs/$name.log" 2>&1 < /dev/null &
+  echo $! > "$RUN_DIR/run/$name.pid"
+}
+
+# wait_until NAME SECONDS COMMAND...: polls; on time-out shows NAME's log tail and fails.
+wait_until() {
+  local name=$1 seconds=$2
+  shift 2
+  for _ in $(seq $((seconds * 5))); do
+    "$@" > /dev/null 2>&1 && return 0
+    sleep 0.2
+  done
+  tail -n 30 "$RUN_DIR/logs/$name.log" >&2 2> /dev/null || true
+  die "$name did not become ready within ${seconds}s (log: $RUN_DIR/logs/$name.log)"
+}
+
+# stop NAME: SIGTERM, up to 10 s, then SIGKILL.
+stop() {
+  local name=$1 pid
+  [ -f "$RUN_DIR/run/$name.pid" ] || return 0
+  pid=$(cat "$RUN_DIR/run/$name.pid")
+  kill "$pid" 2> /dev/null || true
+  for _ in $(seq 100); do
+    kill -0 "$pid" 2> /dev/null || break
+    # A zombie (its parent gone, nobody reaping) has ended all the same.
+    [ "$(ps -o stat= -p "$pid" 2> /dev/null | cut -c1)" = Z ] && break
+    sleep 0.1
+  done
+  kill -9 "$pid" 2> /dev/null || true
+  rm -f "$RUN_DIR/run/$name.pid"
+}

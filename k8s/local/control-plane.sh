@@ -33,21 +33,10 @@ NODE_NAME=shop-local
 SERVICE_CIDR=10.96.0.0/16
 API_SERVICE_IP=10.96.0.1
 
-stop_pid() {
-  local file=$1 pid
-  [ -f "$file" ] || return 0
-  pid=$(cat "$file")
-  if kill -0 "$pid" 2> /dev/null; then
-    kill "$pid" 2> /dev/null || true
-    for _ in $(seq 50); do kill -0 "$pid" 2> /dev/null || break; sleep 0.1; done
-    kill -9 "$pid" 2> /dev/null || true
-  fi
-  rm -f "$file"
-}
-
+RUN_DIR=$dir
 if [ "$command" = down ]; then
-  stop_pid "$dir/run/kube-apiserver.pid"
-  stop_pid "$dir/run/etcd.pid"
+  stop kube-apiserver
+  stop etcd
   exit 0
 fi
 [ "$command" = up ] || die "usage: $0 up|down DIR"
@@ -59,7 +48,7 @@ command -v "$apiserver" > /dev/null || die "kube-apiserver not found (set KUBE_B
 need openssl "apt-get install openssl"
 
 pki=$dir/pki
-mkdir -p "$pki" "$dir/run" "$dir/logs" "$dir/etcd"
+mkdir -p "$pki" "$dir/etcd"
 
 # cert NAME SUBJECT [SANS]: a key and a certificate signed by the folder's CA.
 cert() {
@@ -112,27 +101,6 @@ kubeconfig admin > "$dir/kubeconfig"
 kubeconfig kubelet > "$dir/kubelet.kubeconfig"
 kubeconfig kube-proxy > "$dir/kube-proxy.kubeconfig"
 
-# start NAME COMMAND...: in the background, its log and pid in the folder.
-start() {
-  local name=$1
-  shift
-  [ -f "$dir/run/$name.pid" ] && kill -0 "$(cat "$dir/run/$name.pid")" 2> /dev/null && return 0
-  setsid "$@" >> "$dir/logs/$name.log" 2>&1 < /dev/null &
-  echo $! > "$dir/run/$name.pid"
-}
-
-# wait_until WHAT SECONDS COMMAND...: polls; on time-out, shows the log's tail.
-wait_until() {
-  local what=$1 seconds=$2
-  shift 2
-  for _ in $(seq $((seconds * 5))); do
-    "$@" > /dev/null 2>&1 && return 0
-    sleep 0.2
-  done
-  tail -n 20 "$dir/logs/$what.log" >&2 || true
-  die "$what did not become ready within ${seconds}s (log: $dir/logs/$what.log)"
-}
-
 start etcd "$etcd" --name shop-local --data-dir "$dir/etcd" \
   --listen-client-urls "http://127.0.0.1:$etcd_port" --advertise-client-urls "http://127.0.0.1:$etcd_port" \
   --listen-peer-urls "http://127.0.0.1:$((etcd_port + 1))" \
@@ -152,6 +120,7 @@ start kube-apiserver "$apiserver" \
   --service-account-issuer https://kubernetes.default.svc.cluster.local \
   --service-cluster-ip-range "$SERVICE_CIDR" \
   --authorization-mode Node,RBAC \
+  --kubelet-preferred-address-types InternalIP \
   --allow-privileged=true \
   --enable-priority-and-fairness=false
 wait_until kube-apiserver 60 curl -fsS --cacert "$pki/ca.crt" --cert "$pki/admin.crt" --key "$pki/admin.key" \

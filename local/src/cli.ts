@@ -1,11 +1,11 @@
 import { spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { startControlServer } from './control.ts';
 import { startInfra } from './infra.ts';
 import { LOGS, ROOT, RUN, STATE } from './paths.ts';
 import { provision } from './provision.ts';
-import { provisionK8sTools } from './provision-k8s.ts';
+import { provisionK8sTools, provisionLocalCluster } from './provision-k8s.ts';
 import { startServices } from './services.ts';
 import { Supervisor, stopLeftovers } from './supervisor.ts';
 import { control, kafka, placement, postgres, redis, scheduler, serviceList } from './topology.ts';
@@ -126,6 +126,71 @@ async function chartChecks(): Promise<{ passed: number; failed: number }> {
   }
 }
 
+/** Runs a command with the console attached; resolves with its exit code. */
+function runAttached(command: string, args: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  return new Promise((resolve) => {
+    const child = spawn(command, args, { cwd: ROOT, stdio: 'inherit', env });
+    child.once('exit', (code) => resolve(code ?? 1));
+  });
+}
+
+/**
+ * `npm run test:cluster`: the local cluster up with Dapr and the chart (the
+ * shared install path), the cluster suite, then `tilt ci` on the same cluster
+ * (after the release is uninstalled: both would not fit on two cores), and
+ * the cluster down whatever happened.
+ */
+async function testCluster(): Promise<number> {
+  const started = performance.now();
+  const cluster = join(ROOT, 'k8s', 'local', 'cluster.sh');
+  const totals = { passed: 0, failed: 0 };
+  const count = (ok: boolean) => (ok ? totals.passed++ : totals.failed++);
+  try {
+    const up = await runAttached('bash', [cluster, 'up']);
+    count(up === 0);
+    if (up === 0) {
+      const tools = Object.fromEntries(
+        readFileSync(join(STATE, 'k8s-local', 'tools.env'), 'utf8')
+          .trim()
+          .split('\n')
+          .map((line) => line.split(/=(.*)/s).slice(0, 2)),
+      ) as Record<string, string>;
+      const kubeconfig = join(STATE, 'k8s-local', 'control-plane', 'kubeconfig');
+      const env = {
+        KUBECONFIG: kubeconfig,
+        SHOP_KUBECTL: join(tools.KUBE_BIN!, 'kubectl'),
+        SHOP_HELM: tools.HELM!,
+        KUBECTL: join(tools.KUBE_BIN!, 'kubectl'),
+      };
+      const suite = await jest('cluster', env);
+      totals.passed += suite.passed;
+      totals.failed += suite.failed;
+      const toolEnv = {
+        ...process.env,
+        ...env,
+        PATH: `${tools.KUBE_BIN}:${dirname(tools.HELM!)}:${process.env.PATH}`,
+      };
+      await runAttached(tools.HELM!, ['uninstall', 'shop', '-n', 'shop', '--wait'], toolEnv);
+      const tilt = await step('tilt ci against the local cluster', () =>
+        runAttached(tools.TILT!, ['ci', '--timeout', '20m'], {
+          ...toolEnv,
+          HOME: join(STATE, 'k8s-local'),
+          DOCKER_HOST: `unix://${join(STATE, 'k8s-local', 'docker', 'docker.sock')}`,
+          SHOP_BUILD_CA: '/etc/ssl/certs/ca-certificates.crt',
+          SHOP_BUILD_NETWORK: 'host',
+          SHOP_TILT_VALUES: join(ROOT, 'k8s', 'local', 'values.yaml'),
+        }),
+      );
+      count(tilt === 0);
+    }
+  } finally {
+    await runAttached('bash', [cluster, 'down']);
+  }
+  say(`finished in ${((performance.now() - started) / 60_000).toFixed(1)} min`);
+  console.log(`tests: ${totals.passed} passed, ${totals.failed} failed`);
+  return totals.failed === 0 ? 0 : 1;
+}
+
 async function withPlatform(
   services: boolean,
   body: (sup: Supervisor) => Promise<number>,
@@ -215,6 +280,21 @@ async function main(command: string | undefined): Promise<number> {
       console.log(`tests: ${totals.passed} passed, ${totals.failed} failed`);
       return totals.failed === 0 ? 0 : 1;
     }
+    case 'k8s-provision': {
+      // For k8s/local/cluster.sh: provisions, then prints the tools as shell assignments on stdout.
+      const platform = await step('provisioning the platform (cached after the first run)', () =>
+        provision({ needExternal: { postgres: true, redis: true, kafka: false } }),
+      );
+      const tools = await step('provisioning the local cluster (cached after the first run)', () =>
+        provisionLocalCluster(platform),
+      );
+      for (const [key, value] of Object.entries(tools)) {
+        process.stdout.write(`${key.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase()}=${value}\n`);
+      }
+      return 0;
+    }
+    case 'test-cluster':
+      return testCluster();
     case 'provision':
       await step('provisioning', () => provision({ needExternal: external }));
       return 0;

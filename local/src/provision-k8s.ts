@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { CACHE, ROOT } from './paths.ts';
-import { aptInstall, ensureGoTool, onPath, run, versions } from './provision.ts';
+import { aptInstall, ensureDapr, ensureGoTool, onPath, run, versions } from './provision.ts';
 import { step } from './ui.ts';
 
 export interface K8sTools {
@@ -88,4 +88,60 @@ export async function provisionK8sTools(): Promise<K8sTools> {
     ldflags: `-X main.version=${versions.tilt.slice(1)}`,
   });
   return { kubeBin, kubectl: join(kubeBin, 'kubectl'), tilt, daprChart: daprChart() };
+}
+
+export interface LocalClusterTools extends K8sTools {
+  helm: string;
+  /** Folder with daprd, placement, scheduler, operator, injector and sentry. */
+  daprBin: string;
+  kafkaLibs: string;
+  k6: string;
+  coredns: string;
+  registryBin: string;
+}
+
+/**
+ * Everything the local cluster (k8s/local/cluster.sh) runs, into the cache
+ * when missing: Debian's container runtime, etcd and tools; the Kubernetes
+ * node binaries, CoreDNS, an image registry and Dapr's control plane from Go
+ * modules; plus what the platform already provisions (helm, k6, Kafka's jars).
+ */
+export async function provisionLocalCluster(platform: {
+  helm: string;
+  k6: string;
+  kafkaLibs: string;
+}): Promise<LocalClusterTools> {
+  const aptMissing = [
+    ['containerd', 'containerd'],
+    ['runc', 'runc'],
+    ['/usr/lib/cni/bridge', 'containernetworking-plugins'],
+    ['iptables', 'iptables'],
+    ['debootstrap', 'debootstrap'],
+    ['dockerd', 'docker.io'],
+    ['etcd', 'etcd-server'],
+    ['shellcheck', 'shellcheck'],
+    ['openssl', 'openssl'],
+    ['curl', 'curl'],
+  ].filter(([bin]) => (bin!.startsWith('/') ? !existsSync(bin!) : !onPath(bin!)));
+  if (aptMissing.length) {
+    const packages = aptMissing.map(([, pkg]) => pkg!);
+    await step(`installing ${packages.join(', ')} from apt`, () => aptInstall(packages));
+  }
+  const base = await provisionK8sTools();
+  await ensureKubeBinaries([
+    'kube-apiserver',
+    'kubectl',
+    'kube-controller-manager',
+    'kube-scheduler',
+    'kubelet',
+    'kube-proxy',
+  ]);
+  const coredns = await ensureGoTool('coredns', 'github.com/coredns/coredns', versions.coredns);
+  const registryBin = await ensureGoTool(
+    'registry',
+    'github.com/distribution/distribution/v3/cmd/registry',
+    versions.registry,
+  );
+  const daprBin = await ensureDapr(['daprd', 'placement', 'scheduler', 'operator', 'injector', 'sentry']);
+  return { ...base, ...platform, daprBin, coredns, registryBin };
 }

@@ -100,7 +100,7 @@ async function ensureRedis(): Promise<string> {
 /** Kafka's jars and a logging backend, resolved by Maven from local/kafka/pom.xml. */
 async function ensureKafka(): Promise<string> {
   const libs = join(CACHE, `kafka-${versions.kafka}`, 'libs');
-  if (existsSync(join(libs, `kafka_2.13-${versions.kafka}.jar`))) return libs;
+  if (existsSync(join(libs, `kafka-tools-${versions.kafka}.jar`))) return libs;
   if (!onPath('mvn') || !onPath('java')) throw new Error('Kafka needs java and mvn on the PATH');
   await step(`resolving Kafka ${versions.kafka} jars from Maven Central`, () =>
     run('mvn', [

@@ -1,0 +1,257 @@
+/**
+ * charts/shop on a real cluster (k8s/local/cluster.sh up: Kubernetes 1.34 from
+ * upstream parts, Dapr's control plane from its chart, the images built from
+ * the services' Dockerfiles): pods and sidecars, migrations, the saga and its
+ * compensation through the cluster's Services and sidecars, a coupon burst,
+ * an order pod deleted mid-saga, the k6 Job, a helm upgrade with orders in
+ * flight and helm test. `npm run test:cluster` brings the cluster up first.
+ */
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, jest, test } from '@jest/globals';
+import type pg from 'pg';
+import { checkSpike, waitUntilResolved } from '../../loadtest/coupon-spike-checks.ts';
+import {
+  call,
+  closeForwards,
+  database,
+  eventually,
+  kubectl,
+  kubectlJson,
+  NAMESPACE,
+  SERVICES,
+  type Service,
+  servicePodsSettled,
+  serviceUrls,
+  shopApi,
+} from './cluster.ts';
+
+jest.setTimeout(600_000);
+
+const ROOT = join(import.meta.dirname, '..', '..');
+let url: Record<Service, string>;
+let api: ReturnType<typeof shopApi>;
+const databases: Partial<Record<Service, pg.Pool>> = {};
+const db = async (service: Service) => {
+  databases[service] ??= await database(service);
+  return databases[service]!;
+};
+
+/** Port-forwards follow one pod: after a pod is replaced they are opened again. */
+async function connect() {
+  closeForwards();
+  for (const service of Object.keys(databases) as Service[]) {
+    await databases[service]?.end();
+    delete databases[service];
+  }
+  url = await serviceUrls();
+  api = shopApi(url);
+}
+
+beforeAll(connect);
+
+afterAll(async () => {
+  await Promise.all(Object.values(databases).map((p) => p?.end()));
+  closeForwards();
+});
+
+const stepStates = (order: any) => Object.fromEntries(order.steps.map((s: any) => [s.step, s.state]));
+
+describe('charts/shop on the local cluster', () => {
+  test('Every pod is Ready, and each service pod runs the daprd container Dapr’s injector added', () => {
+    const pods = kubectlJson('get', 'pods').items;
+    for (const service of SERVICES) {
+      const mine = pods.filter((p: any) => p.metadata.labels['app.kubernetes.io/name'] === service);
+      expect(mine.length).toBeGreaterThanOrEqual(1);
+      for (const pod of mine) {
+        expect(pod.spec.containers.map((c: any) => c.name).sort()).toEqual(['app', 'daprd']);
+        expect(
+          pod.metadata.annotations['dapr.io/sidecar-injected'] ?? pod.spec.containers[1].image,
+        ).toBeTruthy();
+        expect(pod.status.containerStatuses.every((c: any) => c.ready)).toBe(true);
+      }
+    }
+    const notReady = pods.filter(
+      (p: any) =>
+        p.status.phase !== 'Succeeded' &&
+        !p.status.conditions?.some((c: any) => c.type === 'Ready' && c.status === 'True'),
+    );
+    expect(notReady.map((p: any) => p.metadata.name)).toEqual([]);
+  });
+
+  test('Each service’s migrations ran once, from the init container, before the app started', async () => {
+    for (const service of SERVICES) {
+      const { rows } = await (await db(service)).query(
+        'select name, count(*)::int as n from mikro_orm_migrations group by name',
+      );
+      expect(rows.length).toBeGreaterThan(0);
+      expect(rows.filter((r) => r.n !== 1)).toEqual([]);
+      const pod = kubectlJson('get', 'pods', '-l', `app.kubernetes.io/name=${service}`).items[0];
+      const migrate = pod.status.initContainerStatuses.find((c: any) => c.name === 'migrate');
+      expect(migrate.state.terminated).toMatchObject({ exitCode: 0, reason: 'Completed' });
+    }
+  });
+
+  test('An order with a coupon and points completes through the Services and sidecars, and every service agrees', async () => {
+    const userId = await api.newUser(50_000);
+    const productId = await api.newProduct(20_000, 10);
+    const couponId = await api.couponFor(userId);
+    const order = await api.settled(
+      await api.placeOrder({ userId, items: [{ productId, quantity: 2 }], couponId, pointsToUse: 3000 }),
+    );
+    expect(order).toMatchObject({
+      status: 'COMPLETED',
+      totalAmount: 40_000,
+      discount: 5000,
+      paymentAmount: 32_000,
+    });
+    expect(Object.values(stepStates(order)).every((s) => s === 'done')).toBe(true);
+    expect(await api.stockOf(productId)).toBe(8);
+    expect(await api.balanceOf(userId)).toBe(47_000);
+    expect(await api.couponState(userId)).toBe('USED');
+    expect(await api.paymentOf(order.orderId)).toMatchObject({ status: 'COMPLETED', amount: 32_000 });
+    const told = await eventually('the buyer to be told over Kafka', async () => {
+      const n = (await call('GET', `${url.user}/users/${userId}/notifications`)).body.items;
+      return n.length > 0 ? n : undefined;
+    });
+    expect(told).toEqual([expect.objectContaining({ orderId: order.orderId, kind: 'OrderCompleted' })]);
+  });
+
+  test('When the payment is declined, the order fails, the payment is cancelled and stock, coupon and points are given back', async () => {
+    const userId = await api.newUser(50_000);
+    const productId = await api.newProduct(20_000, 10);
+    const couponId = await api.couponFor(userId);
+    const order = await api.settled(
+      await api.placeOrder(
+        { userId, items: [{ productId, quantity: 1 }], couponId, pointsToUse: 1000 },
+        { 'x-fake-gateway': 'fail' },
+      ),
+    );
+    expect(order.status).toBe('FAILED');
+    expect(stepStates(order)).toMatchObject({
+      useCoupon: 'compensated',
+      deductStock: 'compensated',
+      startPayment: 'compensated',
+      deductPoints: 'pending',
+    });
+    expect(await api.stockOf(productId)).toBe(10);
+    expect(await api.couponState(userId)).toBe('ISSUED');
+    expect(await api.balanceOf(userId)).toBe(50_000);
+    expect((await api.paymentOf(order.orderId)).status).toBe('CANCELLED');
+  });
+
+  test('A burst of coupon requests past the quota ends with the quota invariants true', async () => {
+    const quota = 20;
+    const users = await Promise.all(Array.from({ length: 60 }, () => api.newUser(0)));
+    const coupon = await call('POST', `${url.coupon}/coupons`, {
+      name: 'Cluster burst',
+      discountType: 'FIXED',
+      discountValue: 1000,
+      quota,
+      startsAt: new Date(Date.now() - 60_000).toISOString(),
+      endsAt: new Date(Date.now() + 3_600_000).toISOString(),
+    });
+    const couponDb = await db('coupon');
+    await eventually('the coupon service to know the users', async () => {
+      const { rows } = await couponDb.query(
+        'select count(*)::int as n from known_users where user_id = any($1)',
+        [users],
+      );
+      return rows[0].n === users.length;
+    });
+    // Every user asks, and one in three twice.
+    const asks = [...users, ...users.filter((_, i) => i % 3 === 0)];
+    const answers = await Promise.all(
+      asks.map((userId) => call('POST', `${url.coupon}/coupons/${coupon.body.id}/issue`, { userId })),
+    );
+    const accepted = answers.filter((a) => a.status === 202).length;
+    expect(accepted).toBe(asks.length);
+    await waitUntilResolved(couponDb, coupon.body.id, 180_000);
+    const outcome = await checkSpike(couponDb, coupon.body.id, quota, accepted);
+    expect(outcome.violations).toEqual([]);
+    expect(outcome.issued).toBe(quota);
+  });
+
+  test('When the order pod is deleted mid-saga, every order in flight still ends', async () => {
+    const productId = await api.newProduct(10_000, 50);
+    const users = await Promise.all(Array.from({ length: 6 }, () => api.newUser(0)));
+    const orders = await Promise.all(
+      users.map((userId) =>
+        api.placeOrder({ userId, items: [{ productId, quantity: 1 }] }, { 'x-fake-gateway': 'slow:3000' }),
+      ),
+    );
+    const [pod] = kubectl('get', 'pods', '-l', 'app.kubernetes.io/name=order', '-o', 'name')
+      .trim()
+      .split('\n');
+    kubectl('delete', pod!, '--wait=false');
+    await servicePodsSettled();
+    await connect();
+    const ended = await Promise.all(orders.map((id) => api.settled(id, 300_000)));
+    expect(ended.map((o) => o.status)).toEqual(orders.map(() => 'COMPLETED'));
+    expect(await api.stockOf(productId)).toBe(50 - orders.length);
+  });
+
+  test('The k6 spike runs as a Job in the cluster and its invariant check passes', () => {
+    const out = execFileSync(
+      join(ROOT, 'node_modules', '.bin', 'node'),
+      [
+        '--disable-warning=ExperimentalWarning',
+        join(ROOT, 'loadtest', 'run-coupon-spike-k8s.ts'),
+        '--users',
+        '300',
+        '--quota',
+        '100',
+        '--peak',
+        '60',
+      ],
+      { encoding: 'utf8', env: { ...process.env, SHOP_NAMESPACE: NAMESPACE } },
+    );
+    expect(out).toMatch(/k6 in the cluster: \d+ requests, \d+ accepted/);
+    expect(out).toContain('100 issued of 100');
+    expect(out).toContain('invariants: no oversold coupon');
+  });
+
+  test('helm upgrade with a changed value rolls out without losing an order in flight', async () => {
+    const productId = await api.newProduct(10_000, 50);
+    const users = await Promise.all(Array.from({ length: 6 }, () => api.newUser(0)));
+    const before = kubectlJson('get', 'deploy', 'order').metadata.generation;
+    const orders = await Promise.all(
+      users.map((userId) =>
+        api.placeOrder({ userId, items: [{ productId, quantity: 1 }] }, { 'x-fake-gateway': 'slow:2000' }),
+      ),
+    );
+    execFileSync(
+      process.env.SHOP_HELM ?? 'helm',
+      [
+        'upgrade',
+        'shop',
+        join(ROOT, 'charts', 'shop'),
+        '-n',
+        NAMESPACE,
+        '--reuse-values',
+        '--set',
+        'common.logLevel=debug',
+        '--wait',
+        '--timeout',
+        '10m',
+      ],
+      { stdio: 'ignore' },
+    );
+    expect(kubectlJson('get', 'deploy', 'order').metadata.generation).toBeGreaterThan(before);
+    await servicePodsSettled();
+    const app = kubectlJson('get', 'deploy', 'order').spec.template.spec.containers[0];
+    expect(app.env.find((e: any) => e.name === 'LOG_LEVEL').value).toBe('debug');
+    await connect();
+    const ended = await Promise.all(orders.map((id) => api.settled(id, 300_000)));
+    expect(ended.map((o) => o.status)).toEqual(orders.map(() => 'COMPLETED'));
+  });
+
+  test('helm test passes: every service’s /readyz through a Dapr sidecar', () => {
+    const out = execFileSync(process.env.SHOP_HELM ?? 'helm', ['test', 'shop', '-n', NAMESPACE], {
+      encoding: 'utf8',
+    });
+    expect(out).toMatch(/TEST SUITE: +shop-test-readyz[\s\S]*Phase: +Succeeded/);
+    const log = kubectl('logs', 'shop-test-readyz', '-c', 'readyz');
+    for (const service of SERVICES) expect(log).toContain(`${service}: 200`);
+  });
+});

@@ -1,0 +1,162 @@
+/**
+ * The running local cluster (k8s/local/cluster.sh up), as the cluster suite
+ * uses it: kubectl, port-forwards to the services' Kubernetes Services and to
+ * their databases, and the shop's API through them.
+ */
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import pg from 'pg';
+import { call, eventually } from '../../local/e2e/stack.ts';
+
+export { call, eventually };
+
+export const NAMESPACE = process.env.SHOP_NAMESPACE ?? 'shop';
+const KUBECTL = process.env.SHOP_KUBECTL ?? 'kubectl';
+export const SERVICES = ['user', 'product', 'coupon', 'payment', 'order'] as const;
+export type Service = (typeof SERVICES)[number];
+
+export const kubectl = (...args: string[]) =>
+  execFileSync(KUBECTL, ['-n', NAMESPACE, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+// biome-ignore lint/suspicious/noExplicitAny: Kubernetes objects, read by path
+export type K8sObject = any;
+export const kubectlJson = (...args: string[]): K8sObject => JSON.parse(kubectl(...args, '-o', 'json'));
+
+/**
+ * Waits until each service runs exactly one pod, Ready and not terminating:
+ * after a pod was deleted or a release upgraded, the old pods are gone.
+ */
+export function servicePodsSettled(timeoutMs = 300_000): Promise<true> {
+  return eventually(
+    'one Ready pod per service, none terminating',
+    async () => {
+      const pods = kubectlJson('get', 'pods', '-l', 'app.kubernetes.io/part-of=shop').items.filter(
+        (p: K8sObject) =>
+          (SERVICES as readonly string[]).includes(p.metadata.labels['app.kubernetes.io/name']),
+      );
+      const ready = (p: K8sObject) =>
+        !p.metadata.deletionTimestamp &&
+        p.status.conditions?.some((c: K8sObject) => c.type === 'Ready' && c.status === 'True');
+      return pods.length === SERVICES.length && pods.every(ready);
+    },
+    timeoutMs,
+  );
+}
+
+const forwards: ChildProcess[] = [];
+
+/** `kubectl port-forward` to a free local port, kept open until `closeForwards`. */
+export function portForward(target: string, remotePort: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(KUBECTL, ['-n', NAMESPACE, 'port-forward', target, `:${remotePort}`], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    forwards.push(child);
+    let err = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      const m = /Forwarding from 127\.0\.0\.1:(\d+)/.exec(chunk.toString());
+      if (m) resolve(Number(m[1]));
+    });
+    child.stderr.on('data', (chunk: Buffer) => {
+      err += chunk.toString();
+    });
+    child.once('exit', (code) => reject(new Error(`port-forward ${target} exited (${code}): ${err}`)));
+  });
+}
+
+export function closeForwards(): void {
+  for (const f of forwards.splice(0)) f.kill();
+}
+
+/** Base URLs of the services' Kubernetes Services (port 80), through port-forwards. */
+export async function serviceUrls(): Promise<Record<Service, string>> {
+  const entries = await Promise.all(
+    SERVICES.map(async (s) => [s, `http://127.0.0.1:${await portForward(`svc/${s}`, 80)}`] as const),
+  );
+  return Object.fromEntries(entries) as Record<Service, string>;
+}
+
+/** A pool on a service's bundled Postgres, through a port-forward. */
+export async function database(service: Service): Promise<pg.Pool> {
+  const secret = kubectl('get', 'secret', 'shop-postgres', '-o', 'jsonpath={.data.password}');
+  const password = encodeURIComponent(Buffer.from(secret, 'base64').toString());
+  const port = await portForward(`svc/postgres-${service}`, 5432);
+  return new pg.Pool({
+    connectionString: `postgres://postgres:${password}@127.0.0.1:${port}/shop_${service}`,
+    max: 2,
+  });
+}
+
+/** The shop's API as a buyer or an admin uses it, on the given Service URLs. */
+export function shopApi(url: Record<Service, string>) {
+  const hour = 3_600_000;
+  return {
+    async newUser(points: number): Promise<string> {
+      const user = await call('POST', `${url.user}/users`, {
+        email: `${randomUUID()}@example.com`,
+        name: 'Buyer',
+      });
+      if (points > 0) {
+        await call('POST', `${url.user}/users/${user.body.id}/points/charge`, {
+          amount: points,
+          idempotencyKey: randomUUID(),
+        });
+      }
+      return user.body.id;
+    },
+    async newProduct(price: number, stock: number): Promise<string> {
+      const res = await call('POST', `${url.product}/products`, {
+        name: `Item ${randomUUID().slice(0, 6)}`,
+        price,
+        stock,
+      });
+      return res.body.id;
+    },
+    /** A coupon (5,000 KRW off orders of 10,000 or more) issued to the user through the first-come path. */
+    async couponFor(userId: string): Promise<string> {
+      const coupon = await call('POST', `${url.coupon}/coupons`, {
+        name: 'Cluster test',
+        discountType: 'FIXED',
+        discountValue: 5000,
+        quota: 10,
+        minOrderAmount: 10_000,
+        startsAt: new Date(Date.now() - hour).toISOString(),
+        endsAt: new Date(Date.now() + hour).toISOString(),
+      });
+      const requestId = await eventually('the coupon service to know the user', async () => {
+        const r = await call('POST', `${url.coupon}/coupons/${coupon.body.id}/issue`, { userId });
+        return r.status === 202 ? r.body.requestId : undefined;
+      });
+      await eventually(
+        'the coupon to be issued',
+        async () =>
+          (await call('GET', `${url.coupon}/coupon-requests/${requestId}`)).body.status === 'COMPLETED',
+        60_000,
+      );
+      return coupon.body.id;
+    },
+    async placeOrder(body: Record<string, unknown>, headers: Record<string, string> = {}): Promise<string> {
+      const res = await call('POST', `${url.order}/orders`, body, headers);
+      if (res.status !== 202)
+        throw new Error(`POST /orders answered ${res.status}: ${JSON.stringify(res.body)}`);
+      return res.body.orderId;
+    },
+    // biome-ignore lint/suspicious/noExplicitAny: the order as the API returns it
+    async settled(orderId: string, timeoutMs = 180_000): Promise<any> {
+      return eventually(
+        `order ${orderId} to end`,
+        async () => {
+          const o = (await call('GET', `${url.order}/orders/${orderId}`)).body;
+          return o.status === 'PENDING' ? undefined : o;
+        },
+        timeoutMs,
+      );
+    },
+    stockOf: async (productId: string) =>
+      (await call('GET', `${url.product}/products/${productId}/stock`)).body.quantity,
+    balanceOf: async (userId: string) =>
+      (await call('GET', `${url.user}/users/${userId}/points`)).body.balance,
+    couponState: async (userId: string) =>
+      (await call('GET', `${url.coupon}/users/${userId}/coupons`)).body.items[0]?.status,
+    paymentOf: async (orderId: string) => (await call('GET', `${url.payment}/payments/${orderId}`)).body,
+  };
+}
