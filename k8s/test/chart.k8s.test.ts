@@ -63,6 +63,7 @@ const valueSets: Record<string, string[]> = {
   kind: ['k8s/kind/values.yaml'],
   minikube: ['k8s/minikube/values.yaml'],
   tilt: ['tilt/values.yaml'],
+  'local cluster': ['k8s/local/values.yaml'],
   'external infrastructure': ['k8s/external-infrastructure.yaml'],
 };
 const DAPR_API = ['--api-versions', 'dapr.io/v1alpha1/Component'];
