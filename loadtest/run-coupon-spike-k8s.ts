@@ -7,7 +7,7 @@
  *   npm run k8s:loadtest -- [--namespace shop] [--peak 150] [--users 1000] [--quota 200]
  *                           [--k6-image grafana/k6:2.0.0] [--coupon-db-url postgres://...]
  */
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -19,6 +19,7 @@ import {
   registerSpikeUsers,
   waitUntilResolved,
 } from './coupon-spike-checks.ts';
+import { Kubectl } from './k8s/kubectl.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -33,43 +34,18 @@ const { values: args } = parseArgs({
 });
 const ns = args.namespace;
 const quota = Number(args.quota);
-const kubectlBin = process.env.KUBECTL ?? 'kubectl';
+const cluster = new Kubectl(ns);
+const kubectl = (...a: string[]) => cluster.run(...a);
 const log = (line: string) => console.log(`[k8s-spike] ${line}`);
-const kubectl = (...a: string[]) => execFileSync(kubectlBin, ['-n', ns, ...a], { encoding: 'utf8' });
-const forwards: ChildProcess[] = [];
-
-/** `kubectl port-forward` to a free local port; resolves with that port. */
-function portForward(target: string, remotePort: number): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(kubectlBin, ['-n', ns, 'port-forward', target, `:${remotePort}`], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    forwards.push(child);
-    let err = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      const m = /Forwarding from 127\.0\.0\.1:(\d+)/.exec(chunk.toString());
-      if (m) resolve(Number(m[1]));
-    });
-    child.stderr.on('data', (chunk: Buffer) => {
-      err += chunk.toString();
-    });
-    child.once('exit', (code) => reject(new Error(`port-forward ${target} exited (${code}): ${err}`)));
-  });
-}
-
-/** The coupon service's database: given, or the bundled one through a port-forward. */
-async function couponDatabaseUrl(): Promise<string> {
-  if (args['coupon-db-url']) return args['coupon-db-url'];
-  const secret = kubectl('get', 'secret', 'shop-postgres', '-o', 'jsonpath={.data.password}');
-  const password = Buffer.from(secret, 'base64').toString();
-  const port = await portForward('svc/postgres-coupon', 5432);
-  return `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/shop_coupon`;
-}
 
 async function main(): Promise<number> {
-  const userUrl = `http://127.0.0.1:${await portForward('svc/user', 80)}`;
-  const couponUrl = `http://127.0.0.1:${await portForward('svc/coupon', 80)}`;
-  const couponDb = new pg.Pool({ connectionString: await couponDatabaseUrl(), max: 2 });
+  const userUrl = `http://127.0.0.1:${await cluster.portForward('svc/user', 80)}`;
+  const couponUrl = `http://127.0.0.1:${await cluster.portForward('svc/coupon', 80)}`;
+  // The coupon service's database: given, or the bundled one.
+  const couponDb = new pg.Pool({
+    connectionString: args['coupon-db-url'] ?? (await cluster.bundledDatabaseUrl('coupon')),
+    max: 2,
+  });
   try {
     log(`registering ${args.users} users…`);
     const users = await registerSpikeUsers(userUrl, couponDb, Number(args.users));
@@ -88,7 +64,7 @@ async function main(): Promise<number> {
         })[key] ?? `\${${key}}`,
     );
     execFileSync(
-      kubectlBin,
+      cluster.bin,
       [
         '-n',
         ns,
@@ -101,7 +77,7 @@ async function main(): Promise<number> {
       ],
       { stdio: 'ignore' },
     );
-    execFileSync(kubectlBin, ['-n', ns, 'apply', '-f', '-'], {
+    execFileSync(cluster.bin, ['-n', ns, 'apply', '-f', '-'], {
       input: manifest,
       stdio: ['pipe', 'ignore', 'inherit'],
     });
@@ -144,7 +120,7 @@ async function main(): Promise<number> {
     return 0;
   } finally {
     await couponDb.end();
-    for (const f of forwards) f.kill();
+    cluster.closeForwards();
   }
 }
 

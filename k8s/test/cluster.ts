@@ -3,20 +3,19 @@
  * uses it: kubectl, port-forwards to the services' Kubernetes Services and to
  * their databases, and the shop's API through them.
  */
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
+import { Kubectl } from '../../loadtest/k8s/kubectl.ts';
 import { call, eventually } from '../../local/e2e/stack.ts';
 
 export { call, eventually };
 
 export const NAMESPACE = process.env.SHOP_NAMESPACE ?? 'shop';
-const KUBECTL = process.env.SHOP_KUBECTL ?? 'kubectl';
 export const SERVICES = ['user', 'product', 'coupon', 'payment', 'order'] as const;
 export type Service = (typeof SERVICES)[number];
 
-export const kubectl = (...args: string[]) =>
-  execFileSync(KUBECTL, ['-n', NAMESPACE, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+const cluster = new Kubectl(NAMESPACE, process.env.SHOP_KUBECTL ?? 'kubectl');
+export const kubectl = (...args: string[]) => cluster.run(...args);
 // biome-ignore lint/suspicious/noExplicitAny: Kubernetes objects, read by path
 export type K8sObject = any;
 export const kubectlJson = (...args: string[]): K8sObject => JSON.parse(kubectl(...args, '-o', 'json'));
@@ -42,48 +41,19 @@ export function servicePodsSettled(timeoutMs = 300_000): Promise<true> {
   );
 }
 
-const forwards: ChildProcess[] = [];
-
-/** `kubectl port-forward` to a free local port, kept open until `closeForwards`. */
-export function portForward(target: string, remotePort: number): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(KUBECTL, ['-n', NAMESPACE, 'port-forward', target, `:${remotePort}`], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    forwards.push(child);
-    let err = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      const m = /Forwarding from 127\.0\.0\.1:(\d+)/.exec(chunk.toString());
-      if (m) resolve(Number(m[1]));
-    });
-    child.stderr.on('data', (chunk: Buffer) => {
-      err += chunk.toString();
-    });
-    child.once('exit', (code) => reject(new Error(`port-forward ${target} exited (${code}): ${err}`)));
-  });
-}
-
-export function closeForwards(): void {
-  for (const f of forwards.splice(0)) f.kill();
-}
+export const closeForwards = () => cluster.closeForwards();
 
 /** Base URLs of the services' Kubernetes Services (port 80), through port-forwards. */
 export async function serviceUrls(): Promise<Record<Service, string>> {
   const entries = await Promise.all(
-    SERVICES.map(async (s) => [s, `http://127.0.0.1:${await portForward(`svc/${s}`, 80)}`] as const),
+    SERVICES.map(async (s) => [s, `http://127.0.0.1:${await cluster.portForward(`svc/${s}`, 80)}`] as const),
   );
   return Object.fromEntries(entries) as Record<Service, string>;
 }
 
 /** A pool on a service's bundled Postgres, through a port-forward. */
 export async function database(service: Service): Promise<pg.Pool> {
-  const secret = kubectl('get', 'secret', 'shop-postgres', '-o', 'jsonpath={.data.password}');
-  const password = encodeURIComponent(Buffer.from(secret, 'base64').toString());
-  const port = await portForward(`svc/postgres-${service}`, 5432);
-  return new pg.Pool({
-    connectionString: `postgres://postgres:${password}@127.0.0.1:${port}/shop_${service}`,
-    max: 2,
-  });
+  return new pg.Pool({ connectionString: await cluster.bundledDatabaseUrl(service), max: 2 });
 }
 
 /** The shop's API as a buyer or an admin uses it, on the given Service URLs. */

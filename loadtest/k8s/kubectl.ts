@@ -1,0 +1,55 @@
+/**
+ * kubectl for what works on a cluster from outside it (the k6 Job runner, the
+ * cluster suite): calls in one namespace, port-forwards to free local ports,
+ * and the bundled databases behind them.
+ */
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+
+export class Kubectl {
+  private readonly forwards: ChildProcess[] = [];
+  readonly namespace: string;
+  readonly bin: string;
+
+  constructor(namespace: string, bin = process.env.KUBECTL ?? 'kubectl') {
+    this.namespace = namespace;
+    this.bin = bin;
+  }
+
+  run(...args: string[]): string {
+    return execFileSync(this.bin, ['-n', this.namespace, ...args], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+  }
+
+  /** `kubectl port-forward` to a free local port, open until `closeForwards`; resolves with the port. */
+  portForward(target: string, remotePort: number): Promise<number> {
+    return new Promise((resolve, reject) => {
+      const child = spawn(this.bin, ['-n', this.namespace, 'port-forward', target, `:${remotePort}`], {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      this.forwards.push(child);
+      let err = '';
+      child.stdout.on('data', (chunk: Buffer) => {
+        const m = /Forwarding from 127\.0\.0\.1:(\d+)/.exec(chunk.toString());
+        if (m) resolve(Number(m[1]));
+      });
+      child.stderr.on('data', (chunk: Buffer) => {
+        err += chunk.toString();
+      });
+      child.once('exit', (code) => reject(new Error(`port-forward ${target} exited (${code}): ${err}`)));
+    });
+  }
+
+  closeForwards(): void {
+    for (const f of this.forwards.splice(0)) f.kill();
+  }
+
+  /** The URL of a service's database on the chart's bundled Postgres, through a port-forward. */
+  async bundledDatabaseUrl(service: string): Promise<string> {
+    const secret = this.run('get', 'secret', 'shop-postgres', '-o', 'jsonpath={.data.password}');
+    const password = encodeURIComponent(Buffer.from(secret, 'base64').toString());
+    const port = await this.portForward(`svc/postgres-${service}`, 5432);
+    return `postgres://postgres:${password}@127.0.0.1:${port}/shop_${service}`;
+  }
+}
