@@ -15,10 +15,14 @@ const usage = `usage: shop <command>
   start      provision, start the infrastructure and every service with its sidecar; Ctrl-C stops all
   infra      provision and start only the infrastructure (Postgres, Redis, Kafka, placement, scheduler)
   test       checks, unit tests, the chart against a real kube-apiserver, then the platform with
-             integration and end-to-end tests; stops all after
+             integration and end-to-end tests; stops all after. \`test -- <pattern>\`: only the test
+             files whose path matches (jest's testPathPatterns); the k8s suite only if one matches
   provision  install what is missing into the cache, start nothing
   stop       stop what a previous run left behind
   reset      stop, then delete local data (.shop/)`;
+
+/** \`npm test -- <pattern>…\`: run only the test files whose path matches. */
+const testFilter = process.argv.slice(3);
 
 const external = {
   postgres: Boolean(postgres.externalUrl),
@@ -53,6 +57,7 @@ async function jest(
   project: string,
   env: Record<string, string> = {},
 ): Promise<{ passed: number; failed: number }> {
+  const filter = testFilter.length ? ['--passWithNoTests', '--testPathPatterns', ...testFilter] : [];
   const results = join(STATE, 'run', `jest-${project}.json`);
   const code = await new Promise<number>((resolve) => {
     const child = spawn(
@@ -67,6 +72,7 @@ async function jest(
         '--json',
         '--outputFile',
         results,
+        ...filter,
       ],
       {
         cwd: ROOT,
@@ -265,7 +271,7 @@ async function main(command: string | undefined): Promise<number> {
         totals.failed += r.failed;
       };
       add(await jest('unit'));
-      add(await chartChecks());
+      if (!testFilter.length || testFilter.some((f) => /k8s|chart/.test(f))) add(await chartChecks());
       const code = await withPlatform(
         true,
         async () => {
