@@ -20,7 +20,11 @@ export default {
     {
       ...common,
       displayName: 'unit',
-      testMatch: ['<rootDir>/services/*/src/**/*.test.ts', '<rootDir>/local/src/**/*.test.ts'],
+      testMatch: [
+        '<rootDir>/services/*/src/**/*.test.ts',
+        '<rootDir>/local/src/**/*.test.ts',
+        '<rootDir>/loadtest/**/*.test.ts',
+      ],
     },
     { ...common, displayName: 'k8s', testMatch: ['<rootDir>/k8s/test/**/*.k8s.test.ts'] },
     {

@@ -11,7 +11,7 @@ console.log(
 );
 if (report.violations.length === 0) {
   console.log(
-    'invariants: every order ended; stock, points, coupons and payments agree with the orders; ledgers sum to balances; no coupon oversold',
+    'invariants: every order ended; the records of each service (stock movements, payments and captures, points ledger, coupon uses) reconcile with its orders; ledgers sum to balances; no coupon oversold',
   );
 } else {
   console.log(`VIOLATIONS (${report.violations.length}):\n- ${report.violations.join('\n- ')}`);

@@ -25,6 +25,78 @@ async function withDb<T>(
 const key = (r: Row) => `${r.product_id}:${Number(r.quantity)}`;
 const sameLines = (a: Row[], b: Row[]) => a.map(key).sort().join(',') === b.map(key).sort().join(',');
 
+/** One order as each service recorded it: nothing here is computed with the services' own formulas. */
+export interface OrderRecords {
+  /** The order service: the order row and its lines (product_id, quantity, unit_price). */
+  order: Row & { id: string; status: string; items: Row[] };
+  /** The product service's stock movements for the order. */
+  movements: Row[];
+  /** The payment service's payments for the order, and how many captures it announced. */
+  payments: Row[];
+  captures: number;
+  /** The user service's ledger entries for the order (USE negative, REFUND positive). */
+  ledger: Row[];
+  /** The coupon service's use of a coupon by the order, if any. */
+  couponUse: Row | undefined;
+}
+
+/**
+ * Reconciles one order against every service's own records: for a completed
+ * order, points taken + amount paid + discount = the sum of its lines, points
+ * taken ≤ that sum − discount, one capture, stock moved once; for a failed
+ * order, everything given back.
+ */
+export function reconcileOrder(r: OrderRecords): string[] {
+  const violations: string[] = [];
+  const bad = (what: string) => violations.push(`order ${r.order.id} ${r.order.status}: ${what}`);
+  const { order } = r;
+  const deducted = r.movements.filter((m) => m.kind === 'DEDUCT');
+  const restored = r.movements.filter((m) => m.kind === 'RESTORE');
+  const pointsTaken = -r.ledger.reduce((sum, l) => sum + Number(l.amount), 0);
+  const couponUsed = r.couponUse?.status === 'USED';
+
+  if (order.status === 'PENDING') bad('not finished');
+  if (order.status === 'COMPLETED') {
+    const lines = order.items.reduce((sum, i) => sum + Number(i.unit_price) * Number(i.quantity), 0);
+    const discount = couponUsed ? Number(r.couponUse!.discount) : 0;
+    const paid =
+      r.payments.length === 1 && r.payments[0]!.status === 'COMPLETED' ? Number(r.payments[0]!.amount) : null;
+    if (paid === null)
+      bad(`its payments are [${r.payments.map((p) => p.status).join(', ')}], not one COMPLETED`);
+    else if (pointsTaken + paid + discount !== lines)
+      bad(`points taken ${pointsTaken} + paid ${paid} + discount ${discount} ≠ its lines' total ${lines}`);
+    if (r.captures !== 1) bad(`the payment was captured ${r.captures} times`);
+    if (pointsTaken < 0 || pointsTaken > lines - discount)
+      bad(
+        `took ${pointsTaken} points, more than the ${Math.max(0, lines - discount)} KRW left after the discount`,
+      );
+    if (pointsTaken > Number(order.points_to_use))
+      bad(`took ${pointsTaken} points, more than the ${order.points_to_use} asked for`);
+    if (Number(order.total_amount) !== lines)
+      bad(`its total ${order.total_amount} ≠ its lines' total ${lines}`);
+    if (Number(order.discount) !== discount || Number(order.points_used) !== pointsTaken)
+      bad(
+        `it shows discount ${order.discount} and points ${order.points_used}; the services took ${discount} and ${pointsTaken}`,
+      );
+    if (Boolean(order.coupon_id) !== couponUsed) bad(`its coupon is ${couponUsed ? 'USED' : 'not used'}`);
+    const products = deducted.map((m) => m.product_id);
+    if (
+      !sameLines(deducted, order.items) ||
+      new Set(products).size !== products.length ||
+      restored.length > 0
+    )
+      bad('its stock movements do not match its lines, once each');
+  }
+  if (order.status === 'FAILED') {
+    if (deducted.length > 0 && !sameLines(deducted, restored)) bad('its stock was not all restored');
+    const live = r.payments.filter((p) => p.status !== 'CANCELLED' && p.status !== 'FAILED');
+    if (live.length > 0) bad(`its payment is ${live.map((p) => p.status).join(', ')}`);
+    if (pointsTaken !== 0) bad(`${pointsTaken} points are still taken`);
+    if (couponUsed) bad('its coupon is still USED');
+  }
+  return violations;
+}
+
 export interface InvariantReport {
   orders: number;
   completed: number;
@@ -39,7 +111,7 @@ export async function checkInvariants(orderIds?: string[]): Promise<InvariantRep
 
   const orders = await withDb('order', async (q) => {
     const rows = await q(
-      `select o.*, coalesce(json_agg(json_build_object('product_id', i.product_id, 'quantity', i.quantity)) filter (where i.product_id is not null), '[]') as items
+      `select o.*, coalesce(json_agg(json_build_object('product_id', i.product_id, 'quantity', i.quantity, 'unit_price', i.unit_price)) filter (where i.product_id is not null), '[]') as items
        from orders o left join order_items i on i.order_id = o.id ${orderIds ? 'where o.id = any($1)' : ''} group by o.id`,
       orderIds ? [orderIds] : [],
     );
@@ -61,7 +133,10 @@ export async function checkInvariants(orderIds?: string[]): Promise<InvariantRep
        left join point_ledger l on l.user_id = a.user_id group by a.user_id, a.balance having a.balance <> coalesce(sum(l.amount), 0) or a.balance < 0`),
   );
   const couponUses = await withDb('coupon', (q) =>
-    q('select order_id, status from coupon_uses where order_id = any($1)', [ids]),
+    q('select order_id, status, discount from coupon_uses where order_id = any($1)', [ids]),
+  );
+  const captures = await withDb('payment', (q) =>
+    q("select subject from outbox where event_type = 'PaymentCompleted' and subject = any($1)", [ids]),
   );
   const couponMismatch = await withDb('coupon', (q) =>
     q(`select uc.id from user_coupons uc left join coupon_uses cu on cu.user_coupon_id = uc.id and cu.status = 'USED'
@@ -82,34 +157,20 @@ export async function checkInvariants(orderIds?: string[]): Promise<InvariantRep
   const pays = by(payments, 'order_id');
   const points = by(ledger, 'order_id');
   const uses = by(couponUses, 'order_id');
+  const captured = by(captures, 'subject');
 
   for (const o of orders) {
     const id = o.id as string;
-    const deducted = (moves.get(id) ?? []).filter((m) => m.kind === 'DEDUCT');
-    const restored = (moves.get(id) ?? []).filter((m) => m.kind === 'RESTORE');
-    const payment = pays.get(id)?.[0];
-    const pointsNet = (points.get(id) ?? []).reduce((s, l) => s + Number(l.amount), 0);
-    const couponUsed = uses.get(id)?.[0]?.status === 'USED';
-    if (o.status === 'PENDING') bad(`order ${id} is not finished (PENDING)`);
-    if (o.status === 'COMPLETED') {
-      if (!sameLines(deducted, o.items) || restored.length > 0)
-        bad(`order ${id} COMPLETED but its stock moves do not match its items`);
-      const due = Math.max(0, Number(o.total_amount) - Number(o.discount) - Number(o.points_to_use));
-      if (payment?.status !== 'COMPLETED' || Number(payment.amount) !== due)
-        bad(`order ${id} COMPLETED but its payment is ${payment?.status ?? 'missing'}`);
-      if (pointsNet !== -Number(o.points_to_use))
-        bad(`order ${id} COMPLETED but took ${-pointsNet} points, not ${o.points_to_use}`);
-      if (Boolean(o.coupon_id) !== couponUsed)
-        bad(`order ${id} COMPLETED but its coupon is ${couponUsed ? 'USED' : 'not used'}`);
-    }
-    if (o.status === 'FAILED') {
-      if (deducted.length > 0 && !sameLines(deducted, restored))
-        bad(`order ${id} FAILED but its stock was not all restored`);
-      if (payment?.status === 'COMPLETED' || payment?.status === 'STARTED')
-        bad(`order ${id} FAILED but its payment is ${payment.status}`);
-      if (pointsNet !== 0) bad(`order ${id} FAILED but ${-pointsNet} points are still taken`);
-      if (couponUsed) bad(`order ${id} FAILED but its coupon is still USED`);
-    }
+    violations.push(
+      ...reconcileOrder({
+        order: o as OrderRecords['order'],
+        movements: moves.get(id) ?? [],
+        payments: pays.get(id) ?? [],
+        captures: captured.get(id)?.length ?? 0,
+        ledger: points.get(id) ?? [],
+        couponUse: uses.get(id)?.[0],
+      }),
+    );
   }
   for (const r of negativeStock) bad(`product ${r.product_id} has negative stock`);
   for (const r of unbalanced)

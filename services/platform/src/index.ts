@@ -19,6 +19,12 @@ export {
 } from './errors/problem-middleware.ts';
 export { type DomainEvent, newEvent, type ReceivedEvent, uuidv7 } from './events/cloud-event.ts';
 export { healthRouter, type ReadinessCheck } from './http/health.router.ts';
+export {
+  IDEMPOTENCY_KEY_HEADER,
+  IdempotencyKeyReusedError,
+  readIdempotencyKey,
+  requestFingerprint,
+} from './http/idempotency.ts';
 export type { RequestState } from './http/request-context.ts';
 export { type SseOptions, streamChanges } from './http/sse.ts';
 export {

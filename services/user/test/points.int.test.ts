@@ -60,7 +60,7 @@ describe('charging points', () => {
     expect(await balance(userId)).toBe(5000);
   });
 
-  test('When a key is reused for another amount, then it is refused', async () => {
+  test('When a key is reused for another amount, then it is a 422 and nothing is charged', async () => {
     const userId = await newUser();
     await http
       .post(`/users/${userId}/points/charge`)
@@ -69,9 +69,21 @@ describe('charging points', () => {
     const res = await http
       .post(`/users/${userId}/points/charge`)
       .send({ amount: 200, idempotencyKey: 'reused-key-1' });
-    expect(res.status).toBe(409);
+    expect(res.status).toBe(422);
     expect(res.body.type).toBe(problemTypeUri('idempotency-key-reused'));
     expect(await balance(userId)).toBe(100);
+  });
+
+  test("When another user sends the same key, then it is that user's own charge, not the first user's entry nor a refusal", async () => {
+    const [alice, bob] = [await newUser(), await newUser()];
+    const charge = (userId: string, amount: number) =>
+      http.post(`/users/${userId}/points/charge`).set('idempotency-key', 'shared-key-1').send({ amount });
+    const first = await charge(alice, 300);
+    const other = await charge(bob, 700);
+    expect(other.status).toBe(200);
+    expect(other.body).toMatchObject({ userId: bob, amount: 700 });
+    expect(other.body.id).not.toBe(first.body.id);
+    expect([await balance(alice), await balance(bob)]).toEqual([300, 700]);
   });
 
   test('When the amount is not positive or the key is missing, then it is a 422 naming them', async () => {

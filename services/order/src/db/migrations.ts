@@ -39,4 +39,24 @@ class CreateOrders extends Migration {
   }
 }
 
-export const migrations: NamedMigration[] = [{ name: '20261122-order-001-orders', class: CreateOrders }];
+class ExactAmountsAndScopedKeys extends Migration {
+  override up(): void {
+    // The points the saga took (at most total - discount), set before the payment.
+    this.addSql(
+      'alter table orders add column points_used bigint not null default 0 check (points_used >= 0)',
+    );
+    // An Idempotency-Key belongs to one user, and to one request (its body's fingerprint).
+    this.addSql('alter table orders add column request_hash text');
+    this.addSql('alter table orders drop constraint orders_idempotency_key_key');
+    this.addSql(
+      'create unique index orders_user_idempotency_key on orders (user_id, idempotency_key) where idempotency_key is not null',
+    );
+    // How many times each step was tried: a step being retried shows it in the progress view.
+    this.addSql('alter table order_steps add column attempts integer not null default 0');
+  }
+}
+
+export const migrations: NamedMigration[] = [
+  { name: '20261122-order-001-orders', class: CreateOrders },
+  { name: '20261129-order-002-exact-amounts-scoped-keys', class: ExactAmountsAndScopedKeys },
+];

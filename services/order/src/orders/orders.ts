@@ -1,10 +1,13 @@
+import { UniqueConstraintViolationException } from '@mikro-orm/core';
 import {
   addToOutbox,
   DaprHttpError,
   type DaprSidecar,
   type EntityManager,
+  IdempotencyKeyReusedError,
   NotFoundError,
   newEvent,
+  requestFingerprint,
   uuidv7,
   ValidationError,
 } from '@shop/platform';
@@ -48,13 +51,18 @@ export interface OrderView {
   userId: string;
   status: OrderStatus;
   couponId: string | null;
+  /** Asked for by the client. */
   pointsToUse: number;
   totalAmount: number;
   discount: number;
+  /** Taken by the saga: at most what was left after the discount. */
+  pointsUsed: number;
+  /** totalAmount - discount - pointsUsed. */
   paymentAmount: number;
   failureReason: string | null;
   items: { productId: string; productName: string; unitPrice: number; quantity: number }[];
-  steps: { step: Step; state: StepState; detail: string | null; updatedAt: string }[];
+  /** `attempts`: how many times the step was started (more than 1: it was retried). */
+  steps: { step: Step; state: StepState; detail: string | null; attempts: number; updatedAt: string }[];
   createdAt: string;
   updatedAt: string;
 }
@@ -67,6 +75,7 @@ interface OrderRow {
   points_to_use: string;
   total_amount: string;
   discount: string;
+  points_used: string;
   failure_reason: string | null;
   created_at: string;
   updated_at: string;
@@ -107,18 +116,30 @@ async function priceLines(sidecar: DaprSidecar, lines: OrderLine[]) {
 
 /**
  * Records a new order PENDING with its lines and steps. With an idempotency
- * key, a repeated request returns the order the first one created.
+ * key, a repeated request (same user, same key, same body) returns the order
+ * the first one created; the same key with another body is refused. A key is
+ * looked up among its own user's orders only.
  */
 export async function createOrder(
   deps: { em: EntityManager; sidecar: DaprSidecar },
   input: NewOrder,
   idempotencyKey?: string,
 ): Promise<{ order: OrderView; created: boolean }> {
+  const requestHash = idempotencyKey ? requestFingerprint(input) : null;
   if (idempotencyKey) {
     const [existing] = await deps.em
       .fork()
-      .execute<{ id: string }[]>('select id from orders where idempotency_key = ?', [idempotencyKey]);
-    if (existing) return { order: await getOrder(deps.em, existing.id), created: false };
+      .execute<{ id: string; request_hash: string | null }[]>(
+        'select id, request_hash from orders where user_id = ? and idempotency_key = ?',
+        [input.userId, idempotencyKey],
+      );
+    if (existing) {
+      // Orders from before fingerprints were stored (null) are taken as the same request.
+      if (existing.request_hash !== null && existing.request_hash !== requestHash) {
+        throw new IdempotencyKeyReusedError(idempotencyKey);
+      }
+      return { order: await getOrder(deps.em, existing.id), created: false };
+    }
   }
   const lines = await priceLines(deps.sidecar, mergeLines(input.items));
   const total = lines.reduce((sum, l) => sum + l.unitPrice * l.quantity, 0);
@@ -135,9 +156,17 @@ export async function createOrder(
   try {
     await deps.em.fork().transactional(async (tx) => {
       await tx.execute(
-        `insert into orders (id, user_id, status, coupon_id, points_to_use, total_amount, idempotency_key)
-         values (?, ?, 'PENDING', ?, ?, ?, ?)`,
-        [orderId, input.userId, input.couponId ?? null, input.pointsToUse, total, idempotencyKey ?? null],
+        `insert into orders (id, user_id, status, coupon_id, points_to_use, total_amount, idempotency_key, request_hash)
+         values (?, ?, 'PENDING', ?, ?, ?, ?, ?)`,
+        [
+          orderId,
+          input.userId,
+          input.couponId ?? null,
+          input.pointsToUse,
+          total,
+          idempotencyKey ?? null,
+          requestHash,
+        ],
       );
       for (const l of lines) {
         await tx.execute(
@@ -155,8 +184,10 @@ export async function createOrder(
       }
     });
   } catch (err) {
-    // The same key sent twice at once: the unique index decides, the loser answers the winner's order.
-    if (idempotencyKey && String((err as Error).message).includes('idempotency_key')) {
+    // The same key sent twice at once: the unique index decides (the loser waits for the
+    // winner's commit), and the loser answers as a repeat.
+    // (The order's id is a fresh UUIDv7: the key's index is the only one it can collide on.)
+    if (idempotencyKey && err instanceof UniqueConstraintViolationException) {
       return createOrder(deps, input, idempotencyKey);
     }
     throw err;
@@ -172,22 +203,24 @@ export async function getOrder(em: EntityManager, orderId: string): Promise<Orde
     { product_id: string; product_name: string; unit_price: string; quantity: number }[]
   >('select * from order_items where order_id = ? order by product_id', [orderId]);
   const steps = await tx.execute<
-    { step: Step; state: StepState; detail: string | null; updated_at: string }[]
-  >('select step, state, detail, updated_at from order_steps where order_id = ? order by position', [
-    orderId,
-  ]);
+    { step: Step; state: StepState; detail: string | null; attempts: number; updated_at: string }[]
+  >(
+    'select step, state, detail, attempts, updated_at from order_steps where order_id = ? order by position',
+    [orderId],
+  );
   const total = Number(o.total_amount);
   const discount = Number(o.discount);
-  const points = Number(o.points_to_use);
+  const pointsUsed = Number(o.points_used);
   return {
     orderId: o.id,
     userId: o.user_id,
     status: o.status,
     couponId: o.coupon_id,
-    pointsToUse: points,
+    pointsToUse: Number(o.points_to_use),
     totalAmount: total,
     discount,
-    paymentAmount: Math.max(0, total - discount - points),
+    pointsUsed,
+    paymentAmount: total - discount - pointsUsed,
     failureReason: o.failure_reason,
     items: items.map((i) => ({
       productId: i.product_id,
@@ -199,6 +232,7 @@ export async function getOrder(em: EntityManager, orderId: string): Promise<Orde
       step: s.step,
       state: s.state,
       detail: s.detail,
+      attempts: s.attempts,
       updatedAt: new Date(s.updated_at).toISOString(),
     })),
     createdAt: new Date(o.created_at).toISOString(),
@@ -223,18 +257,29 @@ export async function markStep(
   state: StepState,
   detail?: string,
 ): Promise<void> {
-  await em
-    .fork()
-    .execute(
-      'update order_steps set state = ?, detail = ?, updated_at = now() where order_id = ? and step = ?',
-      [state, detail ?? null, orderId, step],
-    );
+  await em.fork().execute(
+    `update order_steps set state = ?, detail = ?, updated_at = now(),
+         attempts = attempts + case when ? = 'running' then 1 else 0 end
+       where order_id = ? and step = ?`,
+    [state, detail ?? null, state, orderId, step],
+  );
 }
 
 export async function applyDiscount(em: EntityManager, orderId: string, discount: number): Promise<void> {
   await em
     .fork()
     .execute('update orders set discount = ?, updated_at = now() where id = ?', [discount, orderId]);
+}
+
+/** Records how many points the saga takes, once the discount is known (before the payment). */
+export async function recordPointsUsed(
+  em: EntityManager,
+  orderId: string,
+  pointsUsed: number,
+): Promise<void> {
+  await em
+    .fork()
+    .execute('update orders set points_used = ?, updated_at = now() where id = ?', [pointsUsed, orderId]);
 }
 
 /**

@@ -5,11 +5,13 @@ import {
   parseBody,
   parseParams,
   parseQuery,
+  readIdempotencyKey,
   streamChanges,
   ValidationError,
 } from '@shop/platform';
 import { z } from 'zod';
 import { createOrder, getOrder, listUserOrders, type OrderView } from '../orders/orders.ts';
+import { sagaFaultsFrom } from '../saga/faults.ts';
 import type { OrderSaga } from '../saga/order-saga.ts';
 
 const idParams = z.object({ id: z.uuid() });
@@ -34,7 +36,7 @@ export interface OrderRoutesDeps {
   em: EntityManager;
   sidecar: DaprSidecar;
   saga: OrderSaga;
-  /** Pass the x-fake-gateway header on to the payment service (tests, local runs). */
+  /** Honour the fault headers of tests and local runs (see saga/faults.ts). */
   faultsEnabled: boolean;
 }
 
@@ -45,16 +47,11 @@ export function ordersRouter(deps: OrderRoutesDeps): Router {
   /** 202 at once; the saga runs in a Dapr Workflow whose instance id is the order id. */
   router.post('/orders', async (ctx) => {
     const body = parseBody(ctx, placeBody);
-    const key = ctx.get('idempotency-key') || undefined;
-    if (key && (key.length < 8 || key.length > 100)) {
-      throw new ValidationError([
-        { field: 'header.idempotency-key', message: 'must be 8 to 100 characters' },
-      ]);
-    }
+    const key = readIdempotencyKey(ctx, { required: false });
     const { order, created } = await createOrder(deps, body, key);
     await saga.start(order, {
       repeat: !created,
-      paymentFault: deps.faultsEnabled ? ctx.get('x-fake-gateway') || undefined : undefined,
+      faults: deps.faultsEnabled ? sagaFaultsFrom(ctx) : {},
     });
     ctx.status = 202;
     ctx.set('location', `/orders/${order.orderId}`);

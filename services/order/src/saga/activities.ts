@@ -1,7 +1,14 @@
 import type { WorkflowActivityContext } from '@dapr/dapr';
 import { DaprHttpError, type DaprSidecar, type EntityManager, SidecarUnavailableError } from '@shop/platform';
 import { AppId } from '../events/topics.ts';
-import { applyDiscount, finishOrder, markStep, type Step, type StepState } from '../orders/orders.ts';
+import {
+  applyDiscount,
+  finishOrder,
+  markStep,
+  recordPointsUsed,
+  type Step,
+  type StepState,
+} from '../orders/orders.ts';
 
 /** What a step answers the workflow: done (with a value), or refused for a business reason. */
 export type StepResult<T = unknown> =
@@ -120,10 +127,19 @@ export function createActivities(deps: SagaDeps) {
     restoreStock: undo('deductStock', (i: { orderId: string }) =>
       call(AppId.product, 'saga/stock/restore', i),
     ),
-    /** A timeout here is ambiguous: the payment may exist. The workflow asks before it compensates. */
+    /**
+     * Records the settled bill (the points the saga will take), then starts the payment.
+     * A timeout here is ambiguous: the payment may exist. The workflow asks before it compensates.
+     */
     startPayment: forward(
       'startPayment',
-      async (i: { orderId: string; amount: number; fault?: string }): Promise<StepResult> => {
+      async (i: {
+        orderId: string;
+        amount: number;
+        pointsUsed: number;
+        fault?: string;
+      }): Promise<StepResult> => {
+        await recordPointsUsed(deps.em, i.orderId, i.pointsUsed);
         try {
           return await call(
             AppId.payment,
@@ -160,11 +176,15 @@ export function createActivities(deps: SagaDeps) {
     completePayment: forward('completePayment', (i: { orderId: string; fault?: string }) =>
       call(AppId.payment, 'saga/payments/complete', { orderId: i.orderId }, faultHeader(i.fault)),
     ),
-    completeOrder: forward('completeOrder', async (i: { orderId: string }): Promise<StepResult> => {
-      await finishOrder(deps.em, i.orderId, 'COMPLETED');
-      deps.outboxWritten();
-      return { ok: true, value: null };
-    }),
+    completeOrder: forward(
+      'completeOrder',
+      async (i: { orderId: string; failThisAttempt?: boolean }): Promise<StepResult> => {
+        if (i.failThisAttempt) throw new Error('injected fault: completeOrder failed (x-saga-fault)');
+        await finishOrder(deps.em, i.orderId, 'COMPLETED');
+        deps.outboxWritten();
+        return { ok: true, value: null };
+      },
+    ),
     endOrder: async (
       _: WorkflowActivityContext,
       i: { orderId: string; status: 'FAILED' | 'NEEDS_ATTENTION'; reason: string },

@@ -1,6 +1,7 @@
 import type { DaprWorkflowClient } from '@dapr/dapr';
 import type { OrderView } from '../orders/orders.ts';
 import { COMPENSATE_ORDER_WORKFLOW } from './compensate-order.workflow.ts';
+import type { SagaFaults } from './faults.ts';
 import { PLACE_ORDER_WORKFLOW, type PlaceOrderInput } from './place-order.workflow.ts';
 
 /** Starts the saga of an order: one workflow instance per order, its id the order id. */
@@ -18,10 +19,9 @@ export class OrderSaga {
    * or ended, is left alone; one that was never scheduled (the first request
    * died between its commit and here) is scheduled now.
    */
-  async start(order: OrderView, options: { repeat: boolean; paymentFault?: string }): Promise<void> {
+  async start(order: OrderView, options: { repeat: boolean; faults: SagaFaults }): Promise<void> {
     if (options.repeat && (await this.client.getWorkflowState(order.orderId, false).catch(() => undefined)))
       return;
-    const { paymentFault } = options;
     const input: PlaceOrderInput = {
       orderId: order.orderId,
       userId: order.userId,
@@ -30,7 +30,7 @@ export class OrderSaga {
       pointsToUse: order.pointsToUse,
       totalAmount: order.totalAmount,
       compensationAttempts: this.compensationAttempts,
-      ...(paymentFault ? { paymentFault } : {}),
+      ...options.faults,
     };
     try {
       await this.client.scheduleNewWorkflow(PLACE_ORDER_WORKFLOW, input, order.orderId);

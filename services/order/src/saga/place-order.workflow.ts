@@ -1,18 +1,19 @@
 import type { Task, TWorkflow, WorkflowContext } from '@dapr/dapr';
+import { settleBill } from '../orders/amounts.ts';
 import type { Step } from '../orders/orders.ts';
 import type { Activities, StepResult } from './activities.ts';
+import type { SagaFaults } from './faults.ts';
 
 export const PLACE_ORDER_WORKFLOW = 'placeOrderWorkflow';
 
-export interface PlaceOrderInput {
+export interface PlaceOrderInput extends SagaFaults {
   orderId: string;
   userId: string;
   items: { productId: string; quantity: number }[];
   couponId: string | null;
+  /** Asked for; the saga takes at most what is left after the discount (settleBill). */
   pointsToUse: number;
   totalAmount: number;
-  /** Test/dev only: a fake-gateway fault passed to the payment service. */
-  paymentFault?: string;
   /** Attempts of each compensation before the order needs attention (SAGA_COMPENSATION_ATTEMPTS). */
   compensationAttempts?: number;
 }
@@ -20,35 +21,48 @@ export interface PlaceOrderInput {
 /** Attempts of a forward step on transient errors, and of a compensation before the order needs attention. */
 export const STEP_ATTEMPTS = 4;
 export const COMPENSATION_ATTEMPTS = 8;
+/** For what must happen whatever it takes: the pivot, the steps after it, and the saga's own records. */
+export const UNTIL_DONE = Number.POSITIVE_INFINITY;
 const MAX_BACKOFF_S = 30;
 
 type Gen<T> = AsyncGenerator<Task<unknown>, T, unknown>;
+type Exhausted = { ok: false; reason: string; exhausted: true };
 
 /**
  * The order saga. Steps run in DESIGN.md's order; after each one its undo is
  * put first on the compensation list. A business refusal fails fast; a
  * transient error is retried with a durable timer between attempts (the JS
- * SDK has no activity retry policy). On a failure the compensations run in
- * reverse, each retried until its budget ends — then the order needs
- * attention. Every step's state is recorded for the progress view. The
- * workflow is replayed after a crash: it must stay deterministic.
+ * SDK has no activity retry policy). On a failure before the capture the
+ * compensations run in reverse, each retried until its budget ends — then the
+ * order needs attention.
+ *
+ * The capture (completePayment) is the pivot: it is retried until it answers
+ * for sure, and once the customer's money is taken the saga only goes
+ * forward — completeOrder is retried until it succeeds, never compensated.
+ * The activities that only record progress are retried until they succeed
+ * too: a workflow must not fail because its own database blinked.
+ *
+ * Every step's state is recorded for the progress view. The workflow is
+ * replayed after a crash: it must stay deterministic.
  */
 export function placeOrderWorkflow(a: Activities): TWorkflow {
   return async function* (ctx: WorkflowContext, input: PlaceOrderInput): Gen<unknown> {
     const { orderId } = input;
-    const mark = (step: Step, state: string, detail?: string) =>
-      ctx.callActivity(a.markStep, { orderId, step, state: state as never, detail });
 
-    /** Calls an activity; retries thrown (transient) errors with backoff, up to `attempts`. */
+    /**
+     * Calls an activity; retries thrown (transient) errors with backoff, up to
+     * `attempts`. `arg` may depend on the attempt (1, 2, …).
+     */
     async function* withRetry<T>(
       activity: (...args: never[]) => Promise<T>,
       arg: unknown,
       attempts: number,
-    ): Gen<T | { ok: false; reason: string; exhausted: true }> {
+    ): Gen<T | Exhausted> {
       let delay = 1;
       for (let attempt = 1; ; attempt++) {
         try {
-          return (yield ctx.callActivity(activity as never, arg as never)) as T;
+          const value = typeof arg === 'function' ? arg(attempt) : arg;
+          return (yield ctx.callActivity(activity as never, value as never)) as T;
         } catch (err) {
           if (attempt >= attempts)
             return {
@@ -61,6 +75,12 @@ export function placeOrderWorkflow(a: Activities): TWorkflow {
         }
       }
     }
+    const record = (activity: (...args: never[]) => Promise<unknown>, arg: unknown) =>
+      withRetry(activity, arg, UNTIL_DONE);
+    const mark = (step: Step, state: string, detail?: string) =>
+      record(a.markStep, { orderId, step, state, detail });
+    const end = (status: 'FAILED' | 'NEEDS_ATTENTION', reason: string) =>
+      record(a.endOrder, { orderId, status, reason });
 
     const undo: { step: Step; run: () => Gen<StepResult> }[] = [];
 
@@ -72,13 +92,12 @@ export function placeOrderWorkflow(a: Activities): TWorkflow {
       name: Step,
       activity: (...args: never[]) => Promise<StepResult<T>>,
       arg: unknown,
+      attempts = STEP_ATTEMPTS,
     ): Gen<{ ok: true; value: T } | { ok: false; reason: string }> {
-      const result = (yield* withRetry(activity, arg, STEP_ATTEMPTS)) as
-        | StepResult<T>
-        | { ok: false; reason: string; exhausted: true };
+      const result = (yield* withRetry(activity, arg, attempts)) as StepResult<T> | Exhausted;
       if (result.ok) return { ok: true, value: result.value };
       // Out of attempts on transient errors: the activity could not record it.
-      if ('exhausted' in result) yield mark(name, 'failed', result.reason);
+      if ('exhausted' in result) yield* mark(name, 'failed', result.reason);
       return { ok: false, reason: result.reason };
     }
 
@@ -86,16 +105,12 @@ export function placeOrderWorkflow(a: Activities): TWorkflow {
       for (const { step: name, run } of undo) {
         const result = (yield* run()) as StepResult;
         if (!result.ok) {
-          yield mark(name, 'failed', `compensation failed: ${result.reason}`);
-          yield ctx.callActivity(a.endOrder, {
-            orderId,
-            status: 'NEEDS_ATTENTION',
-            reason: `${reason}; then ${name} could not be undone: ${result.reason}`,
-          });
+          yield* mark(name, 'failed', `compensation failed: ${result.reason}`);
+          yield* end('NEEDS_ATTENTION', `${reason}; then ${name} could not be undone: ${result.reason}`);
           return { orderId, status: 'NEEDS_ATTENTION' };
         }
       }
-      yield ctx.callActivity(a.endOrder, { orderId, status: 'FAILED', reason });
+      yield* end('FAILED', reason);
       return { orderId, status: 'FAILED', reason };
     }
     const compensation = (activity: (...args: never[]) => Promise<StepResult>, arg: unknown) => () =>
@@ -122,46 +137,55 @@ export function placeOrderWorkflow(a: Activities): TWorkflow {
     if (!stock.ok) return yield* compensate(`stock refused: ${stock.reason}`);
     undo.unshift({ step: 'deductStock', run: compensation(a.restoreStock, { orderId }) });
 
-    const amount = Math.max(0, input.totalAmount - discount - input.pointsToUse);
+    const bill = settleBill(input.totalAmount, discount, input.pointsToUse);
     let payment = (yield* withRetry(
       a.startPayment,
-      { orderId, amount, fault: input.paymentFault },
+      { orderId, amount: bill.paymentAmount, pointsUsed: bill.pointsUsed, fault: input.paymentFault },
       STEP_ATTEMPTS,
-    )) as StepResult | { ok: false; reason: string; exhausted: true };
+    )) as StepResult | Exhausted;
     if (!payment.ok && ('ambiguous' in payment || 'exhausted' in payment)) {
       // Timed out (or kept failing): the payment may have been made. Ask before deciding.
-      const status = (yield* withRetry(a.paymentStatus, { orderId }, STEP_ATTEMPTS)) as string | null;
+      const status = (yield* record(a.paymentStatus, { orderId })) as string | null;
       payment =
         status === 'STARTED'
           ? { ok: true, value: { status } }
           : { ok: false, reason: `payment timed out; its state is ${status ?? 'unknown'}` };
-      yield mark('startPayment', payment.ok ? 'done' : 'failed', payment.ok ? undefined : payment.reason);
+      yield* mark('startPayment', payment.ok ? 'done' : 'failed', payment.ok ? undefined : payment.reason);
     }
     // Cancel also when it failed: a start that timed out may still land, and the cancel then refuses it.
     undo.unshift({ step: 'startPayment', run: compensation(a.cancelPayment, { orderId }) });
     if (!payment.ok) return yield* compensate(`payment refused: ${payment.reason}`);
 
-    if (input.pointsToUse > 0) {
+    if (bill.pointsUsed > 0) {
       const points = yield* step('deductPoints', a.deductPoints, {
         orderId,
         userId: input.userId,
-        amount: input.pointsToUse,
+        amount: bill.pointsUsed,
       });
       if (!points.ok) return yield* compensate(`points refused: ${points.reason}`);
       undo.unshift({
         step: 'deductPoints',
         run: compensation(a.refundPoints, { orderId, userId: input.userId }),
       });
+    } else if (input.pointsToUse > 0) {
+      yield* mark('deductPoints', 'skipped', 'nothing left to pay with points after the discount');
     }
 
-    const completed = yield* step('completePayment', a.completePayment, {
-      orderId,
-      fault: input.paymentFault,
-    });
-    if (!completed.ok) return yield* compensate(`payment not completed: ${completed.reason}`);
+    // The pivot: until it answers for sure, nothing is decided (it is idempotent, so asking again is safe).
+    const captured = yield* step(
+      'completePayment',
+      a.completePayment,
+      { orderId, fault: input.paymentFault },
+      UNTIL_DONE,
+    );
+    if (!captured.ok) return yield* compensate(`payment not completed: ${captured.reason}`);
 
-    const done = yield* step('completeOrder', a.completeOrder, { orderId });
-    if (!done.ok) return yield* compensate(`order not completed: ${done.reason}`);
+    // Captured: from here the saga only goes forward.
+    yield* withRetry(
+      a.completeOrder,
+      (attempt: number) => ({ orderId, failThisAttempt: attempt <= (input.completeOrderFailures ?? 0) }),
+      UNTIL_DONE,
+    );
     return { orderId, status: 'COMPLETED' };
   } as unknown as TWorkflow;
 }

@@ -54,8 +54,16 @@ class CreateNotifications extends Migration {
   }
 }
 
+class ChargeRequestFingerprint extends Migration {
+  override up(): void {
+    // A charge's key is now scoped to its user, and its request's fingerprint kept with it.
+    this.addSql('alter table point_ledger add column request_hash text');
+  }
+}
+
 export const migrations: NamedMigration[] = [
   { name: '20261122-user-001-users', class: CreateUsers },
   { name: '20261122-user-002-points', class: CreatePoints },
   { name: '20261122-user-003-notifications', class: CreateNotifications },
+  { name: '20261129-user-004-charge-fingerprint', class: ChargeRequestFingerprint },
 ];

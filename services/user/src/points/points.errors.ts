@@ -11,17 +11,6 @@ export class InsufficientPointsError extends BusinessRuleError {
   }
 }
 
-export class IdempotencyKeyReusedError extends BusinessRuleError {
-  constructor(key: string) {
-    super(
-      'idempotency-key-reused',
-      'This idempotency key was used for another request',
-      `The key ${key} was first used with other values; use a new key for a new charge.`,
-      { idempotencyKey: key },
-    );
-  }
-}
-
 /** The order's points were refunded before they were taken (the compensation overtook the step). */
 export class PointsAlreadyRefundedError extends BusinessRuleError {
   constructor(orderId: string) {

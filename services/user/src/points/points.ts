@@ -1,18 +1,16 @@
 import {
   addToOutbox,
   type EntityManager,
+  IdempotencyKeyReusedError,
   NotFoundError,
   newEvent,
   type Page,
   type PageQuery,
+  requestFingerprint,
   uuidv7,
 } from '@shop/platform';
 import { USER_EVENTS, UserEventType } from '../events/topics.ts';
-import {
-  IdempotencyKeyReusedError,
-  InsufficientPointsError,
-  PointsAlreadyRefundedError,
-} from './points.errors.ts';
+import { InsufficientPointsError, PointsAlreadyRefundedError } from './points.errors.ts';
 
 export type LedgerKind = 'CHARGE' | 'USE' | 'REFUND';
 
@@ -35,6 +33,7 @@ interface LedgerRow {
   balance_after: string;
   order_id: string | null;
   idempotency_key: string;
+  request_hash: string | null;
   /** Raw queries return timestamps as text. */
   created_at: string;
 }
@@ -71,7 +70,14 @@ async function findEntry(
  */
 async function append(
   tx: EntityManager,
-  entry: { userId: string; kind: LedgerKind; amount: number; key: string; orderId?: string },
+  entry: {
+    userId: string;
+    kind: LedgerKind;
+    amount: number;
+    key: string;
+    orderId?: string;
+    requestHash?: string;
+  },
 ): Promise<LedgerEntry | undefined> {
   const [account] = await tx.execute<{ balance: string }[]>(
     'update point_accounts set balance = balance + ?, updated_at = now() where user_id = ? and balance + ? >= 0 returning balance',
@@ -79,9 +85,18 @@ async function append(
   );
   if (!account) return undefined;
   const [row] = await tx.execute<LedgerRow[]>(
-    `insert into point_ledger (id, user_id, kind, amount, balance_after, idempotency_key, order_id)
-     values (?, ?, ?, ?, ?, ?, ?) returning *`,
-    [uuidv7(), entry.userId, entry.kind, entry.amount, account.balance, entry.key, entry.orderId ?? null],
+    `insert into point_ledger (id, user_id, kind, amount, balance_after, idempotency_key, order_id, request_hash)
+     values (?, ?, ?, ?, ?, ?, ?, ?) returning *`,
+    [
+      uuidv7(),
+      entry.userId,
+      entry.kind,
+      entry.amount,
+      account.balance,
+      entry.key,
+      entry.orderId ?? null,
+      entry.requestHash ?? null,
+    ],
   );
   const created = toEntry(row!);
   await addToOutbox(
@@ -136,27 +151,32 @@ export async function listLedger(
 }
 
 /**
- * Charges points. A repeated request with the same idempotency key changes
- * nothing and returns the first entry; the same key with another amount or
- * user is refused.
+ * Charges points. The idempotency key belongs to the user: a repeated request
+ * (same user, key and amount) changes nothing and returns the first entry; the
+ * same key with another amount is refused; another user's key is another key.
  */
 export async function chargePoints(
   em: EntityManager,
   input: { userId: string; amount: number; idempotencyKey: string },
 ): Promise<LedgerEntry> {
-  const key = `charge:${input.idempotencyKey}`;
+  const key = `charge:${input.userId}:${input.idempotencyKey}`;
+  const requestHash = requestFingerprint({ userId: input.userId, amount: input.amount });
   return em.fork().transactional(async (tx) => {
     await balanceOf(tx, input.userId);
     // Serialises requests that carry the same key, so the first one wins cleanly.
     await tx.execute('select pg_advisory_xact_lock(hashtext(?))', [key]);
     const previous = await findEntry(tx, 'idempotency_key = ?', [key]);
     if (previous) {
-      if (previous.user_id !== input.userId || Number(previous.amount) !== input.amount) {
-        throw new IdempotencyKeyReusedError(input.idempotencyKey);
-      }
+      if (previous.request_hash !== requestHash) throw new IdempotencyKeyReusedError(input.idempotencyKey);
       return toEntry(previous);
     }
-    return (await append(tx, { userId: input.userId, kind: 'CHARGE', amount: input.amount, key }))!;
+    return (await append(tx, {
+      userId: input.userId,
+      kind: 'CHARGE',
+      amount: input.amount,
+      key,
+      requestHash,
+    }))!;
   });
 }
 

@@ -5,15 +5,14 @@ import {
   parseBody,
   parseParams,
   parseQuery,
-  ValidationError,
+  readIdempotencyKey,
 } from '@shop/platform';
 import { z } from 'zod';
 import { chargePoints, deductPoints, getBalance, listLedger, refundPoints } from '../points/points.ts';
 
 const userParams = z.object({ id: z.uuid() });
 const points = z.number().int().positive().max(100_000_000);
-const idempotencyKeySchema = z.string().min(8).max(100);
-const chargeBody = z.object({ amount: points, idempotencyKey: idempotencyKeySchema.optional() });
+const chargeBody = z.object({ amount: points, idempotencyKey: z.string().min(8).max(100).optional() });
 const deductBody = z.object({ orderId: z.uuid(), userId: z.uuid(), amount: points });
 const refundBody = z.object({ orderId: z.uuid(), userId: z.uuid() });
 
@@ -25,12 +24,7 @@ export function pointsRouter(em: EntityManager, outboxWritten: () => void): Rout
     const { id } = parseParams(ctx, userParams);
     const body = parseBody(ctx, chargeBody);
     // The key may come as the Idempotency-Key header or in the body.
-    const idempotencyKey = ctx.get('idempotency-key') || body.idempotencyKey;
-    if (!idempotencyKey || !idempotencyKeySchema.safeParse(idempotencyKey).success) {
-      throw new ValidationError([
-        { field: 'header.idempotency-key', message: 'an idempotency key of 8 to 100 characters is required' },
-      ]);
-    }
+    const idempotencyKey = readIdempotencyKey(ctx, { required: true, fallback: body.idempotencyKey })!;
     ctx.body = await chargePoints(em, { userId: id, amount: body.amount, idempotencyKey });
     outboxWritten();
   });

@@ -1,0 +1,274 @@
+/**
+ * The saga's decisions without the platform: the workflow generator is driven
+ * by a fake context that runs scripted activities, so each test states which
+ * step answers what and checks which calls follow (amounts, compensations,
+ * retries, forward-only after the capture).
+ */
+
+import { describe, expect, test } from '@jest/globals';
+import type { Activities } from './activities.ts';
+import { type PlaceOrderInput, placeOrderWorkflow, STEP_ATTEMPTS } from './place-order.workflow.ts';
+
+type Answer = unknown | ((arg: any, call: number) => unknown);
+const names = [
+  'markStep',
+  'useCoupon',
+  'restoreCoupon',
+  'applyCoupon',
+  'removeCoupon',
+  'deductStock',
+  'restoreStock',
+  'startPayment',
+  'paymentStatus',
+  'cancelPayment',
+  'deductPoints',
+  'refundPoints',
+  'completePayment',
+  'completeOrder',
+  'endOrder',
+] as const;
+type Name = (typeof names)[number];
+
+// The workflow only passes activities to ctx.callActivity; the fake context knows them by name.
+const activities = Object.fromEntries(
+  names.map((n) => {
+    const fn = async () => undefined;
+    Object.defineProperty(fn, 'name', { value: n });
+    return [n, fn];
+  }),
+) as unknown as Activities;
+
+const ok = (value: unknown = null) => ({ ok: true, value });
+const refused = (reason: string) => ({ ok: false, reason });
+const transient = () => {
+  throw new Error('connect ECONNREFUSED');
+};
+/** Fails (thrown, like a transient error) the first `n` calls, then answers `then`. */
+const failFirst = (n: number, then: unknown) => (_: unknown, call: number) =>
+  call <= n ? transient() : then;
+
+const happy: Partial<Record<Name, Answer>> = {
+  useCoupon: ok({ discount: 5000 }),
+  applyCoupon: ok(5000),
+  deductStock: ok(),
+  startPayment: ok({ status: 'STARTED' }),
+  deductPoints: ok(),
+  completePayment: ok({ status: 'COMPLETED' }),
+  completeOrder: ok(),
+};
+
+interface Run {
+  output: any;
+  /** Activities called, in order (markStep and the timers left out). */
+  calls: { name: Name; arg: any }[];
+  marks: { step: string; state: string }[];
+  timers: number;
+}
+
+async function runSaga(input: Partial<PlaceOrderInput>, answers: Partial<Record<Name, Answer>> = {}) {
+  const script = { ...happy, ...answers };
+  const ctx = {
+    callActivity: (fn: { name: Name }, arg: unknown) => ({ kind: 'activity', name: fn.name, arg }),
+    createTimer: (seconds: number) => ({ kind: 'timer', seconds }),
+  };
+  const workflow = placeOrderWorkflow(activities) as unknown as (
+    c: typeof ctx,
+    i: PlaceOrderInput,
+  ) => AsyncGenerator<any, unknown, unknown>;
+  const gen = workflow(ctx, {
+    orderId: 'o-1',
+    userId: 'u-1',
+    items: [{ productId: 'p-1', quantity: 1 }],
+    couponId: null,
+    pointsToUse: 0,
+    totalAmount: 10_000,
+    ...input,
+  });
+  const run: Run = { output: undefined, calls: [], marks: [], timers: 0 };
+  const counts = new Map<Name, number>();
+  let next = await gen.next();
+  for (let guard = 0; !next.done; guard++) {
+    if (guard > 10_000) throw new Error('the saga does not end');
+    const task = next.value;
+    if (task.kind === 'timer') {
+      run.timers++;
+      next = await gen.next(undefined);
+      continue;
+    }
+    const name = task.name as Name;
+    const call = (counts.get(name) ?? 0) + 1;
+    counts.set(name, call);
+    if (name === 'markStep') run.marks.push({ step: task.arg.step, state: task.arg.state });
+    else run.calls.push({ name, arg: task.arg });
+    let answer: unknown;
+    try {
+      const a = name in script ? script[name] : ok();
+      answer = typeof a === 'function' ? (a as (arg: unknown, call: number) => unknown)(task.arg, call) : a;
+    } catch (err) {
+      next = await gen.throw(err);
+      continue;
+    }
+    next = await gen.next(answer);
+  }
+  run.output = next.value;
+  return run;
+}
+
+const called = (run: Run) => run.calls.map((c) => c.name);
+const argOf = (run: Run, name: Name) => run.calls.find((c) => c.name === name)?.arg;
+
+describe('the amounts the saga charges', () => {
+  test('When 10,000 points are offered on a 10,000 KRW order with a 5,000 KRW coupon, then 5,000 points are taken and nothing is paid', async () => {
+    const run = await runSaga({ couponId: 'c-1', pointsToUse: 10_000 });
+    expect(argOf(run, 'deductPoints')).toMatchObject({ amount: 5000 });
+    expect(argOf(run, 'startPayment')).toMatchObject({ amount: 0, pointsUsed: 5000 });
+    expect(run.output).toMatchObject({ status: 'COMPLETED' });
+  });
+
+  test('When the points do not cover the rest, then all of them are taken and the rest is paid', async () => {
+    const run = await runSaga({ couponId: 'c-1', pointsToUse: 3000, totalAmount: 40_000 });
+    expect(argOf(run, 'deductPoints')).toMatchObject({ amount: 3000 });
+    expect(argOf(run, 'startPayment')).toMatchObject({ amount: 32_000, pointsUsed: 3000 });
+  });
+
+  test('When the coupon already covers the order, then no points are taken and the step is marked skipped', async () => {
+    const run = await runSaga(
+      { couponId: 'c-1', pointsToUse: 2000, totalAmount: 5000 },
+      { useCoupon: ok({ discount: 5000 }) },
+    );
+    expect(called(run)).not.toContain('deductPoints');
+    expect(run.marks).toContainEqual({ step: 'deductPoints', state: 'skipped' });
+    expect(argOf(run, 'startPayment')).toMatchObject({ amount: 0, pointsUsed: 0 });
+  });
+});
+
+describe('which compensations run', () => {
+  test('When everything answers, then the steps run in the design order and nothing is undone', async () => {
+    const run = await runSaga({ couponId: 'c-1', pointsToUse: 1000 });
+    expect(called(run)).toEqual([
+      'useCoupon',
+      'applyCoupon',
+      'deductStock',
+      'startPayment',
+      'deductPoints',
+      'completePayment',
+      'completeOrder',
+    ]);
+  });
+
+  test('When stock is refused, then only the coupon is given back, newest first, and the order FAILS', async () => {
+    const run = await runSaga(
+      { couponId: 'c-1', pointsToUse: 1000 },
+      { deductStock: refused('out of stock') },
+    );
+    expect(called(run)).toEqual([
+      'useCoupon',
+      'applyCoupon',
+      'deductStock',
+      'removeCoupon',
+      'restoreCoupon',
+      'endOrder',
+    ]);
+    expect(argOf(run, 'endOrder')).toMatchObject({
+      status: 'FAILED',
+      reason: expect.stringMatching(/stock refused/),
+    });
+  });
+
+  test('When the payment is declined, then it is cancelled and stock and coupon are given back; no points are touched', async () => {
+    const run = await runSaga({ couponId: 'c-1', pointsToUse: 1000 }, { startPayment: refused('declined') });
+    expect(called(run).slice(4)).toEqual([
+      'cancelPayment',
+      'restoreStock',
+      'removeCoupon',
+      'restoreCoupon',
+      'endOrder',
+    ]);
+  });
+
+  test('When the capture is refused, then points are refunded and everything before is undone', async () => {
+    const run = await runSaga(
+      { couponId: 'c-1', pointsToUse: 1000 },
+      { completePayment: refused('refused') },
+    );
+    expect(called(run).slice(6)).toEqual([
+      'refundPoints',
+      'cancelPayment',
+      'restoreStock',
+      'removeCoupon',
+      'restoreCoupon',
+      'endOrder',
+    ]);
+    expect(argOf(run, 'endOrder').status).toBe('FAILED');
+  });
+
+  test('When a forward step keeps failing on transient errors, then it is retried with timers and the saga compensates after its budget', async () => {
+    const run = await runSaga({}, { deductStock: transient });
+    expect(called(run).filter((n) => n === 'deductStock')).toHaveLength(STEP_ATTEMPTS);
+    expect(run.timers).toBe(STEP_ATTEMPTS - 1);
+    expect(run.marks).toContainEqual({ step: 'deductStock', state: 'failed' });
+    expect(argOf(run, 'endOrder').status).toBe('FAILED');
+  });
+
+  test('When a compensation runs out of attempts, then the order NEEDS_ATTENTION', async () => {
+    const run = await runSaga(
+      { compensationAttempts: 3 },
+      { startPayment: refused('declined'), restoreStock: transient },
+    );
+    expect(called(run).filter((n) => n === 'restoreStock')).toHaveLength(3);
+    expect(argOf(run, 'endOrder')).toMatchObject({ status: 'NEEDS_ATTENTION' });
+    expect(run.output).toMatchObject({ status: 'NEEDS_ATTENTION' });
+  });
+});
+
+describe('forward only after the capture', () => {
+  test('When completeOrder fails several times after the capture, then it is retried until it succeeds: COMPLETED, captured once, nothing undone', async () => {
+    const run = await runSaga({ couponId: 'c-1', pointsToUse: 1000 }, { completeOrder: failFirst(12, ok()) });
+    expect(called(run).filter((n) => n === 'completeOrder')).toHaveLength(13);
+    expect(called(run).filter((n) => n === 'completePayment')).toHaveLength(1);
+    expect(called(run)).not.toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^(cancelPayment|refundPoints|restoreStock|restoreCoupon|removeCoupon)$/),
+      ]),
+    );
+    expect(called(run)).not.toContain('endOrder');
+    expect(run.output).toMatchObject({ status: 'COMPLETED' });
+  });
+
+  test('When the capture keeps failing on transient errors, then it is asked again until it answers, never compensated meanwhile', async () => {
+    const run = await runSaga(
+      { pointsToUse: 1000 },
+      { completePayment: failFirst(20, ok({ status: 'COMPLETED' })) },
+    );
+    expect(called(run).filter((n) => n === 'completePayment')).toHaveLength(21);
+    expect(called(run)).not.toContain('cancelPayment');
+    expect(run.output).toMatchObject({ status: 'COMPLETED' });
+  });
+
+  test('When the injected completeOrder fault is set, then the activity is told which attempts to fail', async () => {
+    const run = await runSaga(
+      { completeOrderFailures: 2 },
+      { completeOrder: (arg: any) => (arg.failThisAttempt ? transient() : ok()) },
+    );
+    expect(run.calls.filter((c) => c.name === 'completeOrder').map((c) => c.arg.failThisAttempt)).toEqual([
+      true,
+      true,
+      false,
+    ]);
+    expect(run.output).toMatchObject({ status: 'COMPLETED' });
+  });
+});
+
+describe('the saga records its progress whatever its database does', () => {
+  test('When recording a step or the ending fails for a while, then it is retried, never failing the workflow', async () => {
+    const run = await runSaga(
+      { couponId: 'c-1' },
+      { deductStock: refused('out of stock'), endOrder: failFirst(6, undefined) },
+    );
+    expect(called(run).filter((n) => n === 'endOrder')).toHaveLength(7);
+    expect(run.output).toMatchObject({ status: 'FAILED' });
+    const marks = await runSaga({}, { deductStock: transient, markStep: failFirst(5, undefined) });
+    expect(marks.marks.filter((m) => m.step === 'deductStock' && m.state === 'failed')).toHaveLength(6);
+    expect(marks.output).toMatchObject({ status: 'FAILED' });
+  });
+});
