@@ -101,11 +101,51 @@ export interface InvariantReport {
   orders: number;
   completed: number;
   failed: number;
+  needsAttention: number;
   violations: string[];
 }
 
-/** `orderIds`: only these orders (a test's own); all orders when omitted. */
-export async function checkInvariants(orderIds?: string[]): Promise<InvariantReport> {
+export interface CheckOptions {
+  /** The order service's sidecar: each order's workflow is read there and compared with the order. */
+  workflowsVia?: string;
+  /** An outbox row older than this and not published is a violation (default 60 s). */
+  unpublishedAfterMs?: number;
+}
+
+const SERVICES_WITH_OUTBOX = ['user', 'product', 'coupon', 'payment', 'order'] as const;
+const WORKFLOW_ENDED = new Set(['COMPLETED', 'FAILED', 'TERMINATED']);
+
+/** Orders whose workflow, as the sidecar reports it, disagrees with the order. */
+async function workflowDisagreements(daprUrl: string, orders: Row[]): Promise<string[]> {
+  const found: string[] = [];
+  const queue = [...orders];
+  const worker = async () => {
+    for (let o = queue.shift(); o; o = queue.shift()) {
+      // The instance that drives the order: its own id, or a re-run's (orders.workflow_id).
+      const res = await fetch(`${daprUrl}/v1.0/workflows/dapr/${o.workflow_id ?? o.id}`, {
+        signal: AbortSignal.timeout(10_000),
+      });
+      const workflow = res.ok ? ((await res.json()) as { runtimeStatus: string }).runtimeStatus : 'missing';
+      const ended = WORKFLOW_ENDED.has(workflow);
+      // A terminal order whose workflow still runs, or a PENDING one that nothing drives.
+      if (o.status !== 'PENDING' && !ended && workflow !== 'missing')
+        found.push(`order ${o.id} ${o.status} but its workflow is ${workflow}`);
+      if (o.status === 'PENDING' && (ended || workflow === 'missing'))
+        found.push(`order ${o.id} PENDING but its workflow is ${workflow}`);
+    }
+  };
+  await Promise.all(Array.from({ length: 16 }, worker));
+  return found;
+}
+
+/**
+ * `orderIds`: only these orders (a run's own) and the products they touched;
+ * all orders and products when omitted.
+ */
+export async function checkInvariants(
+  orderIds?: string[],
+  options: CheckOptions = {},
+): Promise<InvariantReport> {
   const violations: string[] = [];
   const bad = (what: string) => violations.push(what);
 
@@ -172,6 +212,35 @@ export async function checkInvariants(orderIds?: string[]): Promise<InvariantRep
       }),
     );
   }
+  // Stock moved for an order that does not exist or has not ended, on the products in scope.
+  const products = [...new Set(movements.map((m) => m.product_id))];
+  const movedFor = await withDb('product', (q) =>
+    q(
+      `select distinct order_id from stock_movements ${orderIds ? 'where product_id = any($1)' : ''}`,
+      orderIds ? [products] : [],
+    ),
+  );
+  const terminal = new Set(
+    (
+      await withDb('order', (q) =>
+        q("select id from orders where status <> 'PENDING' and id = any($1)", [
+          movedFor.map((r) => r.order_id),
+        ]),
+      )
+    ).map((r) => r.id),
+  );
+  for (const r of movedFor)
+    if (!terminal.has(r.order_id)) bad(`stock moved for order ${r.order_id}, which is not a terminal order`);
+  for (const service of SERVICES_WITH_OUTBOX) {
+    const [late] = await withDb(service, (q) =>
+      q(
+        'select count(*)::int as n from outbox where published_at is null and created_at < now() - make_interval(secs => $1)',
+        [(options.unpublishedAfterMs ?? 60_000) / 1000],
+      ),
+    );
+    if (late!.n > 0) bad(`${service}: ${late!.n} outbox events not published after their bound`);
+  }
+  if (options.workflowsVia) violations.push(...(await workflowDisagreements(options.workflowsVia, orders)));
   for (const r of negativeStock) bad(`product ${r.product_id} has negative stock`);
   for (const r of unbalanced)
     bad(`user ${r.user_id}: balance ${r.balance} but the ledger sums to ${r.ledger}`);
@@ -182,6 +251,7 @@ export async function checkInvariants(orderIds?: string[]): Promise<InvariantRep
     orders: orders.length,
     completed: orders.filter((o) => o.status === 'COMPLETED').length,
     failed: orders.filter((o) => o.status === 'FAILED').length,
+    needsAttention: orders.filter((o) => o.status === 'NEEDS_ATTENTION').length,
     violations,
   };
 }

@@ -96,7 +96,10 @@ async function main() {
   ).rows;
   await db.end();
   const lastEndedAfterS = (new Date(last).getTime() - startedAt.getTime()) / 1000;
-  const report = await checkInvariants(rows.map((r) => r.id));
+  const report = await checkInvariants(
+    rows.map((r) => r.id),
+    { workflowsVia: services.order.daprUrl },
+  );
 
   const figures = {
     at: new Date().toISOString(),

@@ -561,9 +561,102 @@ describe('crash recovery', () => {
   }
 });
 
+describe('the reconciler', () => {
+  const workflowApi = (orderId: string, action: 'terminate' | 'pause') =>
+    call('POST', `${services.order.daprUrl}/v1.0/workflows/dapr/${orderId}/${action}`);
+  const reconciled = (orderId: string) =>
+    eventually(
+      `the reconciler to act on ${orderId}`,
+      async () => {
+        const { recent } = (await call('GET', app('order', '/ops/reconciler'))).body;
+        return recent.some((r: any) => r.orderId === orderId)
+          ? recent.filter((r: any) => r.orderId === orderId)
+          : undefined;
+      },
+      90_000,
+    );
+  const capturesOf = async (orderId: string) =>
+    (
+      await query('payment', "select 1 from outbox where subject = $1 and event_type = 'PaymentCompleted'", [
+        orderId,
+      ])
+    ).length;
+
+  test('When the service dies between committing an order and scheduling its workflow, then the reconciler schedules it and the order completes', async () => {
+    const { userId, productId } = await scene();
+    const orderId = await placeOrder(
+      { userId, items: [{ productId, quantity: 1 }] },
+      { 'x-saga-fault': 'no-workflow' },
+    );
+    expect((await call('GET', app('order', `/orders/${orderId}`))).body.status).toBe('PENDING');
+    const pending = (await call('GET', app('order', '/ops/orders?status=PENDING'))).body.items;
+    expect(pending.map((o: any) => o.orderId)).toContain(orderId);
+
+    expect(await reconciled(orderId)).toEqual([
+      expect.objectContaining({ action: 'scheduled', workflow: 'missing' }),
+    ]);
+    expect((await settled(orderId)).status).toBe('COMPLETED');
+    expect(await paymentOf(orderId)).toMatchObject({ status: 'COMPLETED', amount: 20_000 });
+    expect(await stockOf(productId)).toBe(9);
+  });
+
+  test('When an order’s workflow is terminated mid-saga, then the reconciler runs it again and it completes, paid and deducted once', async () => {
+    const { userId, productId, couponId } = await scene();
+    const orderId = await placeOrder(
+      { userId, items: [{ productId, quantity: 2 }], couponId, pointsToUse: 1000 },
+      { 'x-fake-gateway': 'slow:3000' },
+    );
+    await eventually('the payment to be under way', async () => {
+      const o = (await call('GET', app('order', `/orders/${orderId}`))).body;
+      return stepStates(o).startPayment === 'running';
+    });
+    expect((await workflowApi(orderId, 'terminate')).status).toBe(202);
+
+    expect(await reconciled(orderId)).toEqual([
+      expect.objectContaining({ action: 'restarted', workflow: 'TERMINATED' }),
+    ]);
+    expect(await settled(orderId)).toMatchObject({ status: 'COMPLETED', workflowId: `${orderId}.run2` });
+    expect((await reconciled(orderId)).length).toBe(1);
+    expect(await paymentOf(orderId)).toMatchObject({ status: 'COMPLETED', amount: 34_000 });
+    expect(await capturesOf(orderId)).toBe(1);
+    expect(await stockOf(productId)).toBe(8);
+    expect(await balanceOf(userId)).toBe(49_000);
+  });
+
+  test('When an order’s workflow stalls (suspended, no progress past the bound), then the reconciler terminates and re-runs it', async () => {
+    const { userId, productId } = await scene();
+    const orderId = await placeOrder(
+      { userId, items: [{ productId, quantity: 1 }] },
+      { 'x-fake-gateway': 'slow:2000' },
+    );
+    await eventually('the payment to be under way', async () => {
+      const o = (await call('GET', app('order', `/orders/${orderId}`))).body;
+      return stepStates(o).startPayment === 'running';
+    });
+    expect((await workflowApi(orderId, 'pause')).status).toBe(202);
+
+    await eventually(
+      'the stalled workflow to be terminated and run again',
+      async () => {
+        const actions = (await reconciled(orderId)).map((r: any) => r.action);
+        return actions.includes('terminated-stalled') && actions.includes('restarted');
+      },
+      90_000,
+    );
+    expect(await settled(orderId)).toMatchObject({ status: 'COMPLETED', workflowId: `${orderId}.run2` });
+    // Newest first: stalled once, then run again once.
+    expect((await reconciled(orderId)).map((r: any) => r.action)).toEqual([
+      'restarted',
+      'terminated-stalled',
+    ]);
+    expect(await capturesOf(orderId)).toBe(1);
+    expect(await stockOf(productId)).toBe(9);
+  });
+});
+
 describe('the invariant checker', () => {
   test('When every order of this suite has ended, then the checker finds stock, points, coupons and payments in agreement', async () => {
-    const report = await checkInvariants(placed);
+    const report = await checkInvariants(placed, { workflowsVia: services.order.daprUrl });
     expect(report.violations).toEqual([]);
     expect(report.orders).toBe(new Set(placed).size);
     expect(report.completed).toBeGreaterThan(0);

@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { runChaos } from '../../loadtest/chaos.ts';
 import { startControlServer } from './control.ts';
 import { startInfra } from './infra.ts';
 import { LOGS, ROOT, RUN, STATE } from './paths.ts';
@@ -17,6 +18,8 @@ const usage = `usage: shop <command>
   test       checks, unit tests, the chart against a real kube-apiserver, then the platform with
              integration and end-to-end tests; stops all after. \`test -- <pattern>\`: only the test
              files whose path matches (jest's testPathPatterns); the k8s suite only if one matches
+  chaos      the platform, then each part frozen, stopped or killed in turn with orders and coupon
+             requests in flight; every one must end and the invariants hold (\`chaos -- <part>…\`: only those)
   provision  install what is missing into the cache, start nothing
   stop       stop what a previous run left behind
   reset      stop, then delete local data (.shop/)`;
@@ -301,6 +304,19 @@ async function main(command: string | undefined): Promise<number> {
     }
     case 'test-cluster':
       return testCluster();
+    case 'chaos':
+      return withPlatform(
+        true,
+        async (sup) => {
+          const started = performance.now();
+          const rows = await runChaos(sup, process.argv.slice(3));
+          const failed = rows.filter((r) => r.violations.length > 0);
+          say(`finished in ${((performance.now() - started) / 60_000).toFixed(1)} min`);
+          console.log(`chaos: ${rows.length - failed.length} parts passed, ${failed.length} failed`);
+          return failed.length === 0 && rows.length > 0 ? 0 : 1;
+        },
+        'test',
+      );
     case 'provision':
       await step('provisioning', () => provision({ needExternal: external }));
       return 0;

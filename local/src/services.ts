@@ -84,13 +84,20 @@ function sidecarSpec(s: ServiceAddress, tools: Tools, paths: { resourcesPath: st
   };
 }
 
-/** Every service (migrated at start) with its own daprd, side by side. */
 /**
  * Under `npm test` a compensation gives up after 3 attempts (1 + 2 s) instead of
- * 8, so that the NEEDS_ATTENTION path is tested in seconds, not minutes.
+ * 8, and the order reconciler passes every 2 s with bounds of 5 s (a workflow
+ * never scheduled) and 30 s (a stalled one), so that the NEEDS_ATTENTION and
+ * reconciler paths are tested in seconds, not minutes.
  */
-const TEST_ENV = { SAGA_COMPENSATION_ATTEMPTS: '3' };
+const TEST_ENV = {
+  SAGA_COMPENSATION_ATTEMPTS: '3',
+  RECONCILE_INTERVAL_MS: '2000',
+  RECONCILE_UNSCHEDULED_AFTER_MS: '5000',
+  RECONCILE_STALLED_AFTER_MS: '30000',
+};
 
+/** Every service (migrated at start) with its own daprd, side by side. */
 export async function startServices(
   sup: Supervisor,
   tools: Tools,

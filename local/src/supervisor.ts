@@ -199,6 +199,22 @@ export class Supervisor {
     return true;
   }
 
+  /** Freezes a process and its whole group (SIGSTOP), as a hung host would: its sockets stay open. */
+  pause(name: string): void {
+    this.signalGroup(name, 'SIGSTOP');
+  }
+
+  /** Thaws what `pause` froze (SIGCONT). */
+  resume(name: string): void {
+    this.signalGroup(name, 'SIGCONT');
+  }
+
+  private signalGroup(name: string, signal: NodeJS.Signals): void {
+    const entry = this.running.get(name);
+    if (!entry) throw new Error(`${name} is not running`);
+    process.kill(-entry.child.pid!, signal);
+  }
+
   /** Starts a process again with the spec it was first started with. */
   async restart(name: string): Promise<void> {
     const spec = this.specs.get(name);

@@ -7,6 +7,7 @@ import { createActivities } from './saga/activities.ts';
 import { COMPENSATE_ORDER_WORKFLOW, compensateOrderWorkflow } from './saga/compensate-order.workflow.ts';
 import { OrderSaga } from './saga/order-saga.ts';
 import { PLACE_ORDER_WORKFLOW, placeOrderWorkflow } from './saga/place-order.workflow.ts';
+import { OrderReconciler } from './saga/reconciler.ts';
 import { selfTestRegistration } from './saga/self-test.workflow.ts';
 import { Workflows } from './saga/workflow-runtime.ts';
 
@@ -15,6 +16,11 @@ export const orderConfigSchema = baseConfigSchema.extend({
   SAGA_CALL_TIMEOUT_MS: z.coerce.number().int().positive().default(5_000),
   /** Attempts of each compensation (1, 2, 4… s apart) before an order NEEDS_ATTENTION. */
   SAGA_COMPENSATION_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(8),
+  /** The reconciler's pass (see saga/reconciler.ts), and its bounds. */
+  RECONCILE_INTERVAL_MS: z.coerce.number().int().positive().default(15_000),
+  RECONCILE_UNSCHEDULED_AFTER_MS: z.coerce.number().int().positive().default(30_000),
+  /** Longer than the longest wait of a running saga (a 30 s backoff, a slow payment). */
+  RECONCILE_STALLED_AFTER_MS: z.coerce.number().int().positive().default(300_000),
 });
 
 export const orderService: ServiceDefinition<typeof orderConfigSchema> = {
@@ -41,13 +47,27 @@ export const orderService: ServiceDefinition<typeof orderConfigSchema> = {
       log.child({ component: 'workflows' }),
     );
     const saga = new OrderSaga(workflows.client, { compensationAttempts: config.SAGA_COMPENSATION_ATTEMPTS });
+    const reconciler = new OrderReconciler(
+      { em: orm.em, saga, log: log.child({ component: 'reconciler' }) },
+      {
+        intervalMs: config.RECONCILE_INTERVAL_MS,
+        unscheduledAfterMs: config.RECONCILE_UNSCHEDULED_AFTER_MS,
+        stalledAfterMs: config.RECONCILE_STALLED_AFTER_MS,
+      },
+    );
     return {
       routers: [
-        opsRouter(workflows),
+        opsRouter(workflows, reconciler),
         ordersRouter({ em: orm.em, sidecar, saga, faultsEnabled: config.FAKE_GATEWAY_FAULTS }),
       ],
-      onStarted: async () => workflows.startWhenSidecarReady(() => sidecar.isHealthy()),
-      onStopping: () => workflows.stop(),
+      onStarted: async () => {
+        workflows.startWhenSidecarReady(() => sidecar.isHealthy());
+        reconciler.start();
+      },
+      onStopping: async () => {
+        await reconciler.stop();
+        await workflows.stop();
+      },
     };
   },
 };

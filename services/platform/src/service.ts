@@ -7,6 +7,8 @@ import { createApp } from './app.ts';
 import { type BaseConfig, baseConfigSchema, ConfigError, loadConfig } from './config/load-config.ts';
 import { DaprSidecar } from './dapr/sidecar.ts';
 import { type EntityManager, initOrm, migrate, type NamedMigration, pingDatabase } from './db/orm.ts';
+import { problemTypeUri } from './errors/app-error.ts';
+import { PROBLEM_CONTENT_TYPE } from './errors/problem-middleware.ts';
 import type { ReadinessCheck } from './http/health.router.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { OutboxRelay } from './outbox/outbox-relay.ts';
@@ -115,6 +117,17 @@ export async function runService<S extends z.ZodObject>(definition: ServiceDefin
   const deps: ServiceDeps<typeof config> = { config, log, orm, sidecar, outboxWritten: () => relay.nudge() };
   const parts = await definition.build(deps);
   const app = assembleApp(deps, parts);
+  // Once stopping, a request that still arrives on a kept-alive connection (the sidecar's) is
+  // turned away with 503 and the connection closed, not served: a caller retries a 503, while a
+  // step served by a process on its way out can be cut off half-way.
+  let stopping = false;
+  app.middleware.unshift(async (ctx, next) => {
+    if (!stopping) return next();
+    ctx.set('connection', 'close');
+    ctx.status = 503;
+    ctx.type = PROBLEM_CONTENT_TYPE;
+    ctx.body = { type: problemTypeUri('shutting-down'), title: 'The service is shutting down', status: 503 };
+  });
 
   const server: Server = await new Promise((resolve) => {
     const s = app.listen(config.PORT, config.HOST, () => resolve(s));
@@ -122,7 +135,6 @@ export async function runService<S extends z.ZodObject>(definition: ServiceDefin
   log.info({ port: config.PORT }, 'listening');
   relay.start();
 
-  let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;
     stopping = true;

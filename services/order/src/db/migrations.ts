@@ -56,7 +56,16 @@ class ExactAmountsAndScopedKeys extends Migration {
   }
 }
 
+class WorkflowRuns extends Migration {
+  override up(): void {
+    // The saga instance that drives the order: the order's id for its first run, a new id when
+    // the reconciler runs it again (Dapr does not run a new instance under a purged id reliably).
+    this.addSql('alter table orders add column workflow_id text');
+  }
+}
+
 export const migrations: NamedMigration[] = [
   { name: '20261122-order-001-orders', class: CreateOrders },
   { name: '20261129-order-002-exact-amounts-scoped-keys', class: ExactAmountsAndScopedKeys },
+  { name: '20261129-order-003-workflow-runs', class: WorkflowRuns },
 ];

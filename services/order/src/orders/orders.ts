@@ -60,6 +60,8 @@ export interface OrderView {
   /** totalAmount - discount - pointsUsed. */
   paymentAmount: number;
   failureReason: string | null;
+  /** The saga instance driving the order: its id for the first run, another after a re-run. */
+  workflowId: string;
   items: { productId: string; productName: string; unitPrice: number; quantity: number }[];
   /** `attempts`: how many times the step was started (more than 1: it was retried). */
   steps: { step: Step; state: StepState; detail: string | null; attempts: number; updatedAt: string }[];
@@ -77,6 +79,7 @@ interface OrderRow {
   discount: string;
   points_used: string;
   failure_reason: string | null;
+  workflow_id: string | null;
   created_at: string;
   updated_at: string;
 }
@@ -222,6 +225,7 @@ export async function getOrder(em: EntityManager, orderId: string): Promise<Orde
     pointsUsed,
     paymentAmount: total - discount - pointsUsed,
     failureReason: o.failure_reason,
+    workflowId: o.workflow_id ?? o.id,
     items: items.map((i) => ({
       productId: i.product_id,
       productName: i.product_name,
@@ -269,6 +273,20 @@ export async function applyDiscount(em: EntityManager, orderId: string, discount
   await em
     .fork()
     .execute('update orders set discount = ?, updated_at = now() where id = ?', [discount, orderId]);
+}
+
+/**
+ * Hands a PENDING order over to a new saga instance, if `from` still drives it:
+ * of several reconcilers, one wins. Touches updated_at, so the new run's
+ * idle time counts from now.
+ */
+export async function switchWorkflow(em: EntityManager, orderId: string, from: string, to: string) {
+  const won = await em.fork().execute(
+    `update orders set workflow_id = ?, updated_at = now()
+       where id = ? and status = 'PENDING' and coalesce(workflow_id, id::text) = ? returning id`,
+    [to, orderId, from],
+  );
+  return won.length === 1;
 }
 
 /** Records how many points the saga takes, once the discount is known (before the payment). */

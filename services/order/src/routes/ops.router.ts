@@ -2,19 +2,23 @@ import { WorkflowRuntimeStatus } from '@dapr/dapr';
 import Router from '@koa/router';
 import { NotFoundError, parseParams } from '@shop/platform';
 import { z } from 'zod';
+import type { OrderReconciler } from '../saga/reconciler.ts';
 import { SELF_TEST_WORKFLOW } from '../saga/self-test.workflow.ts';
 import type { Workflows } from '../saga/workflow-runtime.ts';
 
-/** Operator endpoints: start the workflow self-test and read its result. */
-export function opsRouter(workflows: Workflows): Router {
-  const router = new Router({ prefix: '/ops/workflow-self-test' });
-  router.post('/', async (ctx) => {
+/** Operator endpoints: the workflow self-test, and what the order reconciler did. */
+export function opsRouter(workflows: Workflows, reconciler: OrderReconciler): Router {
+  const router = new Router({ prefix: '/ops' });
+  router.get('/reconciler', (ctx) => {
+    ctx.body = reconciler.stats;
+  });
+  router.post('/workflow-self-test', async (ctx) => {
     const instanceId = await workflows.client.scheduleNewWorkflow(SELF_TEST_WORKFLOW);
     ctx.status = 202;
     ctx.set('location', `/ops/workflow-self-test/${instanceId}`);
     ctx.body = { instanceId };
   });
-  router.get('/:instanceId', async (ctx) => {
+  router.get('/workflow-self-test/:instanceId', async (ctx) => {
     const { instanceId } = parseParams(ctx, z.object({ instanceId: z.string().min(1).max(200) }));
     const state = await workflows.client.getWorkflowState(instanceId, true);
     if (!state) throw new NotFoundError('workflow instance', instanceId);

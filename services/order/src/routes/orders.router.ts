@@ -11,7 +11,7 @@ import {
 } from '@shop/platform';
 import { z } from 'zod';
 import { createOrder, getOrder, listUserOrders, type OrderView } from '../orders/orders.ts';
-import { sagaFaultsFrom } from '../saga/faults.ts';
+import { requestFaultsFrom } from '../saga/faults.ts';
 import type { OrderSaga } from '../saga/order-saga.ts';
 
 const idParams = z.object({ id: z.uuid() });
@@ -49,10 +49,8 @@ export function ordersRouter(deps: OrderRoutesDeps): Router {
     const body = parseBody(ctx, placeBody);
     const key = readIdempotencyKey(ctx, { required: false });
     const { order, created } = await createOrder(deps, body, key);
-    await saga.start(order, {
-      repeat: !created,
-      faults: deps.faultsEnabled ? sagaFaultsFrom(ctx) : {},
-    });
+    const faults = deps.faultsEnabled ? requestFaultsFrom(ctx) : { saga: {}, skipSchedule: false };
+    if (!faults.skipSchedule) await saga.start(order, { repeat: !created, faults: faults.saga });
     ctx.status = 202;
     ctx.set('location', `/orders/${order.orderId}`);
     ctx.body = { orderId: order.orderId };

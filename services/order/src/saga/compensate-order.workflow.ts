@@ -1,13 +1,16 @@
 import type { Task, TWorkflow, WorkflowContext } from '@dapr/dapr';
 import type { Activities, StepResult } from './activities.ts';
 import { COMPENSATION_ATTEMPTS } from './place-order.workflow.ts';
+import { MAX_BACKOFF_S, UNTIL_DONE, withRetry } from './retry.ts';
 
 export const COMPENSATE_ORDER_WORKFLOW = 'compensateOrderWorkflow';
 
 /**
  * The operator's re-drive of an order that NEEDS_ATTENTION: every compensation
  * of the saga, in reverse, whether or not its step ran — each is idempotent and
- * a no-op (or a tombstone) for a step that never happened — then FAILED.
+ * a no-op (or a tombstone) for a step that never happened — then FAILED. A
+ * refusal is retried like a transient error: the re-drive is for compensations
+ * that did not go through. The ending is recorded whatever it takes.
  */
 export function compensateOrderWorkflow(a: Activities): TWorkflow {
   return async function* (
@@ -15,6 +18,8 @@ export function compensateOrderWorkflow(a: Activities): TWorkflow {
     input: { orderId: string; userId: string; reason: string; compensationAttempts?: number },
   ): AsyncGenerator<Task<unknown>, unknown, unknown> {
     const { orderId, userId } = input;
+    const end = (status: 'FAILED' | 'NEEDS_ATTENTION', reason: string) =>
+      withRetry(ctx, a.endOrder, { orderId, status, reason }, UNTIL_DONE);
     const undo = [
       [a.refundPoints, { orderId, userId }],
       [a.cancelPayment, { orderId }],
@@ -31,19 +36,15 @@ export function compensateOrderWorkflow(a: Activities): TWorkflow {
           throw new Error(result.reason);
         } catch (err) {
           if (attempt >= (input.compensationAttempts ?? COMPENSATION_ATTEMPTS)) {
-            yield ctx.callActivity(a.endOrder, {
-              orderId,
-              status: 'NEEDS_ATTENTION',
-              reason: `re-drive stopped: ${(err as Error).message}`,
-            });
+            yield* end('NEEDS_ATTENTION', `re-drive stopped: ${(err as Error).message}`);
             return { orderId, status: 'NEEDS_ATTENTION' };
           }
           yield ctx.createTimer(delay);
-          delay = Math.min(delay * 2, 30);
+          delay = Math.min(delay * 2, MAX_BACKOFF_S);
         }
       }
     }
-    yield ctx.callActivity(a.endOrder, { orderId, status: 'FAILED', reason: input.reason });
+    yield* end('FAILED', input.reason);
     return { orderId, status: 'FAILED' };
   } as unknown as TWorkflow;
 }

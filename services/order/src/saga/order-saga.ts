@@ -1,5 +1,6 @@
-import type { DaprWorkflowClient } from '@dapr/dapr';
-import type { OrderView } from '../orders/orders.ts';
+import type { DaprWorkflowClient, WorkflowState } from '@dapr/dapr';
+import type { EntityManager } from '@shop/platform';
+import { type OrderView, switchWorkflow } from '../orders/orders.ts';
 import { COMPENSATE_ORDER_WORKFLOW } from './compensate-order.workflow.ts';
 import type { SagaFaults } from './faults.ts';
 import { PLACE_ORDER_WORKFLOW, type PlaceOrderInput } from './place-order.workflow.ts';
@@ -20,8 +21,7 @@ export class OrderSaga {
    * died between its commit and here) is scheduled now.
    */
   async start(order: OrderView, options: { repeat: boolean; faults: SagaFaults }): Promise<void> {
-    if (options.repeat && (await this.client.getWorkflowState(order.orderId, false).catch(() => undefined)))
-      return;
+    if (options.repeat && (await this.state(order).catch(() => undefined))) return;
     const input: PlaceOrderInput = {
       orderId: order.orderId,
       userId: order.userId,
@@ -33,11 +33,33 @@ export class OrderSaga {
       ...options.faults,
     };
     try {
-      await this.client.scheduleNewWorkflow(PLACE_ORDER_WORKFLOW, input, order.orderId);
+      await this.client.scheduleNewWorkflow(PLACE_ORDER_WORKFLOW, input, order.workflowId);
     } catch (err) {
       // Two requests for one order at once: the other one started it.
       if (!/ALREADY_EXISTS/.test((err as Error).message)) throw err;
     }
+  }
+
+  /** The order's saga instance, or undefined when there is none. */
+  state(order: OrderView): Promise<WorkflowState | undefined> {
+    return this.client.getWorkflowState(order.workflowId, false);
+  }
+
+  /**
+   * A fresh run of an order's saga whose instance ended without ending the
+   * order, under a new instance id (`<orderId>.run<n>`). False when another
+   * reconciler took the order over first.
+   */
+  async restart(em: EntityManager, order: OrderView): Promise<boolean> {
+    const run = /\.run(\d+)$/.exec(order.workflowId);
+    const next = `${order.orderId}.run${run ? Number(run[1]) + 1 : 2}`;
+    if (!(await switchWorkflow(em, order.orderId, order.workflowId, next))) return false;
+    await this.start({ ...order, workflowId: next }, { repeat: false, faults: {} });
+    return true;
+  }
+
+  async terminate(order: OrderView, reason: string): Promise<void> {
+    await this.client.terminateWorkflow(order.workflowId, { reason });
   }
 
   async redrive(order: OrderView): Promise<string> {

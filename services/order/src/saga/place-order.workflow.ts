@@ -1,8 +1,9 @@
-import type { Task, TWorkflow, WorkflowContext } from '@dapr/dapr';
+import type { TWorkflow, WorkflowContext } from '@dapr/dapr';
 import { settleBill } from '../orders/amounts.ts';
 import type { Step } from '../orders/orders.ts';
 import type { Activities, StepResult } from './activities.ts';
 import type { SagaFaults } from './faults.ts';
+import { type Exhausted, type Gen, UNTIL_DONE, withRetry } from './retry.ts';
 
 export const PLACE_ORDER_WORKFLOW = 'placeOrderWorkflow';
 
@@ -18,15 +19,13 @@ export interface PlaceOrderInput extends SagaFaults {
   compensationAttempts?: number;
 }
 
-/** Attempts of a forward step on transient errors, and of a compensation before the order needs attention. */
-export const STEP_ATTEMPTS = 4;
+/**
+ * Attempts of a forward step before the capture on transient errors (1+2+4+8+16 s
+ * of waits: a dependency away for half a minute does not fail the order), and
+ * of a compensation before the order needs attention.
+ */
+export const STEP_ATTEMPTS = 6;
 export const COMPENSATION_ATTEMPTS = 8;
-/** For what must happen whatever it takes: the pivot, the steps after it, and the saga's own records. */
-export const UNTIL_DONE = Number.POSITIVE_INFINITY;
-const MAX_BACKOFF_S = 30;
-
-type Gen<T> = AsyncGenerator<Task<unknown>, T, unknown>;
-type Exhausted = { ok: false; reason: string; exhausted: true };
 
 /**
  * The order saga. Steps run in DESIGN.md's order; after each one its undo is
@@ -49,34 +48,10 @@ export function placeOrderWorkflow(a: Activities): TWorkflow {
   return async function* (ctx: WorkflowContext, input: PlaceOrderInput): Gen<unknown> {
     const { orderId } = input;
 
-    /**
-     * Calls an activity; retries thrown (transient) errors with backoff, up to
-     * `attempts`. `arg` may depend on the attempt (1, 2, …).
-     */
-    async function* withRetry<T>(
-      activity: (...args: never[]) => Promise<T>,
-      arg: unknown,
-      attempts: number,
-    ): Gen<T | Exhausted> {
-      let delay = 1;
-      for (let attempt = 1; ; attempt++) {
-        try {
-          const value = typeof arg === 'function' ? arg(attempt) : arg;
-          return (yield ctx.callActivity(activity as never, value as never)) as T;
-        } catch (err) {
-          if (attempt >= attempts)
-            return {
-              ok: false,
-              reason: `still failing after ${attempts} attempts: ${(err as Error).message}`,
-              exhausted: true,
-            };
-          yield ctx.createTimer(delay);
-          delay = Math.min(delay * 2, MAX_BACKOFF_S);
-        }
-      }
-    }
+    const retry = <T>(activity: (...args: never[]) => Promise<T>, arg: unknown, attempts: number) =>
+      withRetry(ctx, activity, arg, attempts);
     const record = (activity: (...args: never[]) => Promise<unknown>, arg: unknown) =>
-      withRetry(activity, arg, UNTIL_DONE);
+      retry(activity, arg, UNTIL_DONE);
     const mark = (step: Step, state: string, detail?: string) =>
       record(a.markStep, { orderId, step, state, detail });
     const end = (status: 'FAILED' | 'NEEDS_ATTENTION', reason: string) =>
@@ -94,7 +69,7 @@ export function placeOrderWorkflow(a: Activities): TWorkflow {
       arg: unknown,
       attempts = STEP_ATTEMPTS,
     ): Gen<{ ok: true; value: T } | { ok: false; reason: string }> {
-      const result = (yield* withRetry(activity, arg, attempts)) as StepResult<T> | Exhausted;
+      const result = (yield* retry(activity, arg, attempts)) as StepResult<T> | Exhausted;
       if (result.ok) return { ok: true, value: result.value };
       // Out of attempts on transient errors: the activity could not record it.
       if ('exhausted' in result) yield* mark(name, 'failed', result.reason);
@@ -114,7 +89,7 @@ export function placeOrderWorkflow(a: Activities): TWorkflow {
       return { orderId, status: 'FAILED', reason };
     }
     const compensation = (activity: (...args: never[]) => Promise<StepResult>, arg: unknown) => () =>
-      withRetry(activity, arg, input.compensationAttempts ?? COMPENSATION_ATTEMPTS) as Gen<StepResult>;
+      retry(activity, arg, input.compensationAttempts ?? COMPENSATION_ATTEMPTS) as Gen<StepResult>;
 
     let discount = 0;
     if (input.couponId) {
@@ -138,7 +113,7 @@ export function placeOrderWorkflow(a: Activities): TWorkflow {
     undo.unshift({ step: 'deductStock', run: compensation(a.restoreStock, { orderId }) });
 
     const bill = settleBill(input.totalAmount, discount, input.pointsToUse);
-    let payment = (yield* withRetry(
+    let payment = (yield* retry(
       a.startPayment,
       { orderId, amount: bill.paymentAmount, pointsUsed: bill.pointsUsed, fault: input.paymentFault },
       STEP_ATTEMPTS,
@@ -181,7 +156,7 @@ export function placeOrderWorkflow(a: Activities): TWorkflow {
     if (!captured.ok) return yield* compensate(`payment not completed: ${captured.reason}`);
 
     // Captured: from here the saga only goes forward.
-    yield* withRetry(
+    yield* retry(
       a.completeOrder,
       (attempt: number) => ({ orderId, failThisAttempt: attempt <= (input.completeOrderFailures ?? 0) }),
       UNTIL_DONE,

@@ -1,0 +1,260 @@
+/**
+ * The chaos suite (`npm run chaos`, also run by CI): on the local platform,
+ * with orders and coupon requests in flight, each part is in turn frozen
+ * (SIGSTOP), stopped or killed (SIGKILL) for a while and brought back. Then
+ * every accepted order and coupon request must end within 60 s, no order
+ * NEEDS_ATTENTION, and the invariant checkers find nothing. One row per part:
+ * part, fault, duration, what was in flight, time to all-terminal after the
+ * recovery, violations.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import pg from 'pg';
+import { ROOT } from '../local/src/paths.ts';
+import type { Supervisor } from '../local/src/supervisor.ts';
+import { postgres, serviceList, services } from '../local/src/topology.ts';
+import { table } from '../local/src/ui.ts';
+import { checkSpike, createSpikeCoupon, registerSpikeUsers } from './coupon-spike-checks.ts';
+import { checkInvariants } from './invariants.ts';
+
+type Fault = 'pause' | 'stop' | 'kill';
+export interface ChaosCase {
+  part: string;
+  fault: Fault;
+  seconds: number;
+}
+
+/**
+ * Every part once. The faults vary on purpose: a frozen process keeps its
+ * sockets open (callers hang until their timeouts), a stopped one refuses at
+ * once, a killed one loses what it had not written down.
+ */
+export const CASES: ChaosCase[] = [
+  { part: 'postgres', fault: 'stop', seconds: 8 },
+  { part: 'postgres', fault: 'pause', seconds: 20 },
+  { part: 'redis', fault: 'kill', seconds: 8 },
+  { part: 'kafka', fault: 'kill', seconds: 15 },
+  { part: 'placement', fault: 'kill', seconds: 10 },
+  { part: 'scheduler', fault: 'kill', seconds: 10 },
+  ...serviceList.map((s) => ({ part: `${s.name}-dapr`, fault: 'kill' as const, seconds: 10 })),
+  ...serviceList.map((s) => ({
+    part: s.name,
+    fault: (['order', 'coupon'].includes(s.name) ? 'kill' : 'pause') as Fault,
+    seconds: 10,
+  })),
+];
+
+const SETTLE_MS = 60_000;
+const ORDERS_BEFORE = 8;
+const ORDER_EVERY_MS = 500;
+const SPIKE_USERS = 24;
+const QUOTA = 10;
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const log = (line: string) => console.log(`[chaos] ${line}`);
+
+/** POST that never throws: the status, and the JSON answer when there is one. A frozen service times out. */
+async function post(url: string, body: unknown, headers: Record<string, string> = {}) {
+  try {
+    const res = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...headers },
+      body: JSON.stringify(body),
+      signal: AbortSignal.timeout(5_000),
+    });
+    const text = await res.text();
+    return { status: res.status, body: text ? JSON.parse(text) : undefined };
+  } catch {
+    return { status: 0, body: undefined };
+  }
+}
+
+async function mustPost(url: string, body: unknown) {
+  const res = await post(url, body);
+  if (res.status >= 300) throw new Error(`${url} answered ${res.status}: ${JSON.stringify(res.body)}`);
+  return res.body;
+}
+
+interface Fixtures {
+  buyers: string[];
+  products: string[];
+}
+
+async function fixtures(couponDb: pg.Pool): Promise<Fixtures> {
+  const buyers = await registerSpikeUsers(services.user.appUrl, couponDb, 8);
+  for (const id of buyers)
+    await mustPost(`${services.user.appUrl}/users/${id}/points/charge`, {
+      amount: 10_000_000,
+      idempotencyKey: `chaos-${id}`,
+    });
+  const products = [];
+  for (let i = 0; i < 4; i++)
+    products.push(
+      (
+        await mustPost(`${services.product.appUrl}/products`, {
+          name: `Chaos ${i}`,
+          price: 9000 + i * 1000,
+          stock: 1_000_000,
+        })
+      ).id as string,
+    );
+  return { buyers, products };
+}
+
+/** Places orders until `until` resolves; returns the ids of those accepted (202). */
+async function orderLoad(f: Fixtures, count: number, pace: number, stop: { done: boolean }) {
+  const accepted: string[] = [];
+  for (let i = 0; i < count || !stop.done; i++) {
+    const buyer = f.buyers[i % f.buyers.length]!;
+    const res = await post(
+      `${services.order.appUrl}/orders`,
+      {
+        userId: buyer,
+        items: [{ productId: f.products[i % f.products.length]!, quantity: 1 + (i % 3) }],
+        pointsToUse: i % 2 === 0 ? 3000 : 0,
+      },
+      // Slow payments keep sagas in the middle of their steps when the fault comes.
+      i % 3 === 0 ? { 'x-fake-gateway': 'slow:1500' } : {},
+    );
+    if (res.status === 202) accepted.push(res.body.orderId);
+    if (i >= count) await sleep(pace);
+  }
+  return accepted;
+}
+
+/** Coupon requests from every spike user, some twice; returns how many were accepted (202). */
+async function couponLoad(couponId: string, users: string[]) {
+  const answers = await Promise.all(
+    [...users, ...users.slice(0, 6)].map((userId) =>
+      post(`${services.coupon.appUrl}/coupons/${couponId}/issue`, { userId }),
+    ),
+  );
+  return answers.filter((a) => a.status === 202).length;
+}
+
+async function untilAllEnded(orderDb: pg.Pool, couponDb: pg.Pool, orderIds: string[], couponId: string) {
+  const started = Date.now();
+  while (Date.now() - started < SETTLE_MS) {
+    try {
+      const [orders, requests] = await Promise.all([
+        orderDb.query("select count(*)::int as n from orders where id = any($1) and status = 'PENDING'", [
+          orderIds,
+        ]),
+        couponDb.query(
+          "select count(*)::int as n from issue_requests where coupon_id = $1 and status not in ('COMPLETED', 'REJECTED')",
+          [couponId],
+        ),
+      ]);
+      if (orders.rows[0].n === 0 && requests.rows[0].n === 0) return (Date.now() - started) / 1000;
+    } catch {
+      // Postgres itself may still be coming back.
+    }
+    await sleep(250);
+  }
+  return undefined;
+}
+
+export interface ChaosRow extends ChaosCase {
+  ordersInFlight: number;
+  requestsInFlight: number;
+  allTerminalAfterS: number | null;
+  needsAttention: number;
+  violations: string[];
+}
+
+async function injure(sup: Supervisor, c: ChaosCase): Promise<void> {
+  if (c.fault === 'pause') sup.pause(c.part);
+  else await sup.stop(c.part, c.fault === 'kill' ? 'SIGKILL' : undefined);
+}
+
+async function heal(sup: Supervisor, c: ChaosCase): Promise<void> {
+  if (c.fault === 'pause') sup.resume(c.part);
+  else await sup.restart(c.part);
+}
+
+async function runCase(sup: Supervisor, c: ChaosCase, f: Fixtures, dbs: { order: pg.Pool; coupon: pg.Pool }) {
+  const coupon = await createSpikeCoupon(services.coupon.appUrl, QUOTA);
+  const spikeUsers = await registerSpikeUsers(services.user.appUrl, dbs.coupon, SPIKE_USERS);
+  const stop = { done: false };
+  const orders = orderLoad(f, ORDERS_BEFORE, ORDER_EVERY_MS, stop);
+  const requests = couponLoad(coupon.id, spikeUsers);
+  await sleep(700);
+  await injure(sup, c);
+  await sleep(c.seconds * 1000);
+  await heal(sup, c);
+  stop.done = true;
+  const [orderIds, accepted] = await Promise.all([orders, requests]);
+  const allTerminalAfterS = await untilAllEnded(dbs.order, dbs.coupon, orderIds, coupon.id);
+  const report = await checkInvariants(orderIds, { workflowsVia: services.order.daprUrl });
+  const spike = await checkSpike(dbs.coupon, coupon.id, QUOTA, accepted);
+  const violations = [
+    ...(allTerminalAfterS === undefined ? [`not all terminal within ${SETTLE_MS / 1000} s`] : []),
+    ...(report.needsAttention > 0 ? [`${report.needsAttention} orders NEEDS_ATTENTION`] : []),
+    ...report.violations,
+    ...spike.violations,
+  ];
+  return {
+    ...c,
+    ordersInFlight: orderIds.length,
+    requestsInFlight: accepted,
+    allTerminalAfterS: allTerminalAfterS ?? null,
+    needsAttention: report.needsAttention,
+    violations,
+  };
+}
+
+/** Runs every case (or those whose part matches `only`); returns the rows. */
+export async function runChaos(sup: Supervisor, only: string[] = []): Promise<ChaosRow[]> {
+  const pool = (service: keyof typeof services) =>
+    new pg.Pool({ connectionString: postgres.databaseUrl(services[service].database), max: 2 });
+  const dbs = { order: pool('order'), coupon: pool('coupon') };
+  // A frozen or stopped Postgres breaks idle connections: the pools reconnect.
+  dbs.order.on('error', () => undefined);
+  dbs.coupon.on('error', () => undefined);
+  const rows: ChaosRow[] = [];
+  try {
+    const f = await fixtures(dbs.coupon);
+    const cases = only.length ? CASES.filter((c) => only.some((o) => c.part.includes(o))) : CASES;
+    for (const c of cases) {
+      log(`${c.part}: ${c.fault} for ${c.seconds} s…`);
+      const row = await runCase(sup, c, f, dbs);
+      log(
+        `${c.part}: ${row.ordersInFlight} orders, ${row.requestsInFlight} requests; all ended ${row.allTerminalAfterS ?? '—'} s after recovery; ${row.violations.length} violations${row.violations.length ? `:\n  - ${row.violations.join('\n  - ')}` : ''}`,
+      );
+      rows.push(row);
+    }
+  } finally {
+    await dbs.order.end();
+    await dbs.coupon.end();
+  }
+  console.log(
+    `\n${table([
+      [
+        'part',
+        'fault',
+        'for',
+        'orders in flight',
+        'requests in flight',
+        'all terminal after recovery',
+        'NEEDS_ATTENTION',
+        'violations',
+      ],
+      ...rows.map((r) => [
+        r.part,
+        r.fault === 'pause' ? 'SIGSTOP' : r.fault === 'kill' ? 'SIGKILL' : 'stop',
+        `${r.seconds} s`,
+        String(r.ordersInFlight),
+        String(r.requestsInFlight),
+        r.allTerminalAfterS === null ? 'not within 60 s' : `${r.allTerminalAfterS.toFixed(1)} s`,
+        String(r.needsAttention),
+        String(r.violations.length),
+      ]),
+    ])}\n`,
+  );
+  const dir = join(ROOT, 'loadtest', 'results');
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, `chaos-${new Date().toISOString().replace(/:/g, '-')}.json`);
+  writeFileSync(file, `${JSON.stringify(rows, null, 2)}\n`);
+  log(`figures written to ${file}`);
+  return rows;
+}

@@ -1,0 +1,123 @@
+import { WorkflowRuntimeStatus } from '@dapr/dapr';
+import type { EntityManager, Logger } from '@shop/platform';
+import { getOrder } from '../orders/orders.ts';
+import type { OrderSaga } from './order-saga.ts';
+
+export interface ReconcilerOptions {
+  intervalMs: number;
+  /** An order younger than this may still be getting its workflow scheduled by its POST. */
+  unscheduledAfterMs: number;
+  /** A running workflow whose order has not changed for this long is stalled. */
+  stalledAfterMs: number;
+}
+
+export type ReconcileAction = 'scheduled' | 'restarted' | 'terminated-stalled';
+
+export interface ReconcilerStats {
+  runs: number;
+  lastRunAt: string | null;
+  lastError: string | null;
+  actions: Record<ReconcileAction, number>;
+  recent: { orderId: string; action: ReconcileAction; workflow: string; at: string }[];
+}
+
+const BATCH = 100;
+const RECENT = 50;
+const ENDED = new Set([
+  WorkflowRuntimeStatus.COMPLETED,
+  WorkflowRuntimeStatus.FAILED,
+  WorkflowRuntimeStatus.TERMINATED,
+]);
+
+/**
+ * Drives to an end every order that is not terminal and whose workflow cannot
+ * end it: never scheduled (the service died between the commit and the
+ * schedule), ended without ending the order (failed or terminated), or stalled.
+ * The remedy is the same for all: a fresh instance of the saga, under a new
+ * id (the order records which instance drives it). Every step and
+ * compensation is idempotent by order id and a compensation leaves a
+ * tombstone, so the new run replays what was done, goes forward after a
+ * capture, and fails what was undone. A stalled instance is terminated first;
+ * the next pass runs it again. Several replicas may run this at once: the
+ * hand-over to a new instance is a conditional update that one of them wins,
+ * and a first schedule that loses answers ALREADY_EXISTS.
+ */
+export class OrderReconciler {
+  readonly stats: ReconcilerStats = {
+    runs: 0,
+    lastRunAt: null,
+    lastError: null,
+    actions: { scheduled: 0, restarted: 0, 'terminated-stalled': 0 },
+    recent: [],
+  };
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> = Promise.resolve();
+  private stopped = false;
+
+  private readonly deps: { em: EntityManager; saga: OrderSaga; log: Logger };
+  private readonly options: ReconcilerOptions;
+
+  constructor(deps: { em: EntityManager; saga: OrderSaga; log: Logger }, options: ReconcilerOptions) {
+    this.deps = deps;
+    this.options = options;
+  }
+
+  /** Runs at once (start-up), then every interval. */
+  start(): void {
+    const tick = () => {
+      this.running = this.runOnce()
+        .catch((err) => {
+          this.stats.lastError = (err as Error).message;
+          this.deps.log.warn({ err }, 'order reconciler pass failed; next pass retries');
+        })
+        .finally(() => {
+          if (!this.stopped) this.timer = setTimeout(tick, this.options.intervalMs);
+        });
+    };
+    tick();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    await this.running;
+  }
+
+  /** One pass over the PENDING orders old enough to have a workflow. */
+  async runOnce(): Promise<void> {
+    const { em, saga, log } = this.deps;
+    const rows = await em.fork().execute<{ id: string; idle_ms: string }[]>(
+      `select o.id, extract(epoch from now() - greatest(o.updated_at, max(s.updated_at))) * 1000 as idle_ms
+       from orders o join order_steps s on s.order_id = o.id
+       where o.status = 'PENDING' and o.created_at < now() - make_interval(secs => ?)
+       group by o.id order by o.id limit ?`,
+      [this.options.unscheduledAfterMs / 1000, BATCH],
+    );
+    for (const row of rows) {
+      const before = await getOrder(em, row.id);
+      const state = await saga.state(before);
+      // The workflow may have ended the order since: read it again before acting.
+      const order = await getOrder(em, row.id);
+      if (order.status !== 'PENDING' || order.workflowId !== before.workflowId) continue;
+      let action: ReconcileAction | undefined;
+      if (!state) {
+        await saga.start(order, { repeat: false, faults: {} });
+        action = 'scheduled';
+      } else if (ENDED.has(state.runtimeStatus)) {
+        if (await saga.restart(em, order)) action = 'restarted';
+      } else if (Number(row.idle_ms) > this.options.stalledAfterMs) {
+        await saga.terminate(order, 'stalled; the reconciler runs it again');
+        action = 'terminated-stalled';
+      }
+      if (!action) continue;
+      const workflow = state ? WorkflowRuntimeStatus[state.runtimeStatus] : 'missing';
+      log.warn({ orderId: order.orderId, instance: order.workflowId, action, workflow }, 'order reconciled');
+      this.stats.actions[action]++;
+      this.stats.recent.unshift({ orderId: order.orderId, action, workflow, at: new Date().toISOString() });
+      this.stats.recent.length = Math.min(this.stats.recent.length, RECENT);
+    }
+    this.stats.runs++;
+    this.stats.lastRunAt = new Date().toISOString();
+    this.stats.lastError = null;
+  }
+}

@@ -1,0 +1,38 @@
+import type { Task, WorkflowContext } from '@dapr/dapr';
+
+export type Gen<T> = AsyncGenerator<Task<unknown>, T, unknown>;
+export type Exhausted = { ok: false; reason: string; exhausted: true };
+
+/** For what must happen whatever it takes: the pivot, the steps after it, and the saga's own records. */
+export const UNTIL_DONE = Number.POSITIVE_INFINITY;
+export const MAX_BACKOFF_S = 30;
+
+/**
+ * Calls an activity from a workflow; retries thrown (transient) errors with a
+ * durable timer between attempts (1, 2, 4… s, at most 30 s apart: the JS SDK
+ * has no activity retry policy), up to `attempts`. `arg` may be a function of
+ * the attempt (1, 2, …). Deterministic, as a workflow must be.
+ */
+export async function* withRetry<T>(
+  ctx: WorkflowContext,
+  activity: (...args: never[]) => Promise<T>,
+  arg: unknown,
+  attempts: number,
+): Gen<T | Exhausted> {
+  let delay = 1;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const value = typeof arg === 'function' ? arg(attempt) : arg;
+      return (yield ctx.callActivity(activity as never, value as never)) as T;
+    } catch (err) {
+      if (attempt >= attempts)
+        return {
+          ok: false,
+          reason: `still failing after ${attempts} attempts: ${(err as Error).message}`,
+          exhausted: true,
+        };
+      yield ctx.createTimer(delay);
+      delay = Math.min(delay * 2, MAX_BACKOFF_S);
+    }
+  }
+}
