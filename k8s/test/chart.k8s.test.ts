@@ -249,7 +249,9 @@ describe('charts/shop against a real kube-apiserver', () => {
       const job = objects.find((o) => o.kind === 'Job' && o.metadata.name.startsWith('kafka-topics-'));
       const script: string = job.spec.template.spec.containers[0].args[0];
       const created = /for topic in ([^;]+);/.exec(script)![1]!.trim().split(/\s+/);
-      expect(created).toEqual(expect.arrayContaining([...deadLetterTopics, 'order-events', 'payment-events']));
+      expect(created).toEqual(
+        expect.arrayContaining([...deadLetterTopics, 'order-events', 'payment-events']),
+      );
       expect(created.filter((t) => t.endsWith('-dlq'))).toEqual([]);
       // Kafka's rule for topic names.
       for (const topic of created) expect(topic).toMatch(/^[a-zA-Z0-9._-]{1,249}$/);
