@@ -226,6 +226,37 @@ describe('charts/shop against a real kube-apiserver', () => {
       expect(dapr.filter((o) => o.kind === 'Subscription').every((s) => s.scopes?.length > 0)).toBe(true);
     });
 
+    test('Each subscription has its own dead-letter topic, <topic>.<consumer>.dlq, that only its consumer reads, and the topics Job creates it', () => {
+      const objects = parseAll(template([]).stdout);
+      const subscriptions = objects.filter((o) => o.kind === 'Subscription');
+      const consuming = subscriptions.filter((s) => s.spec.deadLetterTopic);
+      expect(consuming.length).toBeGreaterThanOrEqual(4);
+      for (const s of consuming) {
+        expect(s.scopes).toHaveLength(1);
+        const [consumer] = s.scopes;
+        expect(s.spec.deadLetterTopic).toBe(`${s.spec.topic}.${consumer}.dlq`);
+        const readers = subscriptions.filter((d) => d.spec.topic === s.spec.deadLetterTopic);
+        expect(readers.map((d) => d.scopes)).toEqual([[consumer]]);
+        expect(readers[0].spec.routes.default).toBe(`/dead-letters/${s.spec.topic}`);
+      }
+      const deadLetterTopics = consuming.map((s) => s.spec.deadLetterTopic);
+      expect(new Set(deadLetterTopics).size).toBe(deadLetterTopics.length);
+      // order-events has two consumers: each has its own.
+      expect(deadLetterTopics).toEqual(
+        expect.arrayContaining(['order-events.product.dlq', 'order-events.user.dlq']),
+      );
+
+      const job = objects.find((o) => o.kind === 'Job' && o.metadata.name.startsWith('kafka-topics-'));
+      const script: string = job.spec.template.spec.containers[0].args[0];
+      const created = /for topic in ([^;]+);/.exec(script)![1]!.trim().split(/\s+/);
+      expect(created).toEqual(
+        expect.arrayContaining([...deadLetterTopics, 'order-events', 'payment-events']),
+      );
+      expect(created.filter((t) => t.endsWith('-dlq'))).toEqual([]);
+      // Kafka's rule for topic names.
+      for (const topic of created) expect(topic).toMatch(/^[a-zA-Z0-9._-]{1,249}$/);
+    });
+
     test('External infrastructure: no bundled servers, and the services use the given Secrets and addresses', () => {
       const objects = parseAll(template(valueSets['external infrastructure']!).stdout);
       expect(objects.filter((o) => o.kind === 'StatefulSet')).toEqual([]);

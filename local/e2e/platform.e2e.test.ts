@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, jest, test } from '@jest/globals
 import { DaprSidecar, uuidv7 } from '@shop/platform';
 import { Redis } from 'ioredis';
 import { type ServiceName, serviceList } from '../src/topology.ts';
-import { call, eventually, invoke, processControl, query, services } from './stack.ts';
+import { call, eventually, findOnKafka, invoke, processControl, query, services } from './stack.ts';
 
 jest.setTimeout(120_000);
 
@@ -23,9 +23,12 @@ const knownUser = (userId: string) =>
   );
 
 /** Publishes a CloudEvent as another service would, straight through a sidecar's publish API. */
-async function publishRaw(event: { id: string; type: string; subject: string; data: unknown }) {
+async function publishRaw(
+  event: { id: string; type: string; subject: string; data: unknown },
+  topic = 'user-events',
+) {
   const res = await fetch(
-    `${services.user.daprUrl}/v1.0/publish/pubsub/user-events?metadata.partitionKey=${event.subject}`,
+    `${services.user.daprUrl}/v1.0/publish/pubsub/${topic}?metadata.partitionKey=${event.subject}`,
     {
       method: 'POST',
       headers: { 'content-type': 'application/cloudevents+json' },
@@ -199,5 +202,54 @@ describe('(f) dead letters and the inbox', () => {
     expect(await query('coupon', 'select * from known_users where user_id = $1', [userId])).toHaveLength(1);
     expect(await query('coupon', 'select * from inbox where event_id = $1', [id])).toHaveLength(1);
     expect(await query('coupon', 'select * from dead_letters where event_id = $1', [id])).toHaveLength(0);
+  });
+
+  test("When an event fails in one consumer only, then it is in that consumer's dead letters only", async () => {
+    // OrderCompleted for an order that does not exist: product ranks nothing and is done;
+    // user cannot find the buyer to notify and dead-letters it.
+    const id = uuidv7();
+    const orderId = randomUUID();
+    await publishRaw({ id, type: 'OrderCompleted', subject: orderId, data: { orderId } }, 'order-events');
+
+    const letter = await eventually('the dead letter in user', async () => {
+      const r = await invoke('user', 'user', 'GET', 'ops/dead-letters');
+      return r.body.items.find((i: { eventId: string }) => i.eventId === id);
+    });
+    expect(letter).toMatchObject({ topic: 'order-events', eventType: 'OrderCompleted', redrivenAt: null });
+    await findOnKafka('order-events.user.dlq', (e) => e.id === id);
+    await eventually('product to apply the event', async () => {
+      const rows = await query('product', 'select * from inbox where consumer = $1 and event_id = $2', [
+        'product.ranking',
+        id,
+      ]);
+      return rows.length === 1;
+    });
+
+    const product = await invoke('product', 'product', 'GET', 'ops/dead-letters');
+    expect(product.body.items.map((i: { eventId: string }) => i.eventId)).not.toContain(id);
+    expect(await query('product', 'select * from dead_letters where event_id = $1', [id])).toEqual([]);
+    // Only the service that failed it can re-drive it.
+    expect((await invoke('product', 'product', 'POST', `ops/dead-letters/${letter.id}/redrive`)).status).toBe(
+      404,
+    );
+
+    // Each sidecar reads its own dead-letter topic and no other's.
+    const deadLetterTopics = async (name: ServiceName) => {
+      const metadata = await call('GET', `${services[name].daprUrl}/v1.0/metadata`);
+      const subs: { topic: string; deadLetterTopic?: string }[] = metadata.body.subscriptions;
+      return subs.filter((sub) => sub.topic.endsWith('.dlq') || sub.deadLetterTopic);
+    };
+    expect(await deadLetterTopics('product')).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ topic: 'order-events', deadLetterTopic: 'order-events.product.dlq' }),
+        expect.objectContaining({ topic: 'order-events.product.dlq' }),
+      ]),
+    );
+    expect((await deadLetterTopics('product')).map((sub) => sub.topic)).not.toContain(
+      'order-events.user.dlq',
+    );
+    expect((await deadLetterTopics('user')).map((sub) => sub.topic)).toEqual(
+      expect.arrayContaining(['order-events', 'order-events.user.dlq']),
+    );
   });
 });

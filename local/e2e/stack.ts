@@ -1,35 +1,13 @@
 import { randomUUID } from 'node:crypto';
+import { eventually } from '@shop/platform/testing';
 import kafkajs from 'kafkajs';
 import pg from 'pg';
 import { control, type ServiceName, services } from '../src/topology.ts';
 
+export { eventually, sleep } from '@shop/platform/testing';
 export { services };
 
 const { Kafka, logLevel } = kafkajs;
-
-export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** Polls `probe` until it returns something other than undefined/false, or fails with `what`. */
-export async function eventually<T>(
-  what: string,
-  probe: () => Promise<T | undefined | false>,
-  timeoutMs = 30_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const value = await probe();
-      if (value !== undefined && value !== false) return value;
-    } catch (err) {
-      last = err;
-    }
-    await sleep(250);
-  }
-  throw new Error(
-    `timed out after ${timeoutMs} ms waiting for ${what}${last ? ` (last error: ${(last as Error).message})` : ''}`,
-  );
-}
 
 /** Asks the runner to stop or start one of its processes (e.g. `user-dapr`). */
 export async function processControl(

@@ -94,3 +94,13 @@ volumeClaimTemplates:
           storage: {{ .p.persistence.size }}
 {{- end }}
 {{- end }}
+
+{{/* The subscriptions' dead-letter topics (one per topic and consumer), from components/subscriptions.yaml. */}}
+{{- define "shop.deadLetterTopics" -}}
+{{- $topics := list -}}
+{{- range $doc := regexSplit "(?m)^---\\s*$" (.Files.Get "components/subscriptions.yaml") -1 -}}
+{{- $topic := dig "spec" "deadLetterTopic" "" (fromYaml $doc) -}}
+{{- if $topic }}{{ $topics = append $topics $topic }}{{ end -}}
+{{- end -}}
+{{- join " " (uniq $topics) }}
+{{- end }}

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { problemTypeUri } from '@shop/platform';
-import { type ServiceUnderTest, startServiceUnderTest } from '@shop/platform/testing';
+import { eventually, type ServiceUnderTest, startServiceUnderTest } from '@shop/platform/testing';
 import request from 'supertest';
 import { paymentService } from '../src/service.ts';
 
@@ -78,6 +78,69 @@ describe('startPayment', () => {
     } finally {
       await plain.close();
     }
+  });
+});
+
+/** What a crash right after writing the row leaves behind. */
+const leavePending = (orderId: string, amount: number) =>
+  svc.orm.em
+    .fork()
+    .execute(
+      "insert into payments (order_id, amount, status, created_at, updated_at) values (?, ?, 'PENDING', now(), now())",
+      [orderId, amount],
+    );
+const statusOf = async (orderId: string) => (await http.get(`/payments/${orderId}`)).body.status;
+
+describe('the PENDING payment, written before the gateway is called', () => {
+  test('When the gateway is slow, then the payment is PENDING while it waits, then STARTED', async () => {
+    const orderId = randomUUID();
+    const slow = start(orderId, 4000, 'slow:1500').then((res) => res);
+    await eventually('the PENDING payment', async () => (await statusOf(orderId)) === 'PENDING', 1400);
+    expect((await slow).body).toMatchObject({ orderId, amount: 4000, status: 'STARTED' });
+    expect(await statusOf(orderId)).toBe('STARTED');
+  });
+
+  test("When the gateway's answer is lost, then the payment stays PENDING (503) and a repeated start finishes it", async () => {
+    const orderId = randomUUID();
+    const lost = await start(orderId, 6000, 'no-answer');
+    expect(lost.status).toBe(503);
+    expect(lost.body).toMatchObject({ type: problemTypeUri('payment-gateway-unavailable'), orderId });
+    expect(await statusOf(orderId)).toBe('PENDING');
+    const again = await start(orderId, 6000);
+    expect(again.status).toBe(200);
+    expect(again.body).toMatchObject({ orderId, amount: 6000, status: 'STARTED' });
+    expect((await start(orderId, 6000)).body).toEqual(again.body);
+  });
+
+  test('When a start crashed after writing its row, then a repeated start asks the gateway and starts it', async () => {
+    const orderId = randomUUID();
+    await leavePending(orderId, 2500);
+    expect(await statusOf(orderId)).toBe('PENDING');
+    const res = await start(orderId, 2500);
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({ orderId, amount: 2500, status: 'STARTED' });
+  });
+
+  test('When a PENDING payment is cancelled, then it is voided at the gateway and CANCELLED, and its late authorisation is refused', async () => {
+    const orderId = randomUUID();
+    const slow = start(orderId, 3000, 'slow:1500').then((res) => res);
+    await eventually('the PENDING payment', async () => (await statusOf(orderId)) === 'PENDING', 1400);
+    const cancel = await http.post('/saga/payments/cancel').send({ orderId });
+    expect(cancel.status).toBe(200);
+    expect(cancel.body).toMatchObject({ orderId, status: 'CANCELLED' });
+    const late = await slow;
+    expect(late.status).toBe(409);
+    expect(late.body.type).toBe(problemTypeUri('illegal-payment-transition'));
+    expect(await statusOf(orderId)).toBe('CANCELLED');
+    expect(await events(orderId)).toEqual([{ event_type: 'PaymentCancelled' }]);
+  });
+
+  test('When a PENDING payment left by a crash is cancelled, then a repeated start is refused', async () => {
+    const orderId = randomUUID();
+    await leavePending(orderId, 1500);
+    expect((await http.post('/saga/payments/cancel').send({ orderId })).body.status).toBe('CANCELLED');
+    expect((await start(orderId, 1500)).status).toBe(409);
+    expect(await statusOf(orderId)).toBe('CANCELLED');
   });
 });
 

@@ -96,6 +96,7 @@ export async function runService<S extends z.ZodObject>(definition: ServiceDefin
     clientUrl: config.DATABASE_URL,
     entities: definition.entities,
     migrations: definition.migrations,
+    poolMax: config.DATABASE_POOL_MAX,
   });
   if (config.MIGRATE_ON_START) {
     const applied = await migrate(orm);

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import type { MikroORM } from '@mikro-orm/postgresql';
+import pg from 'pg';
 import {
   addToOutbox,
   createLogger,
@@ -9,15 +10,17 @@ import {
   newEvent,
   OutboxRelay,
 } from '../src/index.ts';
-import { createTestDatabase } from '../src/testing/index.ts';
+import { createTestDatabase, eventually } from '../src/testing/index.ts';
 
 let orm: MikroORM;
+let url: string;
 let drop: () => Promise<void>;
 const log = createLogger('test', 'silent');
 
 beforeAll(async () => {
   const db = await createTestDatabase('outbox');
   drop = db.drop;
+  url = db.url;
   orm = await initOrm({ clientUrl: db.url });
   await migrate(orm);
 });
@@ -26,6 +29,13 @@ afterAll(async () => {
   await orm.close();
   await drop();
 });
+
+const pending = async () => {
+  const [row] = await orm.em
+    .fork()
+    .execute<{ n: string }[]>('select count(*) as n from outbox where published_at is null');
+  return Number(row?.n);
+};
 
 const event = (subject: string, n: number) =>
   newEvent({ topic: 'test-events', type: 'Thing', source: 'test', subject, data: { n } });
@@ -78,5 +88,112 @@ describe('outbox relay', () => {
 
     expect(await relay.tick()).toBe(0);
     expect(published).toHaveLength(3);
+  });
+
+  test('When two relays run at once, then each row is published once and each aggregate stays in order', async () => {
+    const subjects = Array.from({ length: 10 }, (_, i) => `pair-${i}`);
+    const events = Array.from({ length: 100 }, (_, i) => event(subjects[i % 10]!, Math.floor(i / 10)));
+    await orm.em.fork().transactional(async (tx) => {
+      for (const e of events) await addToOutbox(tx, e);
+    });
+    const log: { relay: string; event: DomainEvent }[] = [];
+    let inFlight = 0;
+    let mostInFlight = 0;
+    const relay = (name: string) =>
+      new OutboxRelay(
+        orm.em,
+        {
+          publish: async (e) => {
+            log.push({ relay: name, event: e });
+            mostInFlight = Math.max(mostInFlight, ++inFlight);
+            await new Promise((r) => setTimeout(r, 2));
+            inFlight -= 1;
+          },
+        },
+        createLogger('test', 'silent'),
+        { pollMs: 10, batchSize: 7 },
+      );
+    const drain = async (r: OutboxRelay) => {
+      while ((await pending()) > 0) await r.tick();
+    };
+    await Promise.all([drain(relay('a')), drain(relay('b'))]);
+
+    expect(log.map((l) => l.event.id).sort()).toEqual(events.map((e) => e.id).sort());
+    // Side by side, not one after the other.
+    expect(mostInFlight).toBe(2);
+    for (const subject of subjects) {
+      const ns = log.filter((l) => l.event.subject === subject).map((l) => l.event.data.n);
+      expect(ns).toEqual([...Array(10).keys()]);
+    }
+  });
+
+  test('When a publish hangs, then its relay holds no transaction or lock, others go on, and its row is published when the lease ends', async () => {
+    const stuck = event('hang', 0);
+    const others = [event('free-1', 0), event('free-2', 0)];
+    await orm.em.fork().transactional(async (tx) => {
+      for (const e of [stuck, ...others]) await addToOutbox(tx, e);
+    });
+    let entered!: () => void;
+    const inPublish = new Promise<void>((r) => {
+      entered = r;
+    });
+    let release!: () => void;
+    const hanging = new OutboxRelay(
+      orm.em,
+      {
+        publish: () => {
+          entered();
+          return new Promise<void>((r) => {
+            release = r;
+          });
+        },
+      },
+      log,
+      { pollMs: 10, batchSize: 1, leaseMs: 800, publishTimeoutMs: 200 },
+    );
+    const hangingTick = hanging.tick();
+    await inPublish;
+
+    const db = new pg.Client({ connectionString: url });
+    await db.connect();
+    try {
+      const idle = await db.query(
+        "select pid from pg_stat_activity where datname = current_database() and state like 'idle in transaction%'",
+      );
+      expect(idle.rows).toEqual([]);
+      // Another session can lock and change the claimed row at once: nothing holds it.
+      await db.query('begin');
+      await db.query("set local lock_timeout = '1s'");
+      const locked = await db.query('select id from outbox where subject = $1 for update nowait', ['hang']);
+      expect(locked.rows).toHaveLength(1);
+      await db.query('rollback');
+    } finally {
+      await db.end();
+    }
+
+    const published: DomainEvent[] = [];
+    const other = new OutboxRelay(orm.em, { publish: async (e) => void published.push(e) }, log, {
+      pollMs: 10,
+      leaseMs: 800,
+      publishTimeoutMs: 200,
+    });
+    expect(await other.tick()).toBe(2);
+    expect(published.map((e) => e.id).sort()).toEqual(others.map((e) => e.id).sort());
+
+    // The hanging relay's lease ends: the row it claimed but never sent is published by the other.
+    await eventually('the stuck row to be re-published', async () => {
+      await other.tick();
+      return published.some((e) => e.id === stuck.id);
+    });
+    const [row] = await orm.em
+      .fork()
+      .execute<{ published_at: Date | null }[]>('select published_at from outbox where subject = ?', [
+        'hang',
+      ]);
+    expect(row?.published_at).not.toBeNull();
+
+    release();
+    expect(await hangingTick).toBe(1);
+    expect(await pending()).toBe(0);
   });
 });

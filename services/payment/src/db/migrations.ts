@@ -14,6 +14,16 @@ class CreatePayments extends Migration {
   }
 }
 
+/** PENDING: the row is written before the gateway is called. */
+class AddPendingStatus extends Migration {
+  override up(): void {
+    this.addSql('alter table payments drop constraint payments_status_check');
+    this.addSql(`alter table payments add constraint payments_status_check
+      check (status in ('PENDING', 'STARTED', 'COMPLETED', 'CANCELLED', 'FAILED'))`);
+  }
+}
+
 export const migrations: NamedMigration[] = [
   { name: '20261122-payment-001-payments', class: CreatePayments },
+  { name: '20261201-payment-002-pending', class: AddPendingStatus },
 ];

@@ -1,6 +1,11 @@
 import { defineEntity, p } from '@mikro-orm/core';
 
+/**
+ * PENDING: recorded, the gateway is being asked (or its answer was lost: a
+ * repeated start asks again); STARTED: authorised; FAILED: declined.
+ */
 export const PaymentStatus = {
+  PENDING: 'PENDING',
   STARTED: 'STARTED',
   COMPLETED: 'COMPLETED',
   CANCELLED: 'CANCELLED',

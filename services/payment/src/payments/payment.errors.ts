@@ -1,4 +1,4 @@
-import { BusinessRuleError } from '@shop/platform';
+import { AppError, BusinessRuleError } from '@shop/platform';
 import type { PaymentStatus } from './payment.entity.ts';
 
 /** The gateway refused the payment; the saga compensates, it does not retry. */
@@ -35,5 +35,23 @@ export class PaymentAmountMismatchError extends BusinessRuleError {
 export class PaymentCaptureFailedError extends BusinessRuleError {
   constructor(orderId: string, reason: string) {
     super('payment-capture-failed', 'The payment could not be completed', reason, { orderId });
+  }
+}
+
+/**
+ * The gateway's answer is not known (lost, or the call failed): the payment
+ * stays PENDING and a repeated start asks the gateway again. A 503, so the
+ * saga retries.
+ */
+export class PaymentGatewayUnavailableError extends AppError {
+  constructor(orderId: string, cause: unknown) {
+    super({
+      slug: 'payment-gateway-unavailable',
+      title: 'The payment gateway did not answer',
+      status: 503,
+      detail: `The payment of order ${orderId} is PENDING; ask again to finish it.`,
+      extensions: { orderId },
+      cause,
+    });
   }
 }

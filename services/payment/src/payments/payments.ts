@@ -1,13 +1,14 @@
 import { type InferEntity, LockMode } from '@mikro-orm/core';
 import { addToOutbox, type EntityManager, NotFoundError, newEvent } from '@shop/platform';
 import { PAYMENT_EVENTS, PaymentEventType } from '../events/topics.ts';
-import type { FakeGateway, GatewayFault } from './fake-gateway.ts';
+import { type FakeGateway, GatewayError, type GatewayFault } from './fake-gateway.ts';
 import { PaymentEntity, PaymentStatus } from './payment.entity.ts';
 import {
   IllegalPaymentTransitionError,
   PaymentAmountMismatchError,
   PaymentCaptureFailedError,
   PaymentDeclinedError,
+  PaymentGatewayUnavailableError,
 } from './payment.errors.ts';
 
 export interface PaymentRecord {
@@ -46,10 +47,33 @@ function replay(p: Payment, amount: number): PaymentRecord {
   return toRecord(p);
 }
 
+/** The gateway's final answer: authorised, or refused with a reason. */
+async function authorize(
+  gateway: FakeGateway,
+  orderId: string,
+  fault: GatewayFault | undefined,
+): Promise<
+  { status: typeof PaymentStatus.STARTED } | { status: typeof PaymentStatus.FAILED; reason: string }
+> {
+  try {
+    await gateway.authorize(orderId, fault);
+    return { status: PaymentStatus.STARTED };
+  } catch (err) {
+    if (err instanceof GatewayError && (err.code === 'declined' || err.code === 'voided'))
+      return { status: PaymentStatus.FAILED, reason: err.message };
+    // No answer (or an unexpected failure): the row stays PENDING for a repeated start.
+    throw new PaymentGatewayUnavailableError(orderId, err);
+  }
+}
+
 /**
- * Saga step 4. Idempotent by orderId: a repeated call returns the first
- * result (or the first refusal). A payment cancelled before it started (the
- * compensation overtook the step) stays cancelled.
+ * Saga step 4. The PENDING row is written first, so a payment the gateway
+ * may have made is always on record (to ask for, retry or cancel); then the
+ * gateway is asked and the row becomes STARTED or FAILED. A start that finds
+ * its row still PENDING (the previous call crashed or lost the answer) asks
+ * the gateway again, which is idempotent per order. Otherwise a repeated call
+ * returns the first result (or the first refusal); a payment cancelled before
+ * it started stays cancelled.
  */
 export async function startPayment(
   em: EntityManager,
@@ -57,26 +81,30 @@ export async function startPayment(
   input: { orderId: string; amount: number },
   fault?: GatewayFault,
 ): Promise<PaymentRecord> {
-  const existing = await em.fork().findOne(PaymentEntity, { orderId: input.orderId });
-  if (existing) return replay(existing, input.amount);
-
-  const declined = await gateway.authorize(fault);
   const now = new Date();
-  const inserted = await em.fork().execute<Payment[]>(
-    `insert into payments (order_id, amount, status, failure_reason, created_at, updated_at)
-     values (?, ?, ?, ?, ?, ?) on conflict (order_id) do nothing returning order_id`,
+  await em.fork().execute(
+    `insert into payments (order_id, amount, status, created_at, updated_at)
+     values (?, ?, 'PENDING', ?, ?) on conflict (order_id) do nothing`,
+    [input.orderId, input.amount, now, now],
+  );
+  const recorded = await em.fork().findOneOrFail(PaymentEntity, { orderId: input.orderId });
+  if (recorded.status !== PaymentStatus.PENDING || Number(recorded.amount) !== input.amount)
+    return replay(recorded, input.amount);
+
+  const outcome = await authorize(gateway, input.orderId, fault);
+  const settled = await em.fork().execute<{ order_id: string }[]>(
+    `update payments set status = ?, failure_reason = ?, updated_at = ?
+     where order_id = ? and status = 'PENDING' returning order_id`,
     [
+      outcome.status,
+      outcome.status === PaymentStatus.FAILED ? outcome.reason : null,
+      new Date(),
       input.orderId,
-      input.amount,
-      declined ? PaymentStatus.FAILED : PaymentStatus.STARTED,
-      declined ?? null,
-      now,
-      now,
     ],
   );
-  // A concurrent first call won: answer what it recorded.
+  // Settled by a concurrent start or a cancel, or declined: answer what is recorded.
   const payment = await em.fork().findOneOrFail(PaymentEntity, { orderId: input.orderId });
-  if (inserted.length === 0 || declined) return replay(payment, input.amount);
+  if (settled.length === 0 || payment.status !== PaymentStatus.STARTED) return replay(payment, input.amount);
   await gateway.holdAnswer(fault);
   return toRecord(payment);
 }
@@ -121,24 +149,40 @@ export async function completePayment(
 ): Promise<PaymentRecord> {
   const payment = await em.fork().findOne(PaymentEntity, { orderId });
   if (payment?.status === PaymentStatus.STARTED) {
-    const failed = await gateway.capture(fault);
-    if (failed) throw new PaymentCaptureFailedError(orderId, failed);
+    await gateway.capture(orderId, fault).catch((err) => {
+      if (err instanceof GatewayError && err.code === 'capture-refused')
+        throw new PaymentCaptureFailedError(orderId, err.message);
+      throw err;
+    });
   }
   return transition(em, orderId, PaymentStatus.COMPLETED, [PaymentStatus.STARTED]);
 }
 
 /**
- * Compensation of step 4: STARTED → CANCELLED; a repeat answers the same. A
- * FAILED payment has nothing to cancel and becomes CANCELLED too. For an
- * unknown payment (the step never ran, or has not yet), a CANCELLED record is
- * written so that a late start is refused. A COMPLETED payment is refused.
+ * Compensation of step 4: PENDING or STARTED → CANCELLED, after voiding the
+ * authorisation at the gateway (a PENDING one may exist, or land later: the
+ * void makes the gateway refuse it); a repeat answers the same. A FAILED
+ * payment has nothing to void and becomes CANCELLED too. For an unknown
+ * payment (the step never ran, or has not yet), a CANCELLED record is written
+ * so that a late start is refused. A COMPLETED payment is refused.
  */
-export async function cancelPayment(em: EntityManager, orderId: string): Promise<PaymentRecord> {
+export async function cancelPayment(
+  em: EntityManager,
+  gateway: FakeGateway,
+  orderId: string,
+): Promise<PaymentRecord> {
   const now = new Date();
   await em.fork().execute(
     `insert into payments (order_id, amount, status, failure_reason, created_at, updated_at)
      values (?, 0, 'CANCELLED', 'cancelled before it started', ?, ?) on conflict (order_id) do nothing`,
     [orderId, now, now],
   );
-  return transition(em, orderId, PaymentStatus.CANCELLED, [PaymentStatus.STARTED, PaymentStatus.FAILED]);
+  const payment = await em.fork().findOneOrFail(PaymentEntity, { orderId });
+  if (payment.status === PaymentStatus.PENDING || payment.status === PaymentStatus.STARTED)
+    await gateway.void(orderId);
+  return transition(em, orderId, PaymentStatus.CANCELLED, [
+    PaymentStatus.PENDING,
+    PaymentStatus.STARTED,
+    PaymentStatus.FAILED,
+  ]);
 }

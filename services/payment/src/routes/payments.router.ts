@@ -32,7 +32,7 @@ export function paymentsRouter(em: EntityManager, options: PaymentRoutesOptions)
     options.outboxWritten();
   });
   router.post('/saga/payments/cancel', async (ctx) => {
-    ctx.body = await cancelPayment(em, parseBody(ctx, orderBody).orderId);
+    ctx.body = await cancelPayment(em, options.gateway, parseBody(ctx, orderBody).orderId);
     options.outboxWritten();
   });
   return router;

@@ -16,6 +16,19 @@ export const baseConfigSchema = z.object({
   MIGRATE_ON_START: z.stringbool().default(false),
   /** Loads the service's demo data (idempotent); `npm start` sets it. */
   SEED_DEMO_DATA: z.stringbool().default(false),
+  /**
+   * Connections per process (MikroORM's pg pool, none kept when idle).
+   * Transactions are short (the outbox relay and the payment start no longer
+   * hold one across a network call), so a connection is busy for a few
+   * queries: at ~2 ms each, 8 connections serve ~4000 transactions/s, more
+   * than one Node process on one core produces; the relay takes one at a time
+   * and each event delivery one. The bound is the server's max_connections:
+   * the chart gives each service its own Postgres (100) and coupon scales to
+   * 4 pods (32 plus its migration Job); locally 5 services share one server
+   * (300) with the tests' pools. On a shared external server keep
+   * pods × DATABASE_POOL_MAX under its max_connections (or use PgBouncer).
+   */
+  DATABASE_POOL_MAX: z.coerce.number().int().min(2).max(50).default(8),
   OUTBOX_POLL_MS: z.coerce.number().int().positive().default(500),
   SHUTDOWN_GRACE_MS: z.coerce.number().int().positive().default(10_000),
 });

@@ -2,7 +2,7 @@ import type { Migration } from '@mikro-orm/migrations';
 import { Migrator } from '@mikro-orm/migrations';
 import { type EntityManager, MikroORM } from '@mikro-orm/postgresql';
 import pg from 'pg';
-import { platformMigration } from './platform.migrations.ts';
+import { platformMigrations } from './platform.migrations.ts';
 
 export type { EntityManager };
 export interface NamedMigration {
@@ -17,6 +17,7 @@ export interface OrmOptions {
   entities?: any[];
   /** The service's own migrations, in order; the platform's run first. */
   migrations?: NamedMigration[];
+  /** See DATABASE_POOL_MAX in config/load-config.ts for how it is chosen. */
   poolMax?: number;
 }
 
@@ -26,7 +27,7 @@ export interface OrmOptions {
  * jest and in a container image.
  */
 export async function initOrm(options: OrmOptions): Promise<MikroORM> {
-  const migrations = [platformMigration, ...(options.migrations ?? [])];
+  const migrations = [...platformMigrations, ...(options.migrations ?? [])];
   return MikroORM.init({
     clientUrl: options.clientUrl,
     entities: options.entities ?? [],
@@ -39,7 +40,7 @@ export async function initOrm(options: OrmOptions): Promise<MikroORM> {
       snapshot: false,
       silent: true,
     },
-    pool: { min: 0, max: options.poolMax ?? 10 },
+    pool: { min: 0, max: options.poolMax ?? 8 },
     debug: false,
   });
 }

@@ -37,7 +37,20 @@ class PlatformTables extends Migration {
   }
 }
 
-export const platformMigration = {
-  name: '20261122-platform-outbox-inbox-dead-letters',
-  class: PlatformTables,
-};
+/**
+ * Outbox claims: a relay leases rows (claimed_until, claimed_by) and publishes
+ * them outside any transaction, so several relays can run and a dead one's
+ * rows come free when its lease ends. The index finds each subject's oldest
+ * pending row, which is the only one a relay may start on (order per aggregate).
+ */
+class OutboxClaims extends Migration {
+  override up(): void {
+    this.addSql('alter table outbox add column claimed_until timestamptz, add column claimed_by uuid');
+    this.addSql('create index outbox_pending_subject on outbox (subject, id) where published_at is null');
+  }
+}
+
+export const platformMigrations = [
+  { name: '20261122-platform-outbox-inbox-dead-letters', class: PlatformTables },
+  { name: '20261201-platform-outbox-claims', class: OutboxClaims },
+];

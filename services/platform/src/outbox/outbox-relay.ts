@@ -1,10 +1,13 @@
+import { randomUUID } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/postgresql';
+import type { CallOptions } from '../dapr/sidecar.ts';
 import type { DomainEvent } from '../events/cloud-event.ts';
 import type { Logger } from '../logger.ts';
 import type { OutboxRow } from './outbox.ts';
 
 export interface Publisher {
-  publish(event: DomainEvent): Promise<void>;
+  /** Must give up after `call.timeoutMs`: the relay's lease bound counts on it. */
+  publish(event: DomainEvent, call?: CallOptions): Promise<void>;
 }
 
 export interface RelayOptions {
@@ -12,34 +15,81 @@ export interface RelayOptions {
   batchSize?: number;
   /** Upper bound of the backoff after failed publishes. */
   maxBackoffMs?: number;
+  /** How long claimed rows stay this relay's; after that another relay may publish them. */
+  leaseMs?: number;
+  /** Timeout of one publish; a publish is started only if it ends within the lease. */
+  publishTimeoutMs?: number;
 }
 
-/** One relay at a time per database, so events leave in the order they were written. */
-const RELAY_LOCK_KEY = 0x0_0b_b0;
+/**
+ * Claims up to `limit` pending rows whose lease is free, in id order, taking
+ * only subjects whose oldest pending row is free too: a subject is published
+ * by one relay at a time, in order. SKIP LOCKED lets relays claim side by
+ * side; the statement is its own short transaction.
+ */
+const CLAIM = `
+with heads as (
+  select o.subject from outbox o
+  where o.published_at is null
+    and (o.claimed_until is null or o.claimed_until < clock_timestamp())
+    and not exists (
+      select 1 from outbox e where e.published_at is null and e.subject = o.subject and e.id < o.id)
+  order by o.id
+  limit ?
+  for update of o skip locked
+), claimable as (
+  select f.id from outbox f
+  where f.published_at is null
+    and f.subject in (select subject from heads)
+    and (f.claimed_until is null or f.claimed_until < clock_timestamp())
+  order by f.id
+  limit ?
+  for update of f skip locked
+)
+update outbox set claimed_until = clock_timestamp() + ? * interval '1 millisecond', claimed_by = ?,
+  attempts = attempts + 1
+where id in (select id from claimable)
+returning id, topic, event, attempts`;
 
 /**
- * Publishes outbox rows through Dapr in id (creation) order and marks them
- * published. If the sidecar or Kafka is down the batch stops at the first
- * failure (so order is kept) and the relay backs off exponentially; the rows
- * stay until a publish succeeds, so nothing is lost. Delivery is at least
- * once: consumers de-duplicate with their inbox.
+ * Publishes outbox rows through Dapr and marks them published, with no
+ * transaction or lock held while it waits for the sidecar: it claims a batch
+ * (a lease of `leaseMs`), publishes each row, then marks it sent. Any number
+ * of relays (replicas of a service) can run; a relay that dies after claiming
+ * leaves rows that another relay claims when the lease ends. A row may thus
+ * be published twice (at least once; the consumers' inbox de-duplicates).
+ *
+ * Order per subject (the aggregate, also the Kafka partition key) holds: a
+ * relay only starts on a subject's oldest pending row, publishes a subject's
+ * rows in id order, and starts no publish that could outlast its lease.
+ * If the sidecar or Kafka is down the pass stops at the first failure, the
+ * unsent rows are released, and the relay backs off exponentially.
  */
 export class OutboxRelay {
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<unknown> | undefined;
   private stopped = true;
   private failures = 0;
+  private readonly id = randomUUID();
 
   private readonly em: EntityManager;
   private readonly publisher: Publisher;
   private readonly log: Logger;
-  private readonly options: RelayOptions;
+  private readonly options: Required<RelayOptions>;
 
   constructor(em: EntityManager, publisher: Publisher, log: Logger, options: RelayOptions) {
     this.em = em;
     this.publisher = publisher;
     this.log = log;
-    this.options = options;
+    this.options = {
+      batchSize: 100,
+      maxBackoffMs: 30_000,
+      leaseMs: 30_000,
+      publishTimeoutMs: 5_000,
+      ...options,
+    };
+    if (this.options.leaseMs < 2 * this.options.publishTimeoutMs)
+      throw new Error('outbox relay: leaseMs must be at least twice publishTimeoutMs');
   }
 
   start(): void {
@@ -71,45 +121,45 @@ export class OutboxRelay {
 
   private nextDelay(): number {
     if (this.failures === 0) return this.options.pollMs;
-    const max = this.options.maxBackoffMs ?? 30_000;
-    return Math.min(max, this.options.pollMs * 2 ** Math.min(this.failures, 16));
+    return Math.min(this.options.maxBackoffMs, this.options.pollMs * 2 ** Math.min(this.failures, 16));
   }
 
   /** One pass; returns how many events were published. Exposed for tests. */
   async tick(): Promise<number> {
     let failure: unknown;
     let published = 0;
+    const em = this.em.fork();
     try {
-      published = await this.em.fork().transactional(async (tx) => {
-        const [lock] = await tx.execute<{ locked: boolean }[]>(
-          'select pg_try_advisory_xact_lock(?) as locked',
-          [RELAY_LOCK_KEY],
-        );
-        if (!lock?.locked) return 0;
-        const rows = await tx.execute<OutboxRow[]>(
-          'select id, topic, event, attempts from outbox where published_at is null order by id limit ?',
-          [this.options.batchSize ?? 100],
-        );
-        let count = 0;
-        for (const row of rows) {
-          try {
-            await this.publisher.publish(row.event);
-          } catch (err) {
-            // Stop here so that later events of the same aggregate do not overtake this one.
-            failure = err;
-            await tx.execute('update outbox set attempts = attempts + 1, last_error = ? where id = ?', [
-              String((err as Error).message).slice(0, 1000),
-              row.id,
-            ]);
-            break;
-          }
-          await tx.execute('update outbox set published_at = now(), attempts = attempts + 1 where id = ?', [
+      const { leaseMs, publishTimeoutMs, batchSize } = this.options;
+      // Measured before the claim, so this relay's idea of its lease ends before the database's.
+      const leaseEnds = performance.now() + leaseMs;
+      const rows = await em.execute<OutboxRow[]>(CLAIM, [batchSize, batchSize, leaseMs, this.id]);
+      rows.sort((a, b) => (a.id < b.id ? -1 : 1));
+      for (const row of rows) {
+        if (performance.now() + publishTimeoutMs > leaseEnds) break;
+        try {
+          await this.publisher.publish(row.event, { timeoutMs: publishTimeoutMs });
+        } catch (err) {
+          // Stop here so that later events of the same aggregate do not overtake this one.
+          failure = err;
+          await em.execute('update outbox set last_error = ? where id = ?', [
+            String((err as Error).message).slice(0, 1000),
             row.id,
           ]);
-          count += 1;
+          break;
         }
-        return count;
-      });
+        await em.execute('update outbox set published_at = now(), claimed_until = null where id = ?', [
+          row.id,
+        ]);
+        published += 1;
+      }
+      if (published < rows.length) {
+        // Give back what this pass did not send, so it need not wait for the lease to end.
+        await em.execute(
+          'update outbox set claimed_until = null, claimed_by = null where claimed_by = ? and published_at is null',
+          [this.id],
+        );
+      }
     } catch (err) {
       failure = err;
     }

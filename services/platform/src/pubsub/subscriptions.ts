@@ -27,7 +27,11 @@ export class PermanentEventError extends Error {}
 
 /** Route Dapr posts a topic's events to; declared in components/subscriptions.yaml. */
 export const eventRoute = (topic: string): string => `/events/${topic}`;
-/** Route Dapr posts a topic's dead letters to (topic `<topic>-dlq`). */
+/**
+ * Route Dapr posts this service's dead letters of a topic to: those of its
+ * own subscription's dead-letter topic, `<topic>.<consumer app id>.dlq` (see
+ * components/subscriptions.yaml), so a service stores only what it failed.
+ */
 export const deadLetterRoute = (topic: string): string => `/dead-letters/${topic}`;
 
 const isCloudEvent = (body: unknown): body is ReceivedEvent =>
@@ -38,8 +42,8 @@ const isCloudEvent = (body: unknown): body is ReceivedEvent =>
  * the inbox (a redelivery is a no-op), answers DROP for a message that can
  * never succeed (so Dapr moves it to the dead-letter topic at once) and RETRY
  * for a failure that may pass (Dapr retries per the Resiliency spec, then
- * dead-letters it). Dead letters are stored in `dead_letters` for inspection
- * and re-drive (see dead-letters.router.ts).
+ * dead-letters it). The service's own dead letters are stored in
+ * `dead_letters` for inspection and re-drive (see dead-letters.router.ts).
  */
 export function subscriptionsRouter(
   em: EntityManager,
