@@ -101,23 +101,28 @@ async function fixtures(couponDb: pg.Pool): Promise<Fixtures> {
   return { buyers, products };
 }
 
-/** Places orders until `until` resolves; returns the ids of those accepted (202). */
-async function orderLoad(f: Fixtures, count: number, pace: number, stop: { done: boolean }) {
+/** Places order number `i` (its buyer, product, points and payment vary with i); its id when accepted (202). */
+async function placeOrder(f: Fixtures, i: number): Promise<string | undefined> {
+  const res = await post(
+    `${services.order.appUrl}/orders`,
+    {
+      userId: f.buyers[i % f.buyers.length]!,
+      items: [{ productId: f.products[i % f.products.length]!, quantity: 1 + (i % 3) }],
+      pointsToUse: i % 2 === 0 ? 3000 : 0,
+    },
+    // Slow payments keep sagas in the middle of their steps when the fault comes.
+    i % 2 === 0 ? { 'x-fake-gateway': 'slow:1500' } : {},
+  );
+  return res.status === 202 ? (res.body.orderId as string) : undefined;
+}
+
+/** Keeps placing orders, one every `pace` ms, until `stop.done`; returns the ids of those accepted. */
+async function orderLoad(f: Fixtures, from: number, pace: number, stop: { done: boolean }) {
   const accepted: string[] = [];
-  for (let i = 0; i < count || !stop.done; i++) {
-    const buyer = f.buyers[i % f.buyers.length]!;
-    const res = await post(
-      `${services.order.appUrl}/orders`,
-      {
-        userId: buyer,
-        items: [{ productId: f.products[i % f.products.length]!, quantity: 1 + (i % 3) }],
-        pointsToUse: i % 2 === 0 ? 3000 : 0,
-      },
-      // Slow payments keep sagas in the middle of their steps when the fault comes.
-      i % 3 === 0 ? { 'x-fake-gateway': 'slow:1500' } : {},
-    );
-    if (res.status === 202) accepted.push(res.body.orderId);
-    if (i >= count) await sleep(pace);
+  for (let i = from; !stop.done; i++) {
+    const id = await placeOrder(f, i);
+    if (id) accepted.push(id);
+    await sleep(pace);
   }
   return accepted;
 }
@@ -132,20 +137,25 @@ async function couponLoad(couponId: string, users: string[]) {
   return answers.filter((a) => a.status === 202).length;
 }
 
-async function untilAllEnded(orderDb: pg.Pool, couponDb: pg.Pool, orderIds: string[], couponId: string) {
-  const started = Date.now();
-  while (Date.now() - started < SETTLE_MS) {
+/** Seconds from `since` until every order and every request of the coupon has ended; undefined past the bound. */
+async function untilAllEnded(
+  dbs: { order: pg.Pool; coupon: pg.Pool },
+  orderIds: string[],
+  couponId: string,
+  since: number,
+) {
+  while (Date.now() - since < SETTLE_MS) {
     try {
       const [orders, requests] = await Promise.all([
-        orderDb.query("select count(*)::int as n from orders where id = any($1) and status = 'PENDING'", [
+        dbs.order.query("select count(*)::int as n from orders where id = any($1) and status = 'PENDING'", [
           orderIds,
         ]),
-        couponDb.query(
+        dbs.coupon.query(
           "select count(*)::int as n from issue_requests where coupon_id = $1 and status not in ('COMPLETED', 'REJECTED')",
           [couponId],
         ),
       ]);
-      if (orders.rows[0].n === 0 && requests.rows[0].n === 0) return (Date.now() - started) / 1000;
+      if (orders.rows[0].n === 0 && requests.rows[0].n === 0) return (Date.now() - since) / 1000;
     } catch {
       // Postgres itself may still be coming back.
     }
@@ -175,16 +185,21 @@ async function heal(sup: Supervisor, c: ChaosCase): Promise<void> {
 async function runCase(sup: Supervisor, c: ChaosCase, f: Fixtures, dbs: { order: pg.Pool; coupon: pg.Pool }) {
   const coupon = await createSpikeCoupon(services.coupon.appUrl, QUOTA);
   const spikeUsers = await registerSpikeUsers(services.user.appUrl, dbs.coupon, SPIKE_USERS);
-  const stop = { done: false };
-  const orders = orderLoad(f, ORDERS_BEFORE, ORDER_EVERY_MS, stop);
+  // A batch accepted before the fault (half of them with slow payments, so mid-saga when it
+  // comes), the coupon requests fired at once, then more orders during the fault.
+  const before = await Promise.all(Array.from({ length: ORDERS_BEFORE }, (_, i) => placeOrder(f, i)));
   const requests = couponLoad(coupon.id, spikeUsers);
-  await sleep(700);
+  await sleep(300);
   await injure(sup, c);
+  const stop = { done: false };
+  const during = orderLoad(f, ORDERS_BEFORE, ORDER_EVERY_MS, stop);
   await sleep(c.seconds * 1000);
   await heal(sup, c);
+  const healedAt = Date.now();
   stop.done = true;
-  const [orderIds, accepted] = await Promise.all([orders, requests]);
-  const allTerminalAfterS = await untilAllEnded(dbs.order, dbs.coupon, orderIds, coupon.id);
+  const [later, accepted] = await Promise.all([during, requests]);
+  const orderIds = [...before.filter((id): id is string => Boolean(id)), ...later];
+  const allTerminalAfterS = await untilAllEnded(dbs, orderIds, coupon.id, healedAt);
   const report = await checkInvariants(orderIds, { workflowsVia: services.order.daprUrl });
   const spike = await checkSpike(dbs.coupon, coupon.id, QUOTA, accepted);
   const violations = [
