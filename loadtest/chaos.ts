@@ -165,7 +165,9 @@ async function untilAllEnded(
 }
 
 export interface ChaosRow extends ChaosCase {
+  /** Accepted (202) as the client saw it, and created as the order service has it. */
   ordersInFlight: number;
+  ordersCreated: number;
   requestsInFlight: number;
   allTerminalAfterS: number | null;
   needsAttention: number;
@@ -187,6 +189,7 @@ async function runCase(sup: Supervisor, c: ChaosCase, f: Fixtures, dbs: { order:
   const spikeUsers = await registerSpikeUsers(services.user.appUrl, dbs.coupon, SPIKE_USERS);
   // A batch accepted before the fault (half of them with slow payments, so mid-saga when it
   // comes), the coupon requests fired at once, then more orders during the fault.
+  const startedAt = new Date();
   const before = await Promise.all(Array.from({ length: ORDERS_BEFORE }, (_, i) => placeOrder(f, i)));
   const requests = couponLoad(coupon.id, spikeUsers);
   await sleep(300);
@@ -198,7 +201,15 @@ async function runCase(sup: Supervisor, c: ChaosCase, f: Fixtures, dbs: { order:
   const healedAt = Date.now();
   stop.done = true;
   const [later, accepted] = await Promise.all([during, requests]);
-  const orderIds = [...before.filter((id): id is string => Boolean(id)), ...later];
+  const acceptedOrders = before.filter(Boolean).length + later.length;
+  // Every order the case created, also those whose answer the client never got (a POST cut by
+  // its timeout may still have been committed): each must end like the others.
+  const orderIds = (
+    await dbs.order.query('select id from orders where user_id = any($1) and created_at >= $2', [
+      f.buyers,
+      startedAt,
+    ])
+  ).rows.map((r) => r.id as string);
   const allTerminalAfterS = await untilAllEnded(dbs, orderIds, coupon.id, healedAt);
   const report = await checkInvariants(orderIds, { workflowsVia: services.order.daprUrl });
   const spike = await checkSpike(dbs.coupon, coupon.id, QUOTA, accepted);
@@ -210,7 +221,8 @@ async function runCase(sup: Supervisor, c: ChaosCase, f: Fixtures, dbs: { order:
   ];
   return {
     ...c,
-    ordersInFlight: orderIds.length,
+    ordersInFlight: acceptedOrders,
+    ordersCreated: orderIds.length,
     requestsInFlight: accepted,
     allTerminalAfterS: allTerminalAfterS ?? null,
     needsAttention: report.needsAttention,
@@ -248,8 +260,8 @@ export async function runChaos(sup: Supervisor, only: string[] = []): Promise<Ch
         'part',
         'fault',
         'for',
-        'orders in flight',
-        'requests in flight',
+        'orders in flight: accepted (created)',
+        'requests in flight (accepted)',
         'all terminal after recovery',
         'NEEDS_ATTENTION',
         'violations',
@@ -258,7 +270,7 @@ export async function runChaos(sup: Supervisor, only: string[] = []): Promise<Ch
         r.part,
         r.fault === 'pause' ? 'SIGSTOP' : r.fault === 'kill' ? 'SIGKILL' : 'stop',
         `${r.seconds} s`,
-        String(r.ordersInFlight),
+        `${r.ordersInFlight} (${r.ordersCreated})`,
         String(r.requestsInFlight),
         r.allTerminalAfterS === null ? 'not within 60 s' : `${r.allTerminalAfterS.toFixed(1)} s`,
         String(r.needsAttention),

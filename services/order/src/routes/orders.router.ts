@@ -44,13 +44,20 @@ export function ordersRouter(deps: OrderRoutesDeps): Router {
   const { em, saga } = deps;
   const router = new Router();
 
-  /** 202 at once; the saga runs in a Dapr Workflow whose instance id is the order id. */
+  /** 202 once the order is committed; the saga runs in a Dapr Workflow whose instance id is the order id. */
   router.post('/orders', async (ctx) => {
     const body = parseBody(ctx, placeBody);
     const key = readIdempotencyKey(ctx, { required: false });
     const { order, created } = await createOrder(deps, body, key);
     const faults = deps.faultsEnabled ? requestFaultsFrom(ctx) : { saga: {}, skipSchedule: false };
-    if (!faults.skipSchedule) await saga.start(order, { repeat: !created, faults: faults.saga });
+    if (!faults.skipSchedule) {
+      // The order is committed, so it is accepted: if its workflow cannot be scheduled now (the
+      // sidecar, placement or scheduler away), the reconciler schedules it. Answering an error
+      // here would tell the client it failed while it goes on, and invite a second order.
+      await saga
+        .start(order, { repeat: !created, faults: faults.saga })
+        .catch((err) => ctx.state.log.warn({ err, orderId: order.orderId }, 'workflow not scheduled yet'));
+    }
     ctx.status = 202;
     ctx.set('location', `/orders/${order.orderId}`);
     ctx.body = { orderId: order.orderId };
