@@ -140,7 +140,9 @@ invariant violations          ${report.violations.length}
     console.log(`VIOLATIONS:\n- ${report.violations.join('\n- ')}`);
     process.exit(1);
   }
-  console.log('invariants: every order ended; stock, points, coupons and payments agree with the orders');
+  console.log(
+    'invariants: every order ended, its workflow agreeing; the records of each service (stock movements, payments and captures, points ledger, coupon uses) reconcile with the orders',
+  );
 }
 
 await main();
