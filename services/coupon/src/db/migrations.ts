@@ -63,7 +63,20 @@ class CreateCoupons extends Migration {
   }
 }
 
+class AddIssueLeases extends Migration {
+  override up(): void {
+    // A worker takes a request for a while (PROCESSING until lease_until) and
+    // calls the quota actor with no transaction open; a request whose worker
+    // died is taken again by any replica once the lease has run out.
+    this.addSql('alter table issue_requests add column lease_until timestamptz');
+    this.addSql(
+      "create index issue_requests_pending on issue_requests (created_at) where status in ('QUEUED', 'PROCESSING')",
+    );
+  }
+}
+
 export const migrations: NamedMigration[] = [
   { name: '20261122-coupon-001-known-users', class: CreateKnownUsers },
   { name: '20261122-coupon-002-coupons-requests', class: CreateCoupons },
+  { name: '20261201-coupon-003-issue-leases', class: AddIssueLeases },
 ];
