@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import kafkajs from 'kafkajs';
 import pg from 'pg';
-import { control, type ServiceName, services } from '../src/topology.ts';
+import { control, replicasOf, type ServiceName, services } from '../src/topology.ts';
 
-export { services };
+export { replicasOf, services };
 
 const { Kafka, logLevel } = kafkajs;
 
