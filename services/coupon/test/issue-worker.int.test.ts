@@ -30,6 +30,8 @@ const fakeActor = {
   before: undefined as undefined | ((claim: { requestId: string }) => Promise<void>),
   /** The next claim is decided and saved, then answered 500 (the answer is lost). */
   loseNextAnswer: false,
+  /** Says yes to every claim, as two overlapping activations of one actor could. */
+  acceptAll: false,
 };
 
 function actorOn(id: string): ActorContext {
@@ -58,7 +60,9 @@ const sidecarStandIn: Server = createServer((req, res) => {
     const before = fakeActor.before;
     fakeActor.before = undefined;
     await before?.(body);
-    const result = await couponQuotaActor.methods[match[2]!]!(actorOn(match[1]!), body);
+    const result = fakeActor.acceptAll
+      ? { accepted: true }
+      : await couponQuotaActor.methods[match[2]!]!(actorOn(match[1]!), body);
     if (fakeActor.loseNextAnswer) {
       fakeActor.loseNextAnswer = false;
       return res.writeHead(500).end('connection reset');
@@ -267,6 +271,28 @@ describe('the issue worker', () => {
     expect(await stored(requestId)).toBe('COMPLETED');
     expect(await issuedRows(requestId)).toHaveLength(1);
     expect(await issuedEvents(requestId)).toHaveLength(1);
+  });
+});
+
+describe('the quota in Postgres', () => {
+  test('When the actor says yes past the quota (two activations overlapping while placement moves it), then Postgres still issues only the quota', async () => {
+    const couponId = await newCoupon(1);
+    const asks = [await accepted(couponId), await accepted(couponId)];
+    fakeActor.acceptAll = true;
+    try {
+      for (const a of asks) await deliver(a.requestId, couponId, a.userId);
+      expect((await Promise.all(asks.map((a) => final(a.requestId)))).sort()).toEqual([
+        'COMPLETED',
+        'REJECTED',
+      ]);
+    } finally {
+      fakeActor.acceptAll = false;
+    }
+    expect(await sql('select * from user_coupons where coupon_id = ?', [couponId])).toHaveLength(1);
+    const shownAll = await Promise.all(
+      asks.map(async (a) => (await http.get(`/coupon-requests/${a.requestId}`)).body),
+    );
+    expect(shownAll.map((r) => r.reason).sort()).toEqual(['SOLD_OUT', null]);
   });
 });
 

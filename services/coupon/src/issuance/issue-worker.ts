@@ -31,8 +31,10 @@ const SWEEP_BATCH = 100;
  * transaction across a network call:
  * 1. take the request: one statement marks it PROCESSING with a lease;
  * 2. ask the quota actor (no transaction open);
- * 3. one short transaction writes the user_coupons row, the final state and
- *    the event, if the request is still PROCESSING (the first to finish wins).
+ * 3. one short transaction takes a seat of the quota in Postgres (the last
+ *    word: the actor is the fast gate), writes the user_coupons row, the
+ *    final state and the event, if the request is still PROCESSING (the
+ *    first to finish wins).
  * Redis is told each state only after the commit that made it. A crash
  * anywhere leaves the request QUEUED or PROCESSING in Postgres, where any
  * replica's sweep finds it once the lease has run out and asks the actor
@@ -151,40 +153,53 @@ export class IssueWorker {
 
   private async finish(request: IssueRequest, decision: Decision): Promise<void> {
     const { requestId, couponId, userId } = request;
-    const reason = decision.accepted ? null : decision.reason;
-    const updatedAt = await this.deps.em.fork().transactional(async (tx) => {
-      const [updated] = await tx.execute<{ updated_at: string }[]>(
-        `update issue_requests set status = ?, reason = ?, lease_until = null, updated_at = now()
-         where id = ? and status = 'PROCESSING' returning updated_at`,
-        [decision.accepted ? 'COMPLETED' : 'REJECTED', reason, requestId],
-      );
-      // Another worker finished it first (with the same answer from the actor).
-      if (!updated) return undefined;
-      if (decision.accepted) {
-        await tx.execute(
-          "insert into user_coupons (id, coupon_id, user_id, request_id, status) values (?, ?, ?, ?, 'ISSUED')",
-          [uuidv7(), couponId, userId, requestId],
+    const written = await this.deps.em
+      .fork()
+      .transactional(async (tx) => {
+        // The actor said yes; Postgres takes the seat atomically, or the coupon is sold out after all.
+        const seated =
+          decision.accepted &&
+          (
+            await tx.execute(
+              'update coupons set issued = issued + 1 where id = ? and issued < quota returning id',
+              [couponId],
+            )
+          ).length === 1;
+        const reason = seated ? null : decision.accepted ? 'SOLD_OUT' : decision.reason;
+        const status = seated ? 'COMPLETED' : 'REJECTED';
+        const [updated] = await tx.execute<{ updated_at: string }[]>(
+          `update issue_requests set status = ?, reason = ?, lease_until = null, updated_at = now()
+           where id = ? and status = 'PROCESSING' returning updated_at`,
+          [status, reason, requestId],
         );
-      }
-      await addToOutbox(
-        tx,
-        newEvent({
-          topic: COUPON_EVENTS,
-          type: decision.accepted ? CouponEventType.CouponIssued : CouponEventType.CouponIssueRejected,
-          source: 'coupon',
-          subject: requestId,
-          data: { requestId, couponId, userId, ...(reason ? { reason } : {}) },
-        }),
-      );
-      return new Date(updated.updated_at).toISOString();
-    });
-    if (!updatedAt) return;
+        // Another worker finished it first (with the same answer from the actor): undo the seat.
+        if (!updated) throw new AlreadyDecided();
+        if (seated) {
+          await tx.execute(
+            "insert into user_coupons (id, coupon_id, user_id, request_id, status) values (?, ?, ?, ?, 'ISSUED')",
+            [uuidv7(), couponId, userId, requestId],
+          );
+        }
+        await addToOutbox(
+          tx,
+          newEvent({
+            topic: COUPON_EVENTS,
+            type: seated ? CouponEventType.CouponIssued : CouponEventType.CouponIssueRejected,
+            source: 'coupon',
+            subject: requestId,
+            data: { requestId, couponId, userId, ...(reason ? { reason } : {}) },
+          }),
+        );
+        return { status, reason, updatedAt: new Date(updated.updated_at).toISOString() } as const;
+      })
+      .catch((err) => {
+        if (err instanceof AlreadyDecided) return undefined;
+        throw err;
+      });
+    if (!written) return;
     this.deps.outboxWritten();
-    await this.deps.statuses.put({
-      ...request,
-      status: decision.accepted ? 'COMPLETED' : 'REJECTED',
-      reason,
-      updatedAt,
-    });
+    await this.deps.statuses.put({ ...request, ...written });
   }
 }
+
+class AlreadyDecided extends Error {}
