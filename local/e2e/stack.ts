@@ -2,10 +2,10 @@ import { randomUUID } from 'node:crypto';
 import { eventually } from '@shop/platform/testing';
 import kafkajs from 'kafkajs';
 import pg from 'pg';
-import { control, type ServiceName, services } from '../src/topology.ts';
+import { control, replicasOf, type ServiceName, services } from '../src/topology.ts';
 
 export { eventually, sleep } from '@shop/platform/testing';
-export { services };
+export { replicasOf, services };
 
 const { Kafka, logLevel } = kafkajs;
 

@@ -9,7 +9,16 @@ import { provision } from './provision.ts';
 import { provisionK8sTools, provisionLocalCluster } from './provision-k8s.ts';
 import { startServices } from './services.ts';
 import { Supervisor, stopLeftovers } from './supervisor.ts';
-import { control, kafka, placement, postgres, redis, scheduler, serviceList } from './topology.ts';
+import {
+  control,
+  kafka,
+  placement,
+  postgres,
+  redis,
+  replicasOf,
+  scheduler,
+  serviceList,
+} from './topology.ts';
 import { say, step, table } from './ui.ts';
 
 const usage = `usage: shop <command>
@@ -43,7 +52,7 @@ function printAddresses(withServices: boolean): void {
     ['scheduler', `127.0.0.1:${scheduler.port}`, ''],
   ];
   if (withServices) {
-    for (const s of serviceList) {
+    for (const s of serviceList.flatMap((first) => replicasOf(first.service))) {
       rows.push([
         s.name,
         s.appUrl,
@@ -252,6 +261,9 @@ async function main(command: string | undefined): Promise<number> {
       );
     case 'test': {
       const started = performance.now();
+      // Coupon runs as three replicas under test, so that its quota actors are
+      // placed across hosts and move when one dies (local/e2e/coupon-replicas).
+      process.env.SHOP_COUPON_REPLICAS ??= '3';
       try {
         await step('type check', () =>
           runChecked(process.execPath, [

@@ -3,7 +3,16 @@ import { renderComponents } from './infra.ts';
 import { ROOT } from './paths.ts';
 import type { Tools } from './provision.ts';
 import { httpOk, type Supervisor } from './supervisor.ts';
-import { HOST, placement, postgres, redis, type ServiceAddress, scheduler, serviceList } from './topology.ts';
+import {
+  HOST,
+  placement,
+  postgres,
+  redis,
+  replicasOf,
+  type ServiceAddress,
+  scheduler,
+  serviceList,
+} from './topology.ts';
 import { step } from './ui.ts';
 
 const node = process.execPath;
@@ -12,8 +21,8 @@ function appSpec(s: ServiceAddress, extraEnv: Record<string, string>) {
   return {
     name: s.name,
     command: node,
-    args: ['--disable-warning=ExperimentalWarning', join(ROOT, 'services', s.name, 'src', 'main.ts')],
-    cwd: join(ROOT, 'services', s.name),
+    args: ['--disable-warning=ExperimentalWarning', join(ROOT, 'services', s.service, 'src', 'main.ts')],
+    cwd: join(ROOT, 'services', s.service),
     env: {
       APP_ID: s.appId,
       PORT: String(s.appPort),
@@ -97,19 +106,28 @@ const TEST_ENV = {
   RECONCILE_STALLED_AFTER_MS: '30000',
 };
 
-/** Every service (migrated at start) with its own daprd, side by side. */
+/**
+ * Every service (migrated at start) with its own daprd, side by side. Further
+ * replicas of a service start once its first is up (migrated, demo data
+ * loaded), each with its own daprd under the same app id.
+ */
 export async function startServices(
   sup: Supervisor,
   tools: Tools,
   options: { test: boolean },
 ): Promise<void> {
   const paths = renderComponents();
+  const testEnv = options.test ? TEST_ENV : {};
+  const startReplica = (s: ServiceAddress, env: Record<string, string>) =>
+    step(`starting ${s.name} and its sidecar`, async () => {
+      await sup.start(appSpec(s, { ...testEnv, ...env }));
+      await sup.start(sidecarSpec(s, tools, paths));
+    });
   await Promise.all(
-    serviceList.map((s) =>
-      step(`starting ${s.name} and its sidecar`, async () => {
-        await sup.start(appSpec(s, options.test ? TEST_ENV : {}));
-        await sup.start(sidecarSpec(s, tools, paths));
-      }),
-    ),
+    serviceList.map(async (s) => {
+      const [first, ...others] = replicasOf(s.service);
+      await startReplica(first!, {});
+      await Promise.all(others.map((r) => startReplica(r, { SEED_DEMO_DATA: 'false' })));
+    }),
   );
 }

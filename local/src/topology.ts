@@ -57,7 +57,9 @@ export const control = {
 };
 
 export interface ServiceAddress {
+  /** The process name: the service's own for its first replica, `<service>-<n>` for replica n. */
   name: string;
+  service: ServiceName;
   appId: string;
   database: string;
   appPort: number;
@@ -72,26 +74,56 @@ export interface ServiceAddress {
 const serviceNames = ['user', 'product', 'coupon', 'payment', 'order'] as const;
 export type ServiceName = (typeof serviceNames)[number];
 
+/**
+ * Replica n (1-based) of a service: same app id and database, its own app and
+ * sidecar ports, 10·(n-1) above the first's, so up to 10 replicas stay clear of
+ * the next port block and below the ephemeral range.
+ */
+function address(name: ServiceName, i: number, replica: number): ServiceAddress {
+  const step = 10 * (replica - 1);
+  const appPort = 3101 + i + step;
+  const daprHttpPort = 3501 + i + step;
+  return {
+    name: replica === 1 ? name : `${name}-${replica}`,
+    service: name,
+    appId: name,
+    database: `shop_${name}`,
+    appPort,
+    daprHttpPort,
+    daprGrpcPort: 31101 + i + step,
+    daprInternalGrpcPort: 31201 + i + step,
+    daprMetricsPort: 31301 + i + step,
+    appUrl: `http://${HOST}:${appPort}`,
+    daprUrl: `http://${HOST}:${daprHttpPort}`,
+  };
+}
+
+/** The first replica of each service. */
 export const services: Record<ServiceName, ServiceAddress> = Object.fromEntries(
-  serviceNames.map((name, i) => {
-    const appPort = 3101 + i;
-    const daprHttpPort = 3501 + i;
-    return [
-      name,
-      {
-        name,
-        appId: name,
-        database: `shop_${name}`,
-        appPort,
-        daprHttpPort,
-        daprGrpcPort: 31101 + i,
-        daprInternalGrpcPort: 31201 + i,
-        daprMetricsPort: 31301 + i,
-        appUrl: `http://${HOST}:${appPort}`,
-        daprUrl: `http://${HOST}:${daprHttpPort}`,
-      },
-    ];
-  }),
+  serviceNames.map((name, i) => [name, address(name, i, 1)]),
 ) as Record<ServiceName, ServiceAddress>;
 
 export const serviceList = Object.values(services);
+
+/**
+ * How many replicas of a service the runner starts. Only the coupon service
+ * scales here (SHOP_COUPON_REPLICAS, default 1; `npm test` runs 3), so that its
+ * quota actors can move between hosts as they do in a cluster. Read when
+ * called, so the test runner can set it before it starts anything.
+ */
+export function replicaCount(name: ServiceName): number {
+  if (name !== 'coupon') return 1;
+  const count = num('SHOP_COUPON_REPLICAS', 1);
+  if (!Number.isInteger(count) || count < 1 || count > 10) {
+    throw new Error(
+      `SHOP_COUPON_REPLICAS must be a whole number from 1 to 10, not ${env.SHOP_COUPON_REPLICAS}`,
+    );
+  }
+  return count;
+}
+
+/** Every replica of a service, the first (`services[name]`) first. */
+export function replicasOf(name: ServiceName): ServiceAddress[] {
+  const i = serviceNames.indexOf(name);
+  return Array.from({ length: replicaCount(name) }, (_, r) => address(name, i, r + 1));
+}

@@ -4,6 +4,7 @@ import { problemTypeUri, uuidv7 } from '@shop/platform';
 import { type ServiceUnderTest, startServiceUnderTest } from '@shop/platform/testing';
 import request from 'supertest';
 import { couponService } from '../src/service.ts';
+import { eventually } from './eventually.ts';
 
 let svc: ServiceUnderTest;
 let http: ReturnType<typeof request>;
@@ -157,10 +158,11 @@ describe('POST /coupons/:id/issue', () => {
         }),
       );
     expect(delivery.body).toEqual({ status: 'SUCCESS' });
-    expect((await http.get(`/coupon-requests/${requestId}`)).body).toMatchObject({
-      status: 'REJECTED',
-      reason: 'NOT_STARTED',
+    const decided = await eventually('the request to be decided', async () => {
+      const { body } = await http.get(`/coupon-requests/${requestId}`);
+      return body.status === 'REJECTED' && body;
     });
+    expect(decided).toMatchObject({ status: 'REJECTED', reason: 'NOT_STARTED' });
     expect(await sql('select * from user_coupons where user_id = ?', [userId])).toEqual([]);
   });
 });

@@ -63,7 +63,34 @@ class CreateCoupons extends Migration {
   }
 }
 
+class AddIssueLeases extends Migration {
+  override up(): void {
+    // A worker takes a request for a while (PROCESSING until lease_until) and
+    // calls the quota actor with no transaction open; a request whose worker
+    // died is taken again by any replica once the lease has run out.
+    this.addSql('alter table issue_requests add column lease_until timestamptz');
+    this.addSql(
+      "create index issue_requests_pending on issue_requests (created_at) where status in ('QUEUED', 'PROCESSING')",
+    );
+  }
+}
+
+class AddIssuedSeats extends Migration {
+  override up(): void {
+    // The seats taken, counted in the transaction that issues: the last word on
+    // the quota. The actor is the fast gate, but while placement moves it two
+    // activations can overlap for a moment and both accept the last seat.
+    this.addSql('alter table coupons add column issued integer not null default 0');
+    // No check (issued <= quota): a coupon oversold before this migration must not block it.
+    this.addSql(
+      'update coupons c set issued = (select count(*) from user_coupons u where u.coupon_id = c.id)',
+    );
+  }
+}
+
 export const migrations: NamedMigration[] = [
   { name: '20261122-coupon-001-known-users', class: CreateKnownUsers },
   { name: '20261122-coupon-002-coupons-requests', class: CreateCoupons },
+  { name: '20261201-coupon-003-issue-leases', class: AddIssueLeases },
+  { name: '20261201-coupon-004-issued-seats', class: AddIssuedSeats },
 ];

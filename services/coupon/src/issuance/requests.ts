@@ -16,7 +16,7 @@ export interface IssueRequest {
   updatedAt: string;
 }
 
-interface RequestRow {
+export interface RequestRow {
   id: string;
   coupon_id: string;
   user_id: string;
@@ -36,8 +36,25 @@ export const toRequest = (r: RequestRow): IssueRequest => ({
 });
 
 /**
- * Each request's latest state in Redis, for fast polling and the SSE stream;
- * Postgres holds the durable truth (and answers when Redis has nothing).
+ * Only moves a status forward (QUEUED, PROCESSING, then a final state), so a
+ * late write from a slow worker cannot hide a decision already shown.
+ * KEYS[1]: the key; ARGV: the JSON, its status, its TTL in seconds.
+ */
+const PUT_IF_NOT_BEHIND = `
+local rank = { QUEUED = 0, PROCESSING = 1, COMPLETED = 2, REJECTED = 2 }
+local current = redis.call('GET', KEYS[1])
+if current and rank[cjson.decode(current).status] > rank[ARGV[2]] then return 0 end
+redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[3])
+return 1`;
+
+/** A final state never changes; a pending one is kept briefly, so that one whose successor was committed but never cached (a crash between the two) is soon read from Postgres again. */
+const FINAL_TTL_S = 86_400;
+const PENDING_TTL_S = 2;
+
+/**
+ * Each request's latest state in Redis, for fast polling and the SSE stream.
+ * It is derived: written only after the Postgres commit it describes, and
+ * rebuilt from Postgres (the durable truth) when missing.
  */
 export class RequestStatusCache {
   private readonly redis: Redis;
@@ -49,9 +66,10 @@ export class RequestStatusCache {
   private key = (id: string) => `coupon-request:${id}`;
 
   async put(request: IssueRequest): Promise<void> {
+    const ttl = isTerminal(request.status) ? FINAL_TTL_S : PENDING_TTL_S;
     // Best effort: Postgres has it anyway.
     await this.redis
-      .set(this.key(request.requestId), JSON.stringify(request), 'EX', 86_400)
+      .eval(PUT_IF_NOT_BEHIND, 1, this.key(request.requestId), JSON.stringify(request), request.status, ttl)
       .catch(() => undefined);
   }
 
@@ -120,5 +138,7 @@ export async function getRequest(
   if (cached) return cached;
   const [row] = await em.fork().execute<RequestRow[]>('select * from issue_requests where id = ?', [id]);
   if (!row) throw new NotFoundError('coupon request', id);
-  return toRequest(row);
+  const request = toRequest(row);
+  await statuses.put(request);
+  return request;
 }

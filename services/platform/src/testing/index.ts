@@ -22,7 +22,8 @@ export interface ServiceUnderTest {
 /**
  * A service's real Koa app on its own fresh, migrated database, for API tests
  * with supertest. No sidecar runs: calls to Dapr fail as if it were down,
- * which the outbox is built to survive.
+ * which the outbox is built to survive, unless `env.DAPR_HTTP_PORT` points at
+ * a stand-in the test serves.
  */
 export async function startServiceUnderTest<S extends z.ZodObject>(
   name: string,
@@ -46,7 +47,7 @@ export async function startServiceUnderTest<S extends z.ZodObject>(
   const log = createLogger(name, process.env.SHOP_TEST_LOG_LEVEL ?? 'silent');
   const sidecar = new DaprSidecar({
     host: '127.0.0.1',
-    httpPort: 1,
+    httpPort: config.DAPR_HTTP_PORT,
     pubsubName: 'pubsub',
     stateStoreName: 'statestore',
   });
