@@ -1,10 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { problemTypeUri, uuidv7 } from '@shop/platform';
-import { type ServiceUnderTest, startServiceUnderTest } from '@shop/platform/testing';
+import { eventually, type ServiceUnderTest, startServiceUnderTest } from '@shop/platform/testing';
 import request from 'supertest';
 import { couponService } from '../src/service.ts';
-import { eventually } from './eventually.ts';
 
 let svc: ServiceUnderTest;
 let http: ReturnType<typeof request>;

@@ -9,14 +9,13 @@ import {
   type Redis,
   uuidv7,
 } from '@shop/platform';
-import { type ServiceUnderTest, startServiceUnderTest } from '@shop/platform/testing';
+import { eventually, type ServiceUnderTest, startServiceUnderTest } from '@shop/platform/testing';
 import request from 'supertest';
 import { type ClaimDecision, couponQuotaActor } from '../src/actors/coupon-quota.actor.ts';
 import { COUPON_QUOTA_ACTOR } from '../src/events/topics.ts';
 import { IssueWorker } from '../src/issuance/issue-worker.ts';
 import { RequestStatusCache } from '../src/issuance/requests.ts';
 import { couponService } from '../src/service.ts';
-import { eventually } from './eventually.ts';
 
 /**
  * The worker against real Postgres and Redis. The quota actor runs its real

@@ -9,14 +9,19 @@ import type { Logger } from '../logger.ts';
 /** Dapr's pub/sub delivery answers (HTTP 200 with this body). */
 export type DeliveryStatus = 'SUCCESS' | 'RETRY' | 'DROP';
 
-export interface EventHandler<S extends ZodType = ZodType> {
+export interface EventHandler<S extends ZodType = ZodType, P = unknown> {
   /** The inbox consumer name: unique per handler in a service. */
   consumer: string;
   topic: string;
   eventType: string;
   /** Schema of the event's `data`; an event that does not match is dead-lettered, not retried. */
   data: S;
-  handle(tx: EntityManager, data: z.infer<S>, event: ReceivedEvent<z.infer<S>>): Promise<void>;
+  /**
+   * What the handler must read from elsewhere (another service), read before the
+   * inbox transaction opens: no transaction is held across a network call.
+   */
+  prepare?(data: z.infer<S>, event: ReceivedEvent<z.infer<S>>): Promise<P>;
+  handle(tx: EntityManager, data: z.infer<S>, event: ReceivedEvent<z.infer<S>>, prepared: P): Promise<void>;
 }
 
 /**
@@ -85,8 +90,10 @@ export function subscriptionsRouter(
           return answer(ctx, 'DROP');
         }
         try {
+          const received = event as ReceivedEvent<typeof parsed.data>;
+          const prepared = await handler.prepare?.(parsed.data, received);
           const applied = await consumeOnce(em, handler.consumer, event.id, (tx) =>
-            handler.handle(tx, parsed.data, event as ReceivedEvent<typeof parsed.data>),
+            handler.handle(tx, parsed.data, received, prepared),
           );
           if (applied) onApplied();
           eventLog.info(

@@ -20,20 +20,23 @@ const message = (type: string, orderId: string, reason?: string) =>
  * the buyer is read from the order service; the notification is stored (and
  * logged — a mail or push gateway would go here) once per event, through the inbox.
  */
-export function orderNotificationHandlers(sidecar: DaprSidecar, log: Logger): EventHandler<typeof data>[] {
+export function orderNotificationHandlers(
+  sidecar: DaprSidecar,
+  log: Logger,
+): EventHandler<typeof data, { userId: string }>[] {
   return ['OrderCompleted', 'OrderFailed'].map((eventType) => ({
     consumer: `user.notify-${eventType}`,
     topic: ORDER_EVENTS,
     eventType,
     data,
-    async handle(tx, { orderId, reason }) {
-      const order = await sidecar
-        .invoke<{ userId: string }>('order', `orders/${orderId}`, 'GET')
-        .catch((err) => {
-          if (err instanceof DaprHttpError && err.status === 404)
-            throw new PermanentEventError(`order ${orderId} does not exist`);
-          throw err;
-        });
+    // Read before the inbox transaction opens.
+    prepare: ({ orderId }) =>
+      sidecar.invoke<{ userId: string }>('order', `orders/${orderId}`, 'GET').catch((err) => {
+        if (err instanceof DaprHttpError && err.status === 404)
+          throw new PermanentEventError(`order ${orderId} does not exist`);
+        throw err;
+      }),
+    async handle(tx, { orderId, reason }, _event, order) {
       const text = message(eventType, orderId, reason);
       await tx.execute(
         'insert into notifications (id, user_id, order_id, kind, message) values (gen_random_uuid(), ?, ?, ?, ?)',
