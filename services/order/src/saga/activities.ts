@@ -65,6 +65,12 @@ export function createActivities(deps: SagaDeps) {
    * failed), so the workflow needs no extra round trip per state. A transient
    * error leaves it running: the workflow retries. An ambiguous answer (a
    * payment that timed out) also leaves it running: the workflow decides.
+   *
+   * When the order's own database is away: before the remote call, the step
+   * throws without calling (nothing happened remotely) and is retried; after
+   * it, recording the result throws and the retry calls the remote step again,
+   * which, idempotent by order id, answers its first result. Either way the
+   * remote effect happens once and is recorded once the database is back.
    */
   const forward =
     <I extends { orderId: string }, T>(step: Step, run: (i: I) => Promise<StepResult<T>>) =>
