@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { runChaos } from '../../loadtest/chaos.ts';
+import { consoleFilter, consoleOptions } from './console-log.ts';
 import { startControlServer } from './control.ts';
 import { startInfra } from './infra.ts';
 import { LOGS, ROOT, RUN, STATE } from './paths.ts';
@@ -22,7 +23,9 @@ import {
 import { say, step, table } from './ui.ts';
 
 const usage = `usage: shop <command>
-  start      provision, start the infrastructure and every service with its sidecar; Ctrl-C stops all
+  start      provision, start the infrastructure and every service with its sidecar; Ctrl-C stops all.
+             Prints the services' logs and the others' errors (\`start -- --verbose\`: everything;
+             \`start -- <name>…\`: only those processes); every process's log is in .shop/logs
   infra      provision and start only the infrastructure (Postgres, Redis, Kafka, placement, scheduler)
   test       checks, unit tests, the chart against a real kube-apiserver, then the platform with
              integration and end-to-end tests; stops all after. \`test -- <pattern>\`: only the test
@@ -217,7 +220,10 @@ async function withPlatform(
 ): Promise<number> {
   const leftovers = await stopLeftovers();
   if (leftovers.length) say(`stopped leftovers of an earlier run: ${leftovers.join(', ')}`);
-  const sup = new Supervisor({ echo: mode === 'run' });
+  const sup = new Supervisor({
+    echo:
+      mode === 'run' ? consoleFilter(consoleOptions(process.argv.slice(3), process.stdout.isTTY)) : undefined,
+  });
   let stopping: Promise<void> | undefined;
   const stopAll = () => {
     stopping ??= step('stopping everything', () => sup.stopAll());

@@ -71,12 +71,18 @@ export class Supervisor {
   private readonly running = new Map<string, Running>();
   private readonly specs = new Map<string, ProcessSpec>();
   private stopping = false;
-  private readonly echo: boolean;
+  private readonly echo: ((name: string, line: string) => string | undefined) | undefined;
   private readonly logs: string;
   private readonly pidsFile: string;
 
-  /** `dir` holds logs/ and pids.json: .shop by default, a temporary one in tests. */
-  constructor(options: { echo: boolean; dir?: { logs: string; run: string } }) {
+  /**
+   * `echo` picks the lines to print on the console (all go to the log files);
+   * `dir` holds logs/ and pids.json: .shop by default, a temporary one in tests.
+   */
+  constructor(options: {
+    echo?: (name: string, line: string) => string | undefined;
+    dir?: { logs: string; run: string };
+  }) {
     this.echo = options.echo;
     this.logs = options.dir?.logs ?? LOGS;
     this.pidsFile = join(options.dir?.run ?? RUN, 'pids.json');
@@ -124,7 +130,8 @@ export class Supervisor {
     for (const stream of [child.stdout, child.stderr]) {
       createInterface({ input: stream! }).on('line', (line) => {
         log.write(`${line}\n`);
-        if (this.echo) console.log(`${prefix(spec.name)} ${line}`);
+        const shown = this.echo?.(spec.name, line);
+        if (shown !== undefined) console.log(`${prefix(spec.name)} ${shown}`);
       });
     }
     const entry: Running = { spec, child, exited, log };

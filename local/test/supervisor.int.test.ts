@@ -17,7 +17,7 @@ afterAll(() => new Promise((resolve) => busy.close(resolve)));
 
 describe('Supervisor', () => {
   const dir = mkdtempSync(join(tmpdir(), 'shop-supervisor-'));
-  const sup = new Supervisor({ echo: false, dir: { logs: dir, run: dir } });
+  const sup = new Supervisor({ dir: { logs: dir, run: dir } });
   afterAll(() => sup.stopAll());
 
   test('When a port it needs is taken, then the start fails at once naming the port and the part', async () => {
