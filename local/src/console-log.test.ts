@@ -11,6 +11,11 @@ describe('what npm start prints', () => {
     const show = consoleFilter(consoleOptions([], false));
     expect(show('order', pino)).toBe(pino);
     expect(show('coupon-2', pino)).toBe(pino);
+    const sdk = '2026-11-29T06:42:01.123Z INFO [DurableTask, Worker] Received "Activity Request" work item';
+    expect(show('order', sdk)).toBeUndefined();
+    expect(
+      show('order', '2026-11-29T06:42:01.123Z ERROR [DurableTask, Worker] An error occurred'),
+    ).toBeDefined();
     expect(show('order-dapr', daprInfo)).toBeUndefined();
     expect(show('kafka', '[2026-11-29 06:42:01,000] INFO [KafkaServer id=1] started')).toBeUndefined();
     expect(show('order-dapr', daprError)).toBe(daprError);

@@ -1,14 +1,17 @@
 /**
  * What `npm start` shows on the console. Every process's output always goes to
  * .shop/logs/<name>.log; the console gets the services' own lines (pino JSON,
- * printed as one readable line on a terminal), and from the sidecars and the
- * infrastructure only what looks like an error — unless asked for more:
+ * printed as one readable line on a terminal; not the workflow SDK's per-event
+ * chatter), and from the sidecars and the infrastructure only what looks like
+ * an error — unless asked for more:
  * `npm start -- --verbose` shows everything, `npm start -- order-dapr kafka`
  * the named processes only (each name matched as a part of the process name).
  */
 const INFRA = new Set(['postgres', 'redis', 'kafka', 'placement', 'scheduler']);
 
 const isService = (name: string) => !INFRA.has(name) && !name.endsWith('-dapr');
+/** The Dapr workflow SDK logs every work item at INFO on its own (it ignores the logger options). */
+const SDK_CHATTER = /^\S+ (INFO|VERBOSE|DEBUG) \[DurableTask, /;
 
 /** daprd (logfmt or JSON), pino (level ≥ 50), Kafka/log4j, Postgres, and Node's own stack traces. */
 const ERROR_LINE =
@@ -64,7 +67,7 @@ export function consoleFilter(options: ConsoleOptions): (name: string, line: str
   return (name, line) => {
     const shown = options.only.length
       ? options.only.some((o) => name.includes(o))
-      : options.verbose || isService(name) || ERROR_LINE.test(line);
+      : options.verbose || (isService(name) && !SDK_CHATTER.test(line)) || ERROR_LINE.test(line);
     if (!shown) return undefined;
     return options.pretty && isService(name) ? prettyLine(line) : line;
   };
