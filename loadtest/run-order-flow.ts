@@ -7,6 +7,7 @@ import { provision } from '../local/src/provision.ts';
 import { postgres, services } from '../local/src/topology.ts';
 import { checkInvariants } from './invariants.ts';
 import { runK6 } from './k6.ts';
+import { cpuSnapshot, cpuTable } from './process-cpu.ts';
 
 const { values: args } = parseArgs({ options: { rate: { type: 'string', default: '10' } } });
 const rate = Number(args.rate);
@@ -68,6 +69,7 @@ async function main() {
   writeFileSync(fixturesFile, JSON.stringify(await fixtures()));
 
   const startedAt = new Date();
+  const cpuBefore = await cpuSnapshot();
   log(`placing orders at ${rate}/s for 25 s and following each to its end…`);
   const summary = await runK6(tools.k6, 'order-flow.js', {
     BASE_URL: services.order.appUrl,
@@ -96,6 +98,7 @@ async function main() {
   ).rows;
   await db.end();
   const lastEndedAfterS = (new Date(last).getTime() - startedAt.getTime()) / 1000;
+  const cpuAfter = await cpuSnapshot();
   const report = await checkInvariants(
     rows.map((r) => r.id),
     { workflowsVia: services.order.daprUrl },
@@ -130,6 +133,9 @@ completed sagas per second    ${figures.completedPerSecond.toFixed(2)}
 followed by k6 to their end   ${figures.followedByK6.completed} completed, ${figures.followedByK6.failed} failed (${figures.followedByK6.compensated} with compensations)
 POST to end, p50 / p95 / p99  ${figures.sagaMs.p50?.toFixed(0)} / ${figures.sagaMs.p95?.toFixed(0)} / ${figures.sagaMs.p99?.toFixed(0)} ms (orders k6 followed to their end)
 invariant violations          ${report.violations.length}
+
+CPU of each process the runner started, from the first order to the last one's end, divided by the completed sagas (k6 not included):
+${cpuTable(cpuBefore, cpuAfter, rows.filter((r) => r.status === 'COMPLETED').length, 'saga')}
 `);
   mkdirSync(join(ROOT, 'loadtest', 'results'), { recursive: true });
   writeFileSync(

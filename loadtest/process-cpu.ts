@@ -1,0 +1,86 @@
+/**
+ * Where a benchmark's CPU goes: CPU seconds of each process the local runner
+ * started (its whole process group, with the children it reaped, e.g.
+ * Postgres's backends), read from /proc, and Redis's command counts. Take a
+ * snapshot before and after the run; `cpuTable` prints the difference per
+ * completed unit of work.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Redis } from 'ioredis';
+import { RUN } from '../local/src/paths.ts';
+import { redis as redisAddress } from '../local/src/topology.ts';
+import { table } from '../local/src/ui.ts';
+
+const TICKS_PER_SECOND = 100;
+
+export interface CpuSnapshot {
+  /** CPU seconds per process name (user + system, own and reaped children). */
+  cpu: Map<string, number>;
+  /** Redis calls per command. */
+  redisCalls: Map<string, number>;
+}
+
+/** utime, stime, cutime, cstime (fields 14-17) and the process group (field 5) of one /proc/<pid>/stat. */
+function readStat(pid: string): { pgrp: number; ticks: number } | undefined {
+  try {
+    const stat = readFileSync(join('/proc', pid, 'stat'), 'utf8');
+    // The command name (field 2) may hold spaces: count from the closing parenthesis.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const n = (i: number) => Number(fields[i - 3]);
+    return { pgrp: n(5), ticks: n(14) + n(15) + n(16) + n(17) };
+  } catch {
+    return undefined;
+  }
+}
+
+async function redisCommandCalls(): Promise<Map<string, number>> {
+  const client = new Redis(redisAddress.url, { lazyConnect: true, maxRetriesPerRequest: 1 });
+  await client.connect();
+  try {
+    const info = await client.info('commandstats');
+    return new Map(
+      [...info.matchAll(/^cmdstat_(\S+):calls=(\d+)/gm)].map(
+        (m) => [m[1]!, Number(m[2])] as [string, number],
+      ),
+    );
+  } finally {
+    client.disconnect();
+  }
+}
+
+export async function cpuSnapshot(): Promise<CpuSnapshot> {
+  const groups = JSON.parse(readFileSync(join(RUN, 'pids.json'), 'utf8')) as Record<string, number>;
+  const byGroup = new Map<number, number>();
+  for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
+    const stat = readStat(pid);
+    if (stat) byGroup.set(stat.pgrp, (byGroup.get(stat.pgrp) ?? 0) + stat.ticks);
+  }
+  const cpu = new Map(
+    Object.entries(groups).map(([name, pgid]) => [name, (byGroup.get(pgid) ?? 0) / TICKS_PER_SECOND]),
+  );
+  return { cpu, redisCalls: await redisCommandCalls() };
+}
+
+/** The CPU each process spent between two snapshots, in all and per unit (ms), busiest first. */
+export function cpuTable(before: CpuSnapshot, after: CpuSnapshot, units: number, unit: string): string {
+  const rows = [...after.cpu]
+    .map(([name, s]) => [name, s - (before.cpu.get(name) ?? 0)] as const)
+    .sort((a, b) => b[1] - a[1]);
+  const total = rows.reduce((sum, [, s]) => sum + s, 0);
+  const redisCalls = [...after.redisCalls].reduce(
+    (sum, [cmd, calls]) => sum + calls - (before.redisCalls.get(cmd) ?? 0),
+    0,
+  );
+  return table([
+    ['process', 'CPU s', `CPU ms per ${unit}`, 'share'],
+    ...rows.map(([name, s]) => [
+      name,
+      s.toFixed(1),
+      (units ? (s * 1000) / units : 0).toFixed(1),
+      `${total ? ((100 * s) / total).toFixed(0) : 0}%`,
+    ]),
+    ['all', total.toFixed(1), (units ? (total * 1000) / units : 0).toFixed(1), '100%'],
+    ['redis commands', String(redisCalls), (units ? redisCalls / units : 0).toFixed(1), ''],
+  ]);
+}
