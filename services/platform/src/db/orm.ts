@@ -19,6 +19,38 @@ export interface OrmOptions {
   migrations?: NamedMigration[];
   /** See DATABASE_POOL_MAX in config/load-config.ts for how it is chosen. */
   poolMax?: number;
+  /** How long a checked-out connection the server dropped may stay unreleased before the pool takes it back. */
+  reclaimAfterMs?: number;
+}
+
+/** Longer than any caller takes to release a connection after its query failed. */
+const RECLAIM_AFTER_MS = 10_000;
+/** Waiting for a pooled connection fails after this instead of hanging for good. */
+const ACQUIRE_TIMEOUT_MS = 10_000;
+
+/**
+ * Takes back pooled connections that are never released. When a transaction's
+ * commit or rollback fails because the server dropped the connection (Postgres
+ * stopped), kysely's controlled transaction — which MikroORM 7 uses — skips
+ * release(), so the pool counts the dead client as busy for good; a few of
+ * those and nothing gets a connection again (seen: the coupon service silent
+ * after Postgres was stopped for 8 s). A checked-out client whose connection
+ * ended and that is still not released after `afterMs` is released here, with
+ * an error, so that the pool drops it and opens a fresh one.
+ */
+export function reclaimDroppedConnections(pool: pg.Pool, afterMs = RECLAIM_AFTER_MS): void {
+  const busy = new WeakSet<pg.PoolClient>();
+  pool.on('acquire', (client) => busy.add(client));
+  pool.on('release', (_err, client) => busy.delete(client));
+  pool.on('connect', (client) => {
+    client.once('end', () => {
+      setTimeout(() => {
+        if (!busy.has(client)) return;
+        busy.delete(client);
+        client.release(new Error('the server dropped this connection while it was checked out'));
+      }, afterMs).unref();
+    });
+  });
 }
 
 /**
@@ -41,6 +73,10 @@ export async function initOrm(options: OrmOptions): Promise<MikroORM> {
       silent: true,
     },
     pool: { min: 0, max: options.poolMax ?? 8 },
+    driverOptions: {
+      connectionTimeoutMillis: ACQUIRE_TIMEOUT_MS,
+      onPoolCreated: (pool: pg.Pool) => reclaimDroppedConnections(pool, options.reclaimAfterMs),
+    },
     debug: false,
   });
 }
