@@ -68,9 +68,12 @@ if [ "$dashboard" = true ]; then
     --namespace dapr-system --wait --timeout 5m
 fi
 
+# --wait-for-jobs: the install is done once the Kafka topics Job has created
+# every topic and dead-letter topic, not while it still retries against a
+# Kafka that is starting.
 step "installing charts/shop (namespace $SHOP_NAMESPACE)" \
   "$helm" upgrade --install shop "$ROOT/charts/shop" "${shop_args[@]}" \
-  --namespace "$SHOP_NAMESPACE" --create-namespace --wait --timeout 15m
+  --namespace "$SHOP_NAMESPACE" --create-namespace --wait --wait-for-jobs --timeout 15m
 
 # A pod created while the injector was away runs without daprd (its webhook
 # fails open): say so rather than let a service fail on its first call.
