@@ -21,7 +21,7 @@ export class OrderSaga {
    * died between its commit and here) is scheduled now.
    */
   async start(order: OrderView, options: { repeat: boolean; faults: SagaFaults }): Promise<void> {
-    if (options.repeat && (await this.state(order).catch(() => undefined))) return;
+    if (options.repeat && (await this.state(order.workflowId).catch(() => undefined))) return;
     const input: PlaceOrderInput = {
       orderId: order.orderId,
       userId: order.userId,
@@ -40,9 +40,9 @@ export class OrderSaga {
     }
   }
 
-  /** The order's saga instance, or undefined when there is none. */
-  state(order: OrderView): Promise<WorkflowState | undefined> {
-    return this.client.getWorkflowState(order.workflowId, false);
+  /** A saga instance (an order's `workflowId`), or undefined when there is none. */
+  state(workflowId: string): Promise<WorkflowState | undefined> {
+    return this.client.getWorkflowState(workflowId, false);
   }
 
   /**

@@ -86,19 +86,19 @@ export class OrderReconciler {
   /** One pass over the PENDING orders old enough to have a workflow. */
   async runOnce(): Promise<void> {
     const { em, saga, log } = this.deps;
-    const rows = await em.fork().execute<{ id: string; idle_ms: string }[]>(
-      `select o.id, extract(epoch from now() - greatest(o.updated_at, max(s.updated_at))) * 1000 as idle_ms
+    const rows = await em.fork().execute<{ id: string; workflow_id: string; idle_ms: string }[]>(
+      `select o.id, coalesce(o.workflow_id, o.id::text) as workflow_id,
+         extract(epoch from now() - greatest(o.updated_at, max(s.updated_at))) * 1000 as idle_ms
        from orders o join order_steps s on s.order_id = o.id
        where o.status = 'PENDING' and o.created_at < now() - make_interval(secs => ?)
        group by o.id order by o.id limit ?`,
       [this.options.unscheduledAfterMs / 1000, BATCH],
     );
     for (const row of rows) {
-      const before = await getOrder(em, row.id);
-      const state = await saga.state(before);
-      // The workflow may have ended the order since: read it again before acting.
+      const state = await saga.state(row.workflow_id);
+      // The workflow may have ended the order since the query: read it before acting.
       const order = await getOrder(em, row.id);
-      if (order.status !== 'PENDING' || order.workflowId !== before.workflowId) continue;
+      if (order.status !== 'PENDING' || order.workflowId !== row.workflow_id) continue;
       let action: ReconcileAction | undefined;
       if (!state) {
         await saga.start(order, { repeat: false, faults: {} });
