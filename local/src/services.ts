@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { renderComponents } from './infra.ts';
 import { ROOT } from './paths.ts';
 import type { Tools } from './provision.ts';
+import { localSigningKey } from './signing-key.ts';
 import { httpOk, type Supervisor } from './supervisor.ts';
 import {
   HOST,
@@ -118,9 +119,12 @@ export async function startServices(
 ): Promise<void> {
   const paths = renderComponents();
   const testEnv = options.test ? TEST_ENV : {};
+  // Only the user service signs tokens.
+  const ownEnv = (s: ServiceAddress): Record<string, string> =>
+    s.service === 'user' ? { JWT_PRIVATE_KEY: localSigningKey() } : {};
   const startReplica = (s: ServiceAddress, env: Record<string, string>) =>
     step(`starting ${s.name} and its sidecar`, async () => {
-      await sup.start(appSpec(s, { ...testEnv, ...env }));
+      await sup.start(appSpec(s, { ...testEnv, ...ownEnv(s), ...env }));
       await sup.start(sidecarSpec(s, tools, paths));
     });
   await Promise.all(

@@ -1,5 +1,16 @@
 export { type ActorContext, type ActorMethod, type ActorType, actorHostRouter } from './actors/actor-host.ts';
 export { createApp } from './app.ts';
+export {
+  type AccessClaims,
+  accessClaimsSchema,
+  JWKS_PATH,
+  ROLES,
+  type Role,
+  roleSchema,
+  TOKEN_ALGORITHM,
+  TOKEN_AUDIENCE,
+  TOKEN_ISSUER,
+} from './auth/claims.ts';
 export { type BaseConfig, baseConfigSchema, ConfigError, loadConfig } from './config/load-config.ts';
 export { type CallOptions, DaprHttpError, DaprSidecar, SidecarUnavailableError } from './dapr/sidecar.ts';
 export { type EntityManager, initOrm, migrate, type NamedMigration, pingDatabase } from './db/orm.ts';
@@ -7,8 +18,10 @@ export {
   AppError,
   BusinessRuleError,
   type FieldIssue,
+  ForbiddenError,
   NotFoundError,
   problemTypeUri,
+  UnauthorizedError,
   ValidationError,
 } from './errors/app-error.ts';
 export {

@@ -1,11 +1,13 @@
 import Router from '@koa/router';
 import { type EntityManager, parseBody, parseParams } from '@shop/platform';
 import { z } from 'zod';
+import { MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH } from '../auth/passwords.ts';
 import { getUser, registerUser } from '../users/users.ts';
 
 const registerBody = z.object({
   email: z.email().max(254),
   name: z.string().trim().min(1).max(100),
+  password: z.string().min(MIN_PASSWORD_LENGTH).max(MAX_PASSWORD_LENGTH).optional(),
 });
 const idParams = z.object({ id: z.uuid() });
 

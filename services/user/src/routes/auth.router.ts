@@ -1,0 +1,35 @@
+import Router from '@koa/router';
+import { type EntityManager, JWKS_PATH, parseBody } from '@shop/platform';
+import { z } from 'zod';
+import { MAX_PASSWORD_LENGTH } from '../auth/passwords.ts';
+import { signIn } from '../auth/sign-in.ts';
+import { refreshTokens, revokeRefreshToken, type TokenSettings } from '../auth/tokens.ts';
+
+const loginBody = z.object({
+  email: z.email().max(254),
+  password: z.string().min(1).max(MAX_PASSWORD_LENGTH),
+});
+const refreshBody = z.object({ refreshToken: z.string().min(1).max(200) });
+
+/** Sign-in, token refresh, sign-out, and the public keys that verify access tokens. */
+export function authRouter(em: EntityManager, settings: TokenSettings): Router {
+  const router = new Router();
+  router.post('/auth/login', async (ctx) => {
+    ctx.body = await signIn(em, settings, parseBody(ctx, loginBody));
+    ctx.set('cache-control', 'no-store');
+  });
+  router.post('/auth/refresh', async (ctx) => {
+    ctx.body = await refreshTokens(em, settings, parseBody(ctx, refreshBody).refreshToken);
+    ctx.set('cache-control', 'no-store');
+  });
+  router.post('/auth/logout', async (ctx) => {
+    await revokeRefreshToken(em, parseBody(ctx, refreshBody).refreshToken);
+    ctx.status = 204;
+  });
+  router.get(JWKS_PATH, (ctx) => {
+    ctx.body = settings.key.jwks;
+    // Verifiers may cache the keys a while; a rotation keeps the old key listed longer than this.
+    ctx.set('cache-control', 'public, max-age=300');
+  });
+  return router;
+}
