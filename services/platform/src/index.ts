@@ -39,6 +39,7 @@ export {
   requestFingerprint,
 } from './http/idempotency.ts';
 export type { RequestState } from './http/request-context.ts';
+export { type ServeOptions, serve } from './http/serve.ts';
 export { type SseOptions, streamChanges } from './http/sse.ts';
 export {
   type Page,
@@ -68,3 +69,12 @@ export {
   type ServiceDeps,
   type ServiceParts,
 } from './service.ts';
+export {
+  assembleStatelessApp,
+  runStatelessService,
+  type StatelessConfig,
+  type StatelessServiceDefinition,
+  type StatelessServiceDeps,
+  type StatelessServiceParts,
+  statelessConfigSchema,
+} from './stateless-service.ts';

@@ -13,6 +13,8 @@ export interface CallOptions {
   traceparent?: string;
   timeoutMs?: number;
   headers?: Record<string, string>;
+  /** Ends the call instead of the timeout (a stream that lasts as long as its client). */
+  signal?: AbortSignal;
 }
 
 /** The sidecar did not answer (down, restarting, timed out). Safe to retry. */
@@ -72,7 +74,7 @@ export class DaprSidecar {
         method,
         headers,
         body: payload,
-        signal: AbortSignal.timeout(call.timeoutMs ?? this.timeoutMs),
+        signal: call.signal ?? AbortSignal.timeout(call.timeoutMs ?? this.timeoutMs),
       });
     } catch (err) {
       throw new SidecarUnavailableError(`dapr sidecar at ${this.baseUrl} did not answer ${method} ${path}`, {
