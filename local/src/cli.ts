@@ -12,6 +12,7 @@ import { startServices } from './services.ts';
 import { Supervisor, stopLeftovers } from './supervisor.ts';
 import {
   control,
+  gateway,
   kafka,
   placement,
   postgres,
@@ -55,6 +56,11 @@ function printAddresses(withServices: boolean): void {
     ['scheduler', `127.0.0.1:${scheduler.port}`, ''],
   ];
   if (withServices) {
+    rows.push([
+      'gateway',
+      gateway.appUrl,
+      'THE address to use: sign in (POST /auth/login), then send Authorization: Bearer <token>',
+    ]);
     for (const s of serviceList.flatMap((first) => replicasOf(first.service))) {
       rows.push([
         s.name,
@@ -65,6 +71,7 @@ function printAddresses(withServices: boolean): void {
   }
   rows.push(['control', control.url, 'GET /processes, POST /processes/<name>/stop|start']);
   console.log(`\n${table(rows)}\n\nlogs: ${LOGS}/<name>.log\n`);
+  if (withServices) say(`use the gateway: ${gateway.appUrl} (the services' own ports are for debugging)`);
 }
 
 /** Runs jest on one suite; returns its pass/fail counts. */
