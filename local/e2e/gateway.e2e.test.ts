@@ -5,6 +5,7 @@
  * user, without the role, and at a saga step.
  */
 import { randomUUID } from 'node:crypto';
+import SwaggerParser from '@apidevtools/swagger-parser';
 import { beforeAll, describe, expect, jest, test } from '@jest/globals';
 import { eventually, gateway, signIn, signUp, viaGateway } from './stack.ts';
 
@@ -190,5 +191,21 @@ describe('through the gateway', () => {
     expect((await viaGateway('GET', '/products')).status).toBe(200);
     expect((await viaGateway('GET', `/products/${productId}`)).body).toMatchObject({ id: productId });
     expectProblem(await viaGateway('GET', '/nowhere'), 404, 'http-404');
+  });
+
+  test('When a client asks for the contract, then the gateway serves valid OpenAPI 3.1 of the public API, saga steps left out', async () => {
+    const res = await viaGateway('GET', '/openapi.json');
+    expect(res.status).toBe(200);
+    await SwaggerParser.validate(structuredClone(res.body));
+    const paths = Object.keys(res.body.paths);
+    expect(paths).toEqual(
+      expect.arrayContaining(['/auth/login', '/orders', '/orders/{id}/events', '/ops/order/orders']),
+    );
+    expect(paths.filter((p) => p.startsWith('/saga'))).toEqual([]);
+    expect(res.body.paths['/orders'].post).toMatchObject({
+      security: [{ bearer: [] }],
+      requestBody: { content: { 'application/json': { schema: { required: ['userId', 'items'] } } } },
+    });
+    expect(res.body.paths['/products'].get.security).toBeUndefined();
   });
 });

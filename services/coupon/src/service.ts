@@ -6,7 +6,7 @@ import { COUPON_QUOTA_ACTOR } from './events/topics.ts';
 import { issueRequestedHandler } from './issuance/issue-requested.handler.ts';
 import { IssueWorker } from './issuance/issue-worker.ts';
 import { RequestStatusCache } from './issuance/requests.ts';
-import { couponsRouter } from './routes/coupons.router.ts';
+import { couponsOperations, couponsRouter } from './routes/coupons.router.ts';
 import { userRegisteredHandler } from './users/user-registered.handler.ts';
 
 export const couponConfigSchema = baseConfigSchema.extend({
@@ -49,6 +49,7 @@ export const couponService: ServiceDefinition<typeof couponConfigSchema> = {
     );
     return {
       routers: [couponsRouter({ em: orm.em, redis, statuses, outboxWritten })],
+      operations: couponsOperations,
       eventHandlers: [userRegisteredHandler, issueRequestedHandler(worker)],
       actors: [couponQuotaActor],
       readiness: { redis: () => redis.ping() },

@@ -1,6 +1,7 @@
 import { type StatelessServiceDefinition, statelessConfigSchema } from '@shop/platform';
 import { z } from 'zod';
 import { remoteTokenVerifier } from './auth/access-token.ts';
+import { gatewayDocument } from './openapi/gateway-document.ts';
 import { TokenBuckets } from './rate-limit/token-bucket.ts';
 import { gatewayRouter } from './routes/gateway.router.ts';
 
@@ -24,6 +25,7 @@ export const gatewayService: StatelessServiceDefinition<typeof gatewayConfigSche
   configSchema: gatewayConfigSchema,
   build: ({ config, sidecar }) => ({
     trustProxy: config.TRUST_PROXY,
+    openApi: gatewayDocument(sidecar),
     routers: [
       gatewayRouter({
         sidecar,

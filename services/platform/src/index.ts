@@ -51,6 +51,16 @@ export {
 } from './http/validate.ts';
 export { consumeOnce } from './inbox/inbox.ts';
 export { createLogger, type Logger, traceIdFrom } from './logger.ts';
+export type { ApiOperation } from './openapi/api-operation.ts';
+export {
+  API_VERSION,
+  jsonSchemaOf,
+  type OpenApiDocument,
+  openApiDocument,
+  openApiPath,
+  problemSchema,
+  serviceDocument,
+} from './openapi/openapi-document.ts';
 export { addToOutbox } from './outbox/outbox.ts';
 export { OutboxRelay } from './outbox/outbox-relay.ts';
 export {

@@ -9,8 +9,11 @@ import { type EntityManager, initOrm, migrate, type NamedMigration, pingDatabase
 import type { ReadinessCheck } from './http/health.router.ts';
 import { serve } from './http/serve.ts';
 import { createLogger, type Logger } from './logger.ts';
+import type { ApiOperation } from './openapi/api-operation.ts';
+import { openApiRouter } from './openapi/openapi.router.ts';
+import { serviceDocument } from './openapi/openapi-document.ts';
 import { OutboxRelay } from './outbox/outbox-relay.ts';
-import { deadLettersRouter } from './pubsub/dead-letters.router.ts';
+import { deadLetterOperations, deadLettersRouter } from './pubsub/dead-letters.router.ts';
 import { type EventHandler, subscriptionsRouter } from './pubsub/subscriptions.ts';
 
 export interface ServiceDeps<C extends BaseConfig = BaseConfig> {
@@ -27,6 +30,8 @@ export interface ServiceParts {
   routers?: Router[];
   eventHandlers?: EventHandler[];
   actors?: ActorType[];
+  /** The contract of the routers' public routes, served as `/openapi.json` (see openapi/). */
+  operations?: ApiOperation[];
   /** More readiness checks than the database and the sidecar (e.g. Redis). */
   readiness?: Record<string, ReadinessCheck>;
   /**
@@ -70,6 +75,9 @@ export function assembleApp(deps: ServiceDeps, parts: ServiceParts) {
       deadLettersRouter(em, deps.outboxWritten),
       actorHostRouter(parts.actors ?? [], deps.sidecar, deps.log),
       ...(parts.routers ?? []),
+      openApiRouter(
+        serviceDocument(deps.config.APP_ID, [...deadLetterOperations, ...(parts.operations ?? [])]),
+      ),
     ],
     readiness: {
       database: () => pingDatabase(em),

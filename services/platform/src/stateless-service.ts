@@ -7,6 +7,8 @@ import { DaprSidecar } from './dapr/sidecar.ts';
 import type { ReadinessCheck } from './http/health.router.ts';
 import { serve } from './http/serve.ts';
 import { createLogger, type Logger } from './logger.ts';
+import { openApiRouter } from './openapi/openapi.router.ts';
+import type { OpenApiDocument } from './openapi/openapi-document.ts';
 import { loadOrExit } from './service.ts';
 
 /** The settings of a service that keeps no data: no database, pub/sub or state store. */
@@ -30,6 +32,8 @@ export interface StatelessServiceDeps<C extends StatelessConfig = StatelessConfi
 export interface StatelessServiceParts {
   routers: Router[];
   readiness?: Record<string, ReadinessCheck>;
+  /** Its contract, served as `/openapi.json`; built when asked, so it may gather from elsewhere. */
+  openApi?: () => Promise<OpenApiDocument>;
   /** Behind a proxy: `ctx.ip` from X-Forwarded-For (Koa's `app.proxy`). */
   trustProxy?: boolean;
   onStopping?: () => Promise<void>;
@@ -44,7 +48,7 @@ export interface StatelessServiceDefinition<S extends z.ZodObject = typeof state
 export function assembleStatelessApp(deps: StatelessServiceDeps, parts: StatelessServiceParts): Koa {
   const app = createApp({
     log: deps.log,
-    routers: parts.routers,
+    routers: parts.openApi ? [...parts.routers, openApiRouter(parts.openApi)] : parts.routers,
     readiness: { sidecar: () => deps.sidecar.isHealthy(), ...parts.readiness },
   });
   app.proxy = parts.trustProxy ?? false;

@@ -4,10 +4,10 @@ import { loadSigningKey } from './auth/signing-key.ts';
 import { migrations } from './db/migrations.ts';
 import { seedUsers } from './db/seed.ts';
 import { orderNotificationHandlers } from './notifications/order-notifications.handler.ts';
-import { authRouter } from './routes/auth.router.ts';
-import { notificationsRouter } from './routes/notifications.router.ts';
-import { pointsRouter } from './routes/points.router.ts';
-import { usersRouter } from './routes/users.router.ts';
+import { authOperations, authRouter } from './routes/auth.router.ts';
+import { notificationsOperations, notificationsRouter } from './routes/notifications.router.ts';
+import { pointsOperations, pointsRouter } from './routes/points.router.ts';
+import { usersOperations, usersRouter } from './routes/users.router.ts';
 import { UserEntity } from './users/user.entity.ts';
 
 export const userConfigSchema = baseConfigSchema.extend({
@@ -40,6 +40,7 @@ export const userService: ServiceDefinition<typeof userConfigSchema> = {
         pointsRouter(orm.em, outboxWritten),
         notificationsRouter(orm.em),
       ],
+      operations: [...authOperations, ...usersOperations, ...pointsOperations, ...notificationsOperations],
       eventHandlers: orderNotificationHandlers(sidecar, log.child({ component: 'notifications' })),
     };
   },

@@ -1,5 +1,12 @@
 import Router from '@koa/router';
-import { type EntityManager, parseBody, parseParams, type Redis, streamChanges } from '@shop/platform';
+import {
+  type ApiOperation,
+  type EntityManager,
+  parseBody,
+  parseParams,
+  type Redis,
+  streamChanges,
+} from '@shop/platform';
 import { z } from 'zod';
 import { createCoupon, getCoupon } from '../coupons/coupons.ts';
 import { getRequest, isTerminal, type RequestStatusCache, requestIssue } from '../issuance/requests.ts';
@@ -29,6 +36,69 @@ const createBody = z
 const issueBody = z.object({ userId: z.uuid() });
 const useBody = z.object({ orderId: z.uuid(), userId: z.uuid(), couponId: z.uuid(), orderAmount: krw });
 const orderBody = z.object({ orderId: z.uuid() });
+
+export const couponsOperations: ApiOperation[] = [
+  {
+    method: 'post',
+    path: '/coupons',
+    summary: 'Admin: defines a coupon',
+    body: createBody,
+    responses: { 201: { description: 'The coupon' } },
+  },
+  {
+    method: 'get',
+    path: '/coupons/:id',
+    summary: 'A coupon',
+    params: idParams,
+    responses: { 200: { description: 'The coupon' } },
+  },
+  {
+    method: 'post',
+    path: '/coupons/:id/issue',
+    summary: 'Asks for the coupon, first come first served: answered at once, decided after',
+    params: idParams,
+    body: issueBody,
+    responses: { 202: { description: '`{requestId, status: "QUEUED"}`' } },
+    problems: [429],
+  },
+  {
+    method: 'get',
+    path: '/coupon-requests/:id',
+    summary: 'A request’s state',
+    params: idParams,
+    responses: { 200: { description: 'The request' } },
+  },
+  {
+    method: 'get',
+    path: '/coupon-requests/:id/events',
+    summary: 'The same as server-sent events, until the final state',
+    params: idParams,
+    responses: { 200: { description: '`event: status` per change', eventStream: true } },
+  },
+  {
+    method: 'get',
+    path: '/users/:id/coupons',
+    summary: 'A user’s coupons',
+    params: idParams,
+    responses: { 200: { description: '`{items}`' } },
+  },
+  {
+    method: 'post',
+    path: '/saga/coupons/use',
+    summary: 'Saga step: ISSUED → USED, the discount; once per order',
+    body: useBody,
+    responses: { 200: { description: '`{discount, …}`' } },
+    problems: [404, 409],
+  },
+  {
+    method: 'post',
+    path: '/saga/coupons/restore',
+    summary: 'Compensation: USED by this order → ISSUED, once',
+    body: orderBody,
+    responses: { 200: { description: 'The coupon use, restored' } },
+    problems: [409],
+  },
+];
 
 /** How often the SSE stream looks for a change, and how long one stream lasts (the client reconnects). */
 const STREAM_POLL_MS = 200;

@@ -90,7 +90,7 @@ export const publicApi: PublicRoute[] = [
       ['POST', '/ops/orders/:id/redrive'],
       ['GET', '/ops/reconciler'],
       ['POST', '/ops/workflow-self-test'],
-      ['GET', '/ops/workflow-self-test/:id'],
+      ['GET', '/ops/workflow-self-test/:instanceId'],
     ] as const
   ).map(
     ([method, upstream]): PublicRoute => ({

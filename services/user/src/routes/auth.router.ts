@@ -1,5 +1,5 @@
 import Router from '@koa/router';
-import { type EntityManager, JWKS_PATH, parseBody } from '@shop/platform';
+import { type ApiOperation, type EntityManager, JWKS_PATH, parseBody } from '@shop/platform';
 import { z } from 'zod';
 import { MAX_PASSWORD_LENGTH } from '../auth/passwords.ts';
 import { signIn } from '../auth/sign-in.ts';
@@ -10,6 +10,42 @@ const loginBody = z.object({
   password: z.string().min(1).max(MAX_PASSWORD_LENGTH),
 });
 const refreshBody = z.object({ refreshToken: z.string().min(1).max(200) });
+
+export const authOperations: ApiOperation[] = [
+  {
+    method: 'post',
+    path: '/auth/login',
+    summary: 'Signs in: an access token and a refresh token',
+    body: loginBody,
+    responses: {
+      200: {
+        description: '`{accessToken, tokenType, expiresIn, refreshToken, refreshExpiresIn, userId, role}`',
+      },
+    },
+    problems: [401],
+  },
+  {
+    method: 'post',
+    path: '/auth/refresh',
+    summary: 'A new pair for a refresh token, which is used up',
+    body: refreshBody,
+    responses: { 200: { description: 'The new pair' } },
+    problems: [401],
+  },
+  {
+    method: 'post',
+    path: '/auth/logout',
+    summary: 'Signs out: the refresh token is revoked',
+    body: refreshBody,
+    responses: { 204: { description: 'Revoked (or unknown)' } },
+  },
+  {
+    method: 'get',
+    path: JWKS_PATH,
+    summary: 'The public keys that verify access tokens',
+    responses: { 200: { description: 'A JWK set' } },
+  },
+];
 
 /** Sign-in, token refresh, sign-out, and the public keys that verify access tokens. */
 export function authRouter(em: EntityManager, settings: TokenSettings): Router {

@@ -1,5 +1,5 @@
 import Router from '@koa/router';
-import { type EntityManager, parseBody, parseParams } from '@shop/platform';
+import { type ApiOperation, type EntityManager, parseBody, parseParams } from '@shop/platform';
 import { z } from 'zod';
 import { MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH } from '../auth/passwords.ts';
 import { getUser, registerUser } from '../users/users.ts';
@@ -10,6 +10,24 @@ const registerBody = z.object({
   password: z.string().min(MIN_PASSWORD_LENGTH).max(MAX_PASSWORD_LENGTH).optional(),
 });
 const idParams = z.object({ id: z.uuid() });
+
+export const usersOperations: ApiOperation[] = [
+  {
+    method: 'post',
+    path: '/users',
+    summary: 'Registers a customer (with a password: one who can sign in)',
+    body: registerBody,
+    responses: { 201: { description: 'The user' } },
+    problems: [409],
+  },
+  {
+    method: 'get',
+    path: '/users/:id',
+    summary: 'A user',
+    params: idParams,
+    responses: { 200: { description: 'The user' } },
+  },
+];
 
 export function usersRouter(em: EntityManager, outboxWritten: () => void): Router {
   const router = new Router({ prefix: '/users' });
