@@ -48,7 +48,7 @@ export async function forward(
     headers['x-user-id'] = caller.sub;
     headers['x-user-role'] = caller.role;
   }
-  const hasBody = ctx.method !== 'GET' && ctx.request.body !== undefined;
+  const hasBody = ctx.method !== 'GET' && ctx.method !== 'HEAD' && ctx.request.body !== undefined;
   const clientGone = new AbortController();
   if (upstream.stream) {
     ctx.req.socket.setTimeout(0);
