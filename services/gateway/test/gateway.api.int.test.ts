@@ -265,9 +265,22 @@ describe('what is refused before any service is asked', () => {
     expect(seen).toEqual([]);
   });
 
-  test('When another user asks for an order, then the order service is asked whose it is, and nothing more', async () => {
+  test('When another user asks for an order, then the order is read once and not passed on', async () => {
     const res = await http.get(`/orders/${ORDER}`).set(bearer(bob));
     expect(res.status).toBe(403);
+    expect(res.body).toMatchObject({ type: 'urn:shop-on-dapr:problem:not-owner' });
+    expect(JSON.stringify(res.body)).not.toContain(ALICE);
+    expect(seen.map((s) => s.url)).toEqual([`/v1.0/invoke/order/method/orders/${ORDER}`]);
+  });
+
+  test('When the owner asks for their order, then one call answers it; for its payment, the owner is asked first', async () => {
+    const order = await http.get(`/orders/${ORDER}`).set(bearer(alice));
+    expect(order.status).toBe(200);
+    expect(order.body).toEqual({ orderId: ORDER, userId: ALICE });
+    expect(seen.map((s) => s.url)).toEqual([`/v1.0/invoke/order/method/orders/${ORDER}`]);
+    seen = [];
+    const payment = await http.get(`/payments/${ORDER}`).set(bearer(bob));
+    expect(payment.status).toBe(403);
     expect(seen.map((s) => s.url)).toEqual([`/v1.0/invoke/order/method/orders/${ORDER}`]);
   });
 

@@ -17,6 +17,14 @@ const FORWARDED_REQUEST_HEADERS = [
 ];
 const FORWARDED_RESPONSE_HEADERS = ['content-type', 'location', 'retry-after', 'cache-control'];
 
+const parseJson = (body: Buffer): unknown => {
+  try {
+    return JSON.parse(body.toString('utf8'));
+  } catch {
+    return undefined;
+  }
+};
+
 export interface Upstream {
   app: string;
   /** The path on the app, params already encoded. */
@@ -24,6 +32,8 @@ export interface Upstream {
   stream: boolean;
   /** Rewrites a `location` the app answered (its paths are not always the gateway's). */
   location?: (location: string) => string;
+  /** Throws when a successful answer may not be shown to this caller (see access.ts). */
+  checkAnswer?: ((answer: unknown) => void) | undefined;
 }
 
 /**
@@ -86,6 +96,8 @@ export async function forward(
     return;
   }
   const body = Buffer.from(await res.arrayBuffer());
+  // An answer that cannot be read cannot be shown to be the caller's: the check refuses it.
+  if (upstream.checkAnswer && res.ok) upstream.checkAnswer(parseJson(body));
   if (body.length > 0) {
     ctx.body = body;
     ctx.type = contentType;

@@ -12,8 +12,16 @@ export interface AccessRequest {
 
 export type OwnedKind = 'order' | 'coupon-request';
 
-/** Throws when the caller may not do this; otherwise the request goes through. */
-export type AccessRule = (request: AccessRequest) => Promise<void> | void;
+/**
+ * Throws when the caller may not do this; otherwise the request goes through,
+ * and when the rule returns a check, the service's answer must pass it too.
+ */
+export type AccessRule = (
+  request: AccessRequest,
+) => Promise<AnswerCheck | undefined> | AnswerCheck | undefined;
+
+/** Throws when the answer may not be shown to the caller. */
+export type AnswerCheck = (answer: unknown) => void;
 
 const signedInCaller = (request: AccessRequest): AccessClaims => {
   if (!request.caller) throw new AuthenticationRequiredError();
@@ -30,6 +38,7 @@ export const role =
   (needed: 'admin' | 'ops'): AccessRule =>
   (request) => {
     if (signedInCaller(request).role !== needed) throw new RoleRequiredError(needed);
+    return undefined;
   };
 
 /** The path's user id is the caller's. */
@@ -40,6 +49,7 @@ export const ownUser =
     if (request.params[param] !== caller.sub && !mayRead(caller, request.method)) {
       throw new NotOwnerError('user account');
     }
+    return undefined;
   };
 
 /**
@@ -52,6 +62,21 @@ export const ownBody =
     const caller = signedInCaller(request);
     const value = (request.body as Record<string, unknown> | undefined)?.[field];
     if (value !== undefined && value !== caller.sub) throw new NotOwnerError(what);
+    return undefined;
+  };
+
+/**
+ * A read whose answer names its owner (`userId`: an order, a coupon request):
+ * the answer itself is checked, so one call does, where asking first would take two.
+ */
+export const ownAnswer =
+  (what: string): AccessRule =>
+  (request) => {
+    const caller = signedInCaller(request);
+    if (mayRead(caller, request.method)) return undefined;
+    return (answer) => {
+      if ((answer as { userId?: unknown } | undefined)?.userId !== caller.sub) throw new NotOwnerError(what);
+    };
   };
 
 /** The resource the path names (an order, a coupon request) was made by the caller. */

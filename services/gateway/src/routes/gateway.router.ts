@@ -123,8 +123,9 @@ export function gatewayRouter(deps: GatewayDeps): Router {
     router.register(route.path, [route.method], async (ctx) => {
       const caller = (ctx.state as GatewayState).caller;
       const path = upstreamPath(route, ctx.params);
+      let checkAnswer: ((answer: unknown) => void) | undefined;
       try {
-        await route.access({
+        checkAnswer = await route.access({
           caller,
           method: ctx.method,
           params: ctx.params,
@@ -147,6 +148,7 @@ export function gatewayRouter(deps: GatewayDeps): Router {
           stream: route.stream ?? false,
           location: (location) =>
             location.startsWith('/ops/') ? location.replace('/ops/', `/ops/${route.app}/`) : location,
+          checkAnswer,
         },
         caller,
         deps.upstreamTimeoutMs,

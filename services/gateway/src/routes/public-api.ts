@@ -1,5 +1,5 @@
 import { JWKS_PATH } from '@shop/platform';
-import { type AccessRule, anyone, ownBody, ownResource, ownUser, role } from './access.ts';
+import { type AccessRule, anyone, ownAnswer, ownBody, ownResource, ownUser, role } from './access.ts';
 
 export const APPS = ['user', 'product', 'coupon', 'payment', 'order'] as const;
 export type AppId = (typeof APPS)[number];
@@ -48,7 +48,7 @@ export const publicApi: PublicRoute[] = [
   { method: 'POST', path: '/coupons', app: 'coupon', access: role('admin') },
   { method: 'GET', path: '/coupons/:id', app: 'coupon', access: anyone },
   { method: 'POST', path: '/coupons/:id/issue', app: 'coupon', access: ownBody('userId', 'coupons') },
-  { method: 'GET', path: '/coupon-requests/:id', app: 'coupon', access: ownResource('coupon-request', 'id') },
+  { method: 'GET', path: '/coupon-requests/:id', app: 'coupon', access: ownAnswer('coupon requests') },
   {
     method: 'GET',
     path: '/coupon-requests/:id/events',
@@ -58,7 +58,7 @@ export const publicApi: PublicRoute[] = [
   },
   // Orders and their payments: the buyer's own.
   { method: 'POST', path: '/orders', app: 'order', access: ownBody('userId', 'orders') },
-  { method: 'GET', path: '/orders/:id', app: 'order', access: ownResource('order', 'id') },
+  { method: 'GET', path: '/orders/:id', app: 'order', access: ownAnswer('orders') },
   {
     method: 'GET',
     path: '/orders/:id/events',
