@@ -104,7 +104,7 @@ function modes(productId: string): Mode[] {
       signedIn: true,
     },
     {
-      route: 'GET /orders/:id (owner looked up)',
+      route: 'GET /orders/:id (owner checked in the answer)',
       service: 'order',
       path: (b) => `/orders/${b.orderId}`,
       signedIn: true,
