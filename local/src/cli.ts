@@ -8,6 +8,7 @@ import { startInfra } from './infra.ts';
 import { LOGS, ROOT, RUN, STATE } from './paths.ts';
 import { provision } from './provision.ts';
 import { provisionK8sTools, provisionLocalCluster } from './provision-k8s.ts';
+import { ensureSchemathesis } from './provision-schemathesis.ts';
 import { startServices } from './services.ts';
 import { Supervisor, stopLeftovers } from './supervisor.ts';
 import {
@@ -299,12 +300,23 @@ async function main(command: string | undefined): Promise<number> {
         totals.failed += r.failed;
       };
       add(await jest('unit'));
+      // The fuzzer of the contract tests (local/e2e/contract): provisioned only when they run;
+      // without it they fail, saying so.
+      const contractTools: Record<string, string> = {};
+      if (!testFilter.length || testFilter.some((f) => /contract/.test(f))) {
+        await step('provisioning schemathesis (cached after the first run)', ensureSchemathesis).then(
+          (bin) => {
+            contractTools.SHOP_SCHEMATHESIS = bin;
+          },
+          (err: Error) => console.error(`\n${err.message}`),
+        );
+      }
       if (!testFilter.length || testFilter.some((f) => /k8s|chart/.test(f))) add(await chartChecks());
       const code = await withPlatform(
         true,
         async () => {
           add(await jest('integration'));
-          add(await jest('e2e'));
+          add(await jest('e2e', contractTools));
           return totals.failed === 0 ? 0 : 1;
         },
         'test',
