@@ -6,7 +6,8 @@ import type { OrderReconciler } from '../saga/reconciler.ts';
 import { SELF_TEST_WORKFLOW } from '../saga/self-test.workflow.ts';
 import type { Workflows } from '../saga/workflow-runtime.ts';
 
-const instanceParams = z.object({ instanceId: z.string().min(1).max(200) });
+// An instance id is one path segment of plain characters (ours are UUIDs): daprd refuses others itself, as a 500.
+const instanceParams = z.object({ instanceId: z.string().regex(/^[A-Za-z0-9_-]{1,200}$/) });
 
 export const opsOperations: ApiOperation[] = [
   {
