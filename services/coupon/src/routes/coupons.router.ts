@@ -14,6 +14,10 @@ import { listUserCoupons, restoreCoupon, useCoupon } from '../usage/coupon-use.t
 
 const idParams = z.object({ id: z.uuid() });
 const krw = z.number().int().min(0).max(1_000_000_000);
+// Postgres has no year 0 (1 BC comes before 1 AD): such a time would fail in the database, as a 500.
+const instant = z.iso
+  .datetime({ offset: true })
+  .refine((v) => !v.startsWith('0000'), 'year 0 does not exist');
 const createBody = z
   .object({
     name: z.string().trim().min(1).max(200),
@@ -22,8 +26,8 @@ const createBody = z
     maxDiscount: krw.positive().nullable().optional(),
     quota: z.number().int().min(0).max(10_000_000),
     minOrderAmount: krw.default(0),
-    startsAt: z.iso.datetime({ offset: true }),
-    endsAt: z.iso.datetime({ offset: true }),
+    startsAt: instant,
+    endsAt: instant,
   })
   .refine((c) => c.discountType === 'FIXED' || c.discountValue <= 100, {
     path: ['discountValue'],
