@@ -269,6 +269,21 @@ export async function markStep(
   );
 }
 
+/** A step's recorded state, or undefined when the order has no such step. */
+export async function stepState(
+  em: EntityManager,
+  orderId: string,
+  step: Step,
+): Promise<StepState | undefined> {
+  const [row] = await em
+    .fork()
+    .execute<{ state: StepState }[]>('select state from order_steps where order_id = ? and step = ?', [
+      orderId,
+      step,
+    ]);
+  return row?.state;
+}
+
 export async function applyDiscount(em: EntityManager, orderId: string, discount: number): Promise<void> {
   await em
     .fork()
