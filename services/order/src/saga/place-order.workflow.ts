@@ -109,6 +109,7 @@ export function placeOrderWorkflow(a: Activities): TWorkflow {
 
     let discount = 0;
     if (input.couponId) {
+      // Steps 1 and 2 (the coupon used, its discount recorded) in one activity, undone by one.
       const used = yield* step(
         'useCoupon',
         a.useCoupon,
@@ -117,14 +118,6 @@ export function placeOrderWorkflow(a: Activities): TWorkflow {
       );
       if (!used.ok) return yield* compensate(`coupon refused: ${used.reason}`);
       discount = used.value.discount;
-
-      const applied = yield* step(
-        'applyCoupon',
-        a.applyCoupon,
-        { orderId, discount },
-        { undo: compensation(a.removeCoupon, { orderId }) },
-      );
-      if (!applied.ok) return yield* compensate(`discount not applied: ${applied.reason}`);
     }
 
     const stock = yield* step(
