@@ -75,7 +75,8 @@ async function main() {
   // What the platform burns at rest (consumers polling, heartbeats, health checks), so that the
   // per-saga figures can be read net of it.
   log(`measuring the platform at rest for ${IDLE_SECONDS} s…`);
-  await new Promise((r) => setTimeout(r, 5_000));
+  // (after the fixtures' own work has settled: their events consumed, Postgres's autovacuum run)
+  await new Promise((r) => setTimeout(r, 15_000));
   const idleBefore = await cpuSnapshot();
   await new Promise((r) => setTimeout(r, IDLE_SECONDS * 1000));
   const idle = idleCores(idleBefore, await cpuSnapshot(), IDLE_SECONDS);
