@@ -49,7 +49,8 @@ async function redisCommandCalls(): Promise<Map<string, number>> {
   }
 }
 
-export async function cpuSnapshot(): Promise<CpuSnapshot> {
+/** `extra`: processes of the benchmark's own (a baseline server, say) by name and pid, counted alone. */
+export async function cpuSnapshot(extra: Record<string, number> = {}): Promise<CpuSnapshot> {
   const groups = JSON.parse(readFileSync(join(RUN, 'pids.json'), 'utf8')) as Record<string, number>;
   const byGroup = new Map<number, number>();
   for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
@@ -59,6 +60,8 @@ export async function cpuSnapshot(): Promise<CpuSnapshot> {
   const cpu = new Map(
     Object.entries(groups).map(([name, pgid]) => [name, (byGroup.get(pgid) ?? 0) / TICKS_PER_SECOND]),
   );
+  for (const [name, pid] of Object.entries(extra))
+    cpu.set(name, (readStat(String(pid))?.ticks ?? 0) / TICKS_PER_SECOND);
   return { cpu, redisCalls: await redisCommandCalls() };
 }
 

@@ -19,6 +19,10 @@ const db = new pg.Pool({ connectionString: postgresUrl, max: 4 });
 
 await db.query(`create table if not exists baseline_user_coupons (
   coupon_id text not null, user_id text not null, request_id text primary key, unique (coupon_id, user_id))`);
+// When each winner reached Postgres: the benchmark reads when the last one did.
+await db.query(
+  'alter table baseline_user_coupons add column if not exists inserted_at timestamptz not null default clock_timestamp()',
+);
 
 // KEYS: stock, users set, queue, status hash. ARGV: user, request id.
 const CLAIM = `
