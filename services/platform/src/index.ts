@@ -37,7 +37,7 @@ export {
 } from './http/validate.ts';
 export { consumeOnce } from './inbox/inbox.ts';
 export { createLogger, type Logger, traceIdFrom } from './logger.ts';
-export { addToOutbox } from './outbox/outbox.ts';
+export { addManyToOutbox, addToOutbox } from './outbox/outbox.ts';
 export { OutboxRelay } from './outbox/outbox-relay.ts';
 export {
   deadLetterRoute,

@@ -1,6 +1,5 @@
-import { addToOutbox, type EntityManager, NotFoundError, newEvent, type Redis, uuidv7 } from '@shop/platform';
-import { findCoupon } from '../coupons/coupons.ts';
-import { COUPON_EVENTS, CouponEventType } from '../events/topics.ts';
+import { type EntityManager, NotFoundError, type Redis, uuidv7 } from '@shop/platform';
+import type { CouponDefinitions } from '../coupons/coupons.ts';
 import { RateLimitedError, UnknownUserError } from './issue.errors.ts';
 
 export type RequestStatus = 'QUEUED' | 'PROCESSING' | 'COMPLETED' | 'REJECTED';
@@ -73,6 +72,22 @@ export class RequestStatusCache {
       .catch(() => undefined);
   }
 
+  /** Several states in one round trip to Redis (a pipeline), e.g. a batch's decisions. */
+  async putMany(requests: IssueRequest[]): Promise<void> {
+    if (requests.length === 0) return;
+    const pipeline = this.redis.pipeline();
+    for (const r of requests)
+      pipeline.eval(
+        PUT_IF_NOT_BEHIND,
+        1,
+        this.key(r.requestId),
+        JSON.stringify(r),
+        r.status,
+        isTerminal(r.status) ? FINAL_TTL_S : PENDING_TTL_S,
+      );
+    await pipeline.exec().catch(() => undefined);
+  }
+
   async get(id: string): Promise<IssueRequest | undefined> {
     const cached = await this.redis.get(this.key(id)).catch(() => null);
     return cached ? (JSON.parse(cached) as IssueRequest) : undefined;
@@ -92,41 +107,96 @@ async function checkRateLimit(redis: Redis, userId: string): Promise<void> {
 }
 
 /**
- * Accepts a request to issue a coupon: recorded in Postgres with its event in
- * the outbox (one transaction) before the 202, so an accepted request is never
- * lost. The decision comes later, from the worker and the quota actor.
+ * One statement for a whole group of requests: each row is inserted only if
+ * its user is known (the others come back missing: 422). A single statement
+ * is atomic, so there is no transaction to open; the rows are the queue the
+ * worker takes from.
  */
-export async function requestIssue(
-  deps: { em: EntityManager; redis: Redis; statuses: RequestStatusCache },
-  couponId: string,
-  userId: string,
-): Promise<IssueRequest> {
-  if (!(await findCoupon(deps.em, couponId))) throw new NotFoundError('coupon', couponId);
-  const [known] = await deps.em.fork().execute('select 1 from known_users where user_id = ?', [userId]);
-  if (!known) throw new UnknownUserError(userId);
-  await checkRateLimit(deps.redis, userId);
+const INSERT_KNOWN = `
+insert into issue_requests (id, coupon_id, user_id, status)
+select r.id, r.coupon_id, r.user_id, 'QUEUED'
+from jsonb_to_recordset(?::jsonb) as r(id uuid, coupon_id uuid, user_id uuid)
+where exists (select 1 from known_users k where k.user_id = r.user_id)
+returning *`;
 
-  const requestId = uuidv7();
-  const row = await deps.em.fork().transactional(async (tx) => {
-    const [inserted] = await tx.execute<RequestRow[]>(
-      "insert into issue_requests (id, coupon_id, user_id, status) values (?, ?, ?, 'QUEUED') returning *",
-      [requestId, couponId, userId],
-    );
-    await addToOutbox(
-      tx,
-      newEvent({
-        topic: COUPON_EVENTS,
-        type: CouponEventType.CouponIssueRequested,
-        source: 'coupon',
-        subject: requestId,
-        data: { requestId, couponId, userId },
-      }),
-    );
-    return inserted!;
-  });
-  const request = toRequest(row);
-  await deps.statuses.put(request);
-  return request;
+export interface IssueIntakeOptions {
+  /** How long the first request of a group waits for others before the group is written. */
+  windowMs: number;
+  /** A group this large is written at once. */
+  maxBatch: number;
+}
+
+interface Waiting {
+  requestId: string;
+  couponId: string;
+  userId: string;
+  resolve: (request: IssueRequest) => void;
+  reject: (err: unknown) => void;
+}
+
+/**
+ * Accepts requests to issue a coupon with group commit: the requests that
+ * arrive within a few milliseconds are written together, one multi-row insert,
+ * and each is answered 202 only once that insert has committed, so an accepted
+ * request is never lost. The decision comes later, from the worker and the
+ * quota actor. Under a spike a group holds tens to hundreds of requests, and
+ * the per-request cost of the durable write is a small share of one statement.
+ */
+export class IssueIntake {
+  private waiting: Waiting[] = [];
+  private timer: NodeJS.Timeout | undefined;
+
+  private readonly deps: {
+    em: EntityManager;
+    redis: Redis;
+    coupons: CouponDefinitions;
+    /** Called after a group committed: the worker may take them. */
+    accepted: () => void;
+  };
+  private readonly options: IssueIntakeOptions;
+
+  constructor(deps: IssueIntake['deps'], options: IssueIntakeOptions) {
+    this.deps = deps;
+    this.options = options;
+  }
+
+  async request(couponId: string, userId: string): Promise<IssueRequest> {
+    if (!(await this.deps.coupons.find(this.deps.em, couponId))) throw new NotFoundError('coupon', couponId);
+    await checkRateLimit(this.deps.redis, userId);
+    return new Promise<IssueRequest>((resolve, reject) => {
+      this.waiting.push({ requestId: uuidv7(), couponId, userId, resolve, reject });
+      if (this.waiting.length >= this.options.maxBatch) this.flush();
+      else this.timer ??= setTimeout(() => this.flush(), this.options.windowMs);
+    });
+  }
+
+  private flush(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    const group = this.waiting;
+    this.waiting = [];
+    if (group.length === 0) return;
+    void this.write(group);
+  }
+
+  private async write(group: Waiting[]): Promise<void> {
+    try {
+      const rows = await this.deps.em
+        .fork()
+        .execute<RequestRow[]>(INSERT_KNOWN, [
+          JSON.stringify(group.map((w) => ({ id: w.requestId, coupon_id: w.couponId, user_id: w.userId }))),
+        ]);
+      const byId = new Map(rows.map((r) => [r.id, r]));
+      if (rows.length > 0) this.deps.accepted();
+      for (const w of group) {
+        const row = byId.get(w.requestId);
+        if (row) w.resolve(toRequest(row));
+        else w.reject(new UnknownUserError(w.userId));
+      }
+    } catch (err) {
+      for (const w of group) w.reject(err);
+    }
+  }
 }
 
 export async function getRequest(

@@ -1,8 +1,8 @@
 import Router from '@koa/router';
-import { type EntityManager, parseBody, parseParams, type Redis, streamChanges } from '@shop/platform';
+import { type EntityManager, parseBody, parseParams, streamChanges } from '@shop/platform';
 import { z } from 'zod';
 import { createCoupon, getCoupon } from '../coupons/coupons.ts';
-import { getRequest, isTerminal, type RequestStatusCache, requestIssue } from '../issuance/requests.ts';
+import { getRequest, type IssueIntake, isTerminal, type RequestStatusCache } from '../issuance/requests.ts';
 import { listUserCoupons, restoreCoupon, useCoupon } from '../usage/coupon-use.ts';
 
 const idParams = z.object({ id: z.uuid() });
@@ -36,7 +36,7 @@ const STREAM_MAX_MS = 60_000;
 
 export interface CouponRoutesDeps {
   em: EntityManager;
-  redis: Redis;
+  intake: IssueIntake;
   statuses: RequestStatusCache;
   outboxWritten: () => void;
 }
@@ -59,8 +59,7 @@ export function couponsRouter(deps: CouponRoutesDeps): Router {
   // First come, first served: answered at once; the decision follows.
   router.post('/coupons/:id/issue', async (ctx) => {
     const { id } = parseParams(ctx, idParams);
-    const request = await requestIssue(deps, id, parseBody(ctx, issueBody).userId);
-    deps.outboxWritten();
+    const request = await deps.intake.request(id, parseBody(ctx, issueBody).userId);
     ctx.status = 202;
     ctx.set('location', `/coupon-requests/${request.requestId}`);
     ctx.body = { requestId: request.requestId, status: request.status };
