@@ -21,14 +21,14 @@ export interface CpuSnapshot {
   redisCalls: Map<string, number>;
 }
 
-/** utime, stime, cutime, cstime (fields 14-17) and the process group (field 5) of one /proc/<pid>/stat. */
-function readStat(pid: string): { pgrp: number; ticks: number } | undefined {
+/** utime, stime, cutime, cstime (fields 14-17), the parent (field 4) and the process group (field 5) of one /proc/<pid>/stat. */
+function readStat(pid: string): { ppid: number; pgrp: number; ticks: number; ownTicks: number } | undefined {
   try {
     const stat = readFileSync(join('/proc', pid, 'stat'), 'utf8');
     // The command name (field 2) may hold spaces: count from the closing parenthesis.
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     const n = (i: number) => Number(fields[i - 3]);
-    return { pgrp: n(5), ticks: n(14) + n(15) + n(16) + n(17) };
+    return { ppid: n(4), pgrp: n(5), ticks: n(14) + n(15) + n(16) + n(17), ownTicks: n(14) + n(15) };
   } catch {
     return undefined;
   }
@@ -62,6 +62,10 @@ export async function cpuSnapshot(extra: Record<string, number> = {}): Promise<C
   );
   for (const [name, pid] of Object.entries(extra))
     cpu.set(name, (readStat(String(pid))?.ticks ?? 0) / TICKS_PER_SECOND);
+  // The runner itself (the parent of every group): it reads and writes every process's log lines.
+  const runner = readStat(String(Object.values(groups)[0] ?? ''))?.ppid;
+  const runnerStat = runner ? readStat(String(runner)) : undefined;
+  if (runnerStat) cpu.set('runner (supervisor, logs)', runnerStat.ownTicks / TICKS_PER_SECOND);
   return { cpu, redisCalls: await redisCommandCalls() };
 }
 
