@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import { baseConfigSchema, createRedis, type ServiceDefinition } from '@shop/platform';
 import { z } from 'zod';
 import { type ClaimDecision, couponQuotaActor } from './actors/coupon-quota.actor.ts';
@@ -56,6 +57,7 @@ export const couponService: ServiceDefinition<typeof couponConfigSchema> = {
         log: log.child({ component: 'issue-worker' }),
       },
       {
+        workerId: `${hostname()}:${config.PORT}`,
         batchSize: config.ISSUE_BATCH_SIZE,
         concurrency: config.ISSUE_WORKER_CONCURRENCY,
         leaseMs: config.ISSUE_LEASE_MS,
@@ -71,7 +73,7 @@ export const couponService: ServiceDefinition<typeof couponConfigSchema> = {
       eventHandlers: [userRegisteredHandler],
       actors: [couponQuotaActor],
       readiness: { redis: () => redis.ping() },
-      onStarted: async () => worker.start(),
+      onStarted: () => worker.start(),
       onStopping: async () => {
         await worker.stop();
         await redis.quit();

@@ -179,7 +179,7 @@ describe('POST /coupons/:id/issue', () => {
         outboxWritten: () => undefined,
         log: createLogger('coupon-test', 'silent'),
       },
-      { batchSize: 1000, concurrency: 1, leaseMs: 15_000, pollMs: hour },
+      { workerId: 'test', batchSize: 1000, concurrency: 1, leaseMs: 15_000, pollMs: hour },
     );
     expect(await worker.sweep()).toBeGreaterThan(0);
     const decided = await eventually('the request to be decided', async () => {

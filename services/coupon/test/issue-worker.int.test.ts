@@ -97,7 +97,7 @@ const sql = <T = Record<string, unknown>>(query: string, params: unknown[] = [])
 const hour = 3_600_000;
 
 /** A replica's worker on the same database and Redis, which takes a batch only when told to (`sweep`). */
-function replica(leaseMs = 15_000): IssueWorker {
+function replica(leaseMs = 15_000, workerId = `test-${randomUUID()}`): IssueWorker {
   const sidecar = new DaprSidecar({
     host: '127.0.0.1',
     httpPort: port,
@@ -121,7 +121,7 @@ function replica(leaseMs = 15_000): IssueWorker {
       outboxWritten: () => undefined,
       log,
     },
-    { batchSize: 200, concurrency: 2, leaseMs, pollMs: hour },
+    { workerId, batchSize: 200, concurrency: 2, leaseMs, pollMs: hour },
   );
 }
 
@@ -232,6 +232,23 @@ describe('the issue worker', () => {
     expect(await final(neverTaken.requestId)).toBe('COMPLETED');
     expect(await final(deadWorker.requestId)).toBe('COMPLETED');
     expect(await stored(busy.requestId)).toBe('PROCESSING');
+  });
+
+  test('When a replica restarts after a crash, then it takes back at once what it held, without waiting for the lease', async () => {
+    const couponId = await newCoupon();
+    const { requestId } = await accepted(couponId);
+    // What the replica held when it was killed: a lease with an hour to go.
+    await sql(
+      "update issue_requests set status = 'PROCESSING', taken_by = 'host-a:3103', lease_until = now() + interval '1 hour' where id = ?",
+      [requestId],
+    );
+    const restarted = replica(15_000, 'host-a:3103');
+    await restarted.start();
+    try {
+      expect(await final(requestId)).toBe('COMPLETED');
+    } finally {
+      await restarted.stop();
+    }
   });
 
   test('When a slow worker finishes a request another replica already decided, then it is issued once', async () => {

@@ -93,9 +93,13 @@ class AddIssueBatches extends Migration {
     // A worker takes requests in batches straight from this table (the queue):
     // batch_id names the worker's take, so that of two workers that both hold a
     // request (one's lease ran out) only the latest take may record its
-    // decision; claimed_at is when a worker first took it (the benchmark's
-    // "waiting" stage).
-    this.addSql('alter table issue_requests add column batch_id uuid, add column claimed_at timestamptz');
+    // decision; taken_by names the worker (host and port), so that a replica
+    // restarted after a crash takes back at once what it held instead of
+    // waiting out its leases; claimed_at is when a worker first took it (the
+    // benchmark's "waiting" stage).
+    this.addSql(
+      'alter table issue_requests add column batch_id uuid, add column taken_by text, add column claimed_at timestamptz',
+    );
   }
 }
 

@@ -11,6 +11,11 @@ import {
 } from './requests.ts';
 
 export interface IssueWorkerOptions {
+  /**
+   * This worker's name, stable across a restart of the same replica (host and
+   * port): on start it takes back at once the requests its previous life held.
+   */
+  workerId: string;
   /** Requests one batch takes at most: one actor turn and one transaction decide them all. */
   batchSize: number;
   /** Batches this replica has in flight at once (one can be at the actor while the next is taken). */
@@ -40,7 +45,7 @@ type Decision = ClaimDecision | { accepted: false; reason: 'NOT_STARTED' | 'EXPI
  */
 const TAKE = `
 update issue_requests r
-set status = 'PROCESSING', batch_id = ?, lease_until = now() + ? * interval '1 millisecond',
+set status = 'PROCESSING', batch_id = ?, taken_by = ?, lease_until = now() + ? * interval '1 millisecond',
     claimed_at = coalesce(r.claimed_at, clock_timestamp()), updated_at = now()
 where r.id in (
   select id from issue_requests
@@ -86,10 +91,31 @@ export class IssueWorker {
     this.options = options;
   }
 
-  /** Starts the periodic look for work; `wake` starts a batch without waiting for it. */
-  start(): void {
+  /**
+   * Starts the periodic look for work; `wake` starts a batch without waiting
+   * for it. What this worker held before a crash (same host and port: the
+   * process that held it is gone) is freed at once rather than when its leases
+   * run out, seconds later.
+   */
+  async start(): Promise<void> {
     this.started = true;
     this.schedulePoll();
+    const freed = await this.deps.em
+      .fork()
+      .execute<{ id: string }[]>(
+        "update issue_requests set lease_until = now() where status = 'PROCESSING' and taken_by = ? and lease_until > now() returning id",
+        [this.options.workerId],
+      )
+      .catch((err) => {
+        this.deps.log.warn(
+          { err },
+          'could not free the requests held before a restart; their leases will run out',
+        );
+        return [];
+      });
+    if (freed.length > 0)
+      this.deps.log.info({ freed: freed.length }, 'took back the requests held before a restart');
+    this.wake();
   }
 
   /** Stops taking batches and waits for those under way; the rest stays in Postgres for any replica. */
@@ -145,6 +171,7 @@ export class IssueWorker {
     const em = this.deps.em.fork();
     const rows = await em.execute<RequestRow[]>(TAKE, [
       batchId,
+      this.options.workerId,
       this.options.leaseMs,
       this.options.batchSize,
     ]);
