@@ -16,6 +16,7 @@ const holdS = Number(__ENV.HOLD_S || 10);
 const accepted = new Counter('accepted_requests');
 const rateLimited = new Counter('rate_limited_requests');
 const serverErrors = new Counter('server_error_requests');
+const unanswered = new Counter('unanswered_requests');
 const acceptedLatency = new Trend('accepted_latency', true);
 
 export const options = {
@@ -55,7 +56,9 @@ export default function () {
     accepted.add(1);
     acceptedLatency.add(res.timings.duration);
   } else if (res.status === 429) rateLimited.add(1);
-  else if (res.status >= 500 || res.status === 0) serverErrors.add(1);
+  else if (res.status >= 500) serverErrors.add(1);
+  // Refused or cut off: the service was down (a kill), the client knows it was not accepted.
+  else if (res.status === 0) unanswered.add(1);
 }
 
 export function handleSummary(data) {
