@@ -126,6 +126,9 @@ export interface IssueIntakeOptions {
   maxBatch: number;
 }
 
+/** Group inserts committing at once (see `schedule`). */
+const MAX_WRITES_IN_FLIGHT = 2;
+
 interface Waiting {
   requestId: string;
   couponId: string;
@@ -145,6 +148,7 @@ interface Waiting {
 export class IssueIntake {
   private waiting: Waiting[] = [];
   private timer: NodeJS.Timeout | undefined;
+  private inFlight = 0;
 
   private readonly deps: {
     em: EntityManager;
@@ -165,18 +169,34 @@ export class IssueIntake {
     await checkRateLimit(this.deps.redis, userId);
     return new Promise<IssueRequest>((resolve, reject) => {
       this.waiting.push({ requestId: uuidv7(), couponId, userId, resolve, reject });
-      if (this.waiting.length >= this.options.maxBatch) this.flush();
-      else this.timer ??= setTimeout(() => this.flush(), this.options.windowMs);
+      this.schedule();
     });
+  }
+
+  /**
+   * A group is written when it is full or its window has passed, but never
+   * more than `MAX_WRITES_IN_FLIGHT` at once: while they commit, the next group
+   * fills up. Under load a group thus holds what arrived during one commit
+   * (each commit is a WAL flush), and the number of commits a second stays
+   * about the same however many requests come.
+   */
+  private schedule(): void {
+    if (this.waiting.length === 0 || this.inFlight >= MAX_WRITES_IN_FLIGHT) return;
+    if (this.waiting.length >= this.options.maxBatch) this.flush();
+    else this.timer ??= setTimeout(() => this.flush(), this.options.windowMs);
   }
 
   private flush(): void {
     clearTimeout(this.timer);
     this.timer = undefined;
-    const group = this.waiting;
-    this.waiting = [];
+    if (this.inFlight >= MAX_WRITES_IN_FLIGHT) return;
+    const group = this.waiting.splice(0, this.options.maxBatch);
     if (group.length === 0) return;
-    void this.write(group);
+    this.inFlight += 1;
+    void this.write(group).finally(() => {
+      this.inFlight -= 1;
+      this.schedule();
+    });
   }
 
   private async write(group: Waiting[]): Promise<void> {
