@@ -1,5 +1,5 @@
 import Router from '@koa/router';
-import { type EntityManager, parseBody, parseParams, streamChanges } from '@shop/platform';
+import { type EntityManager, parseBody, parseParams, type RequestState, streamChanges } from '@shop/platform';
 import { z } from 'zod';
 import { createCoupon, getCoupon } from '../coupons/coupons.ts';
 import { getRequest, type IssueIntake, isTerminal, type RequestStatusCache } from '../issuance/requests.ts';
@@ -58,6 +58,8 @@ export function couponsRouter(deps: CouponRoutesDeps): Router {
 
   // First come, first served: answered at once; the decision follows.
   router.post('/coupons/:id/issue', async (ctx) => {
+    // A drop sends a thousand a second: one info line each would cost more than the request.
+    (ctx.state as RequestState).quiet = true;
     const { id } = parseParams(ctx, idParams);
     const request = await deps.intake.request(id, parseBody(ctx, issueBody).userId);
     ctx.status = 202;
