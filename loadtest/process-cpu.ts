@@ -72,7 +72,10 @@ export async function cpuSnapshot(extra: Record<string, number> = {}): Promise<C
 /** The CPU each process spent between two snapshots, in all and per unit (ms), busiest first. */
 export function cpuTable(before: CpuSnapshot, after: CpuSnapshot, units: number, unit: string): string {
   const rows = [...after.cpu]
-    .map(([name, s]) => [name, s - (before.cpu.get(name) ?? 0)] as const)
+    // Less than before: the process was restarted (a kill) and counts from its new start.
+    .map(
+      ([name, s]) => [name, s >= (before.cpu.get(name) ?? 0) ? s - (before.cpu.get(name) ?? 0) : s] as const,
+    )
     .sort((a, b) => b[1] - a[1]);
   const total = rows.reduce((sum, [, s]) => sum + s, 0);
   const redisCalls = [...after.redisCalls].reduce(

@@ -425,7 +425,7 @@ async function main() {
     ])}\n`,
   );
   console.log(
-    `CPU of each process during the actor run (k6's first request until the last decision and its event published; k6 itself not included${args['kill-coupon-after'] ? '; the killed coupon process is not counted' : ''}):\n${cpuTable(actor.cpu.before, actor.cpu.after, a.accepted, 'request')}\n`,
+    `CPU of each process during the actor run (k6's first request until the last decision and its event published; k6 itself not included${args['kill-coupon-after'] ? '; the coupon process counts from its restart, the killed one is not counted' : ''}):\n${cpuTable(actor.cpu.before, actor.cpu.after, a.accepted, 'request')}\n`,
   );
   console.log(
     `CPU during the baseline run:\n${cpuTable(baseline.cpu.before, baseline.cpu.after, b.accepted, 'request')}\n`,
@@ -448,7 +448,10 @@ async function main() {
   );
   const cpuDelta = (c: { before: CpuSnapshot; after: CpuSnapshot }) =>
     Object.fromEntries(
-      [...c.after.cpu].map(([name, s]) => [name, +(s - (c.before.cpu.get(name) ?? 0)).toFixed(2)]),
+      [...c.after.cpu].map(([name, s]) => {
+        const before = c.before.cpu.get(name) ?? 0;
+        return [name, +(s >= before ? s - before : s).toFixed(2)];
+      }),
     );
   const result = {
     at: new Date().toISOString(),
