@@ -1,7 +1,8 @@
 /**
  * Where a benchmark's CPU goes: CPU seconds of each process the local runner
- * started (its whole process group, with the children it reaped, e.g.
- * Postgres's backends), read from /proc, and Redis's command counts. Take a
+ * started (its whole process group, the children that left it, e.g.
+ * Postgres's backends, which each start their own session, and the children
+ * it reaped), read from /proc, and Redis's command counts. Take a
  * snapshot before and after the run; `cpuTable` prints the difference per
  * completed unit of work.
  */
@@ -52,10 +53,23 @@ async function redisCommandCalls(): Promise<Map<string, number>> {
 /** `extra`: processes of the benchmark's own (a baseline server, say) by name and pid, counted alone. */
 export async function cpuSnapshot(extra: Record<string, number> = {}): Promise<CpuSnapshot> {
   const groups = JSON.parse(readFileSync(join(RUN, 'pids.json'), 'utf8')) as Record<string, number>;
-  const byGroup = new Map<number, number>();
+  const leaders = new Set(Object.values(groups));
+  const stats = new Map<number, NonNullable<ReturnType<typeof readStat>>>();
   for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
     const stat = readStat(pid);
-    if (stat) byGroup.set(stat.pgrp, (byGroup.get(stat.pgrp) ?? 0) + stat.ticks);
+    if (stat) stats.set(Number(pid), stat);
+  }
+  const byGroup = new Map<number, number>();
+  for (const stat of stats.values()) {
+    // Postgres's backends and helpers each start a session of their own (setsid): they count
+    // with the group of the process that forked them, while they live and (reaped) after.
+    const parentGroup = stats.get(stat.ppid)?.pgrp;
+    const group = leaders.has(stat.pgrp)
+      ? stat.pgrp
+      : parentGroup !== undefined && leaders.has(parentGroup)
+        ? parentGroup
+        : stat.pgrp;
+    byGroup.set(group, (byGroup.get(group) ?? 0) + stat.ticks);
   }
   const cpu = new Map(
     Object.entries(groups).map(([name, pgid]) => [name, (byGroup.get(pgid) ?? 0) / TICKS_PER_SECOND]),
