@@ -83,28 +83,60 @@ export async function cpuSnapshot(extra: Record<string, number> = {}): Promise<C
   return { cpu, redisCalls: await redisCommandCalls() };
 }
 
-/** The CPU each process spent between two snapshots, in all and per unit (ms), busiest first. */
-export function cpuTable(before: CpuSnapshot, after: CpuSnapshot, units: number, unit: string): string {
+/** What each process burns with nothing to do (CPU seconds per second), from two snapshots `seconds` apart. */
+export function idleCores(before: CpuSnapshot, after: CpuSnapshot, seconds: number): Map<string, number> {
+  return new Map([...after.cpu].map(([name, s]) => [name, (s - (before.cpu.get(name) ?? 0)) / seconds]));
+}
+
+/**
+ * The CPU each process spent between two snapshots, in all and per unit (ms),
+ * busiest first. With `idle` (cores per process at rest and the run's length),
+ * also per unit net of what the process would have burnt idle anyway.
+ */
+export function cpuTable(
+  before: CpuSnapshot,
+  after: CpuSnapshot,
+  units: number,
+  unit: string,
+  idle?: { cores: Map<string, number>; runSeconds: number },
+): string {
   const rows = [...after.cpu]
     // Less than before: the process was restarted (a kill) and counts from its new start.
     .map(
       ([name, s]) => [name, s >= (before.cpu.get(name) ?? 0) ? s - (before.cpu.get(name) ?? 0) : s] as const,
     )
     .sort((a, b) => b[1] - a[1]);
+  const perUnit = (s: number) => (units ? (s * 1000) / units : 0).toFixed(1);
+  const idleOf = (name: string) => (idle?.cores.get(name) ?? 0) * (idle?.runSeconds ?? 0);
+  const idleTotal = rows.reduce((sum, [name]) => sum + idleOf(name), 0);
+  const idleColumns = (name: string | undefined, s: number) =>
+    idle
+      ? [
+          (name === undefined ? idleTotal / idle.runSeconds : (idle.cores.get(name) ?? 0)).toFixed(3),
+          perUnit(s - (name === undefined ? idleTotal : idleOf(name))),
+        ]
+      : [];
   const total = rows.reduce((sum, [, s]) => sum + s, 0);
   const redisCalls = [...after.redisCalls].reduce(
     (sum, [cmd, calls]) => sum + calls - (before.redisCalls.get(cmd) ?? 0),
     0,
   );
   return table([
-    ['process', 'CPU s', `CPU ms per ${unit}`, 'share'],
+    [
+      'process',
+      'CPU s',
+      `CPU ms per ${unit}`,
+      'share',
+      ...(idle ? ['idle cores', `net of idle, ms per ${unit}`] : []),
+    ],
     ...rows.map(([name, s]) => [
       name,
       s.toFixed(1),
-      (units ? (s * 1000) / units : 0).toFixed(1),
+      perUnit(s),
       `${total ? ((100 * s) / total).toFixed(0) : 0}%`,
+      ...idleColumns(name, s),
     ]),
-    ['all', total.toFixed(1), (units ? (total * 1000) / units : 0).toFixed(1), '100%'],
+    ['all', total.toFixed(1), perUnit(total), '100%', ...idleColumns(undefined, total)],
     ['redis commands', String(redisCalls), (units ? redisCalls / units : 0).toFixed(1), ''],
   ]);
 }

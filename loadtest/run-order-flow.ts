@@ -5,12 +5,16 @@ import pg from 'pg';
 import { ROOT, RUN } from '../local/src/paths.ts';
 import { provision } from '../local/src/provision.ts';
 import { postgres, services } from '../local/src/topology.ts';
+import { daprCounters, daprCountersTable } from './dapr-metrics.ts';
 import { checkInvariants } from './invariants.ts';
 import { runK6 } from './k6.ts';
-import { cpuSnapshot, cpuTable } from './process-cpu.ts';
+import { cpuSnapshot, cpuTable, idleCores } from './process-cpu.ts';
 
-const { values: args } = parseArgs({ options: { rate: { type: 'string', default: '10' } } });
+const { values: args } = parseArgs({
+  options: { rate: { type: 'string', default: '10' }, 'poll-ms': { type: 'string', default: '250' } },
+});
 const rate = Number(args.rate);
+const IDLE_SECONDS = 15;
 const log = (line: string) => console.log(`[orders] ${line}`);
 // biome-ignore lint/suspicious/noExplicitAny: JSON answers of our own services
 const post = async (url: string, body: unknown): Promise<any> => {
@@ -68,13 +72,24 @@ async function main() {
   const fixturesFile = join(RUN, 'order-flow-fixtures.json');
   writeFileSync(fixturesFile, JSON.stringify(await fixtures()));
 
+  // What the platform burns at rest (consumers polling, heartbeats, health checks), so that the
+  // per-saga figures can be read net of it.
+  log(`measuring the platform at rest for ${IDLE_SECONDS} s…`);
+  await new Promise((r) => setTimeout(r, 5_000));
+  const idleBefore = await cpuSnapshot();
+  await new Promise((r) => setTimeout(r, IDLE_SECONDS * 1000));
+  const idle = idleCores(idleBefore, await cpuSnapshot(), IDLE_SECONDS);
+
   const startedAt = new Date();
   const cpuBefore = await cpuSnapshot();
+  const cpuFrom = Date.now();
+  const daprBefore = await daprCounters();
   log(`placing orders at ${rate}/s for 25 s and following each to its end…`);
   const summary = await runK6(tools.k6, 'order-flow.js', {
     BASE_URL: services.order.appUrl,
     FIXTURES: fixturesFile,
     RATE: String(rate),
+    POLL_MS: args['poll-ms'],
   });
   const m = summary.metrics;
   const seconds = summary.state.testRunDurationMs / 1000;
@@ -99,11 +114,14 @@ async function main() {
   await db.end();
   const lastEndedAfterS = (new Date(last).getTime() - startedAt.getTime()) / 1000;
   const cpuAfter = await cpuSnapshot();
+  const cpuSeconds = (Date.now() - cpuFrom) / 1000;
+  const daprAfter = await daprCounters();
   const report = await checkInvariants(
     rows.map((r) => r.id),
     { workflowsVia: services.order.daprUrl },
   );
 
+  const completedCount = rows.filter((r) => r.status === 'COMPLETED').length;
   const figures = {
     at: new Date().toISOString(),
     rate,
@@ -134,8 +152,14 @@ followed by k6 to their end   ${figures.followedByK6.completed} completed, ${fig
 POST to end, p50 / p95 / p99  ${figures.sagaMs.p50?.toFixed(0)} / ${figures.sagaMs.p95?.toFixed(0)} / ${figures.sagaMs.p99?.toFixed(0)} ms (orders k6 followed to their end)
 invariant violations          ${report.violations.length}
 
-CPU of each process the runner started, from the first order to the last one's end, divided by the completed sagas (k6 not included):
-${cpuTable(cpuBefore, cpuAfter, rows.filter((r) => r.status === 'COMPLETED').length, 'saga')}
+CPU of each process the runner started, from the first order to the last one's end, divided by the completed sagas (k6 not included);
+idle cores: what it burnt per second at rest just before the run; net of idle: per saga after taking that away:
+${cpuTable(cpuBefore, cpuAfter, completedCount, 'saga', { cores: idle, runSeconds: cpuSeconds })}
+
+HTTP requests k6 made: ${n('http_reqs')} (${(n('http_reqs') / Math.max(rows.length, 1)).toFixed(1)} per order: the POST and the polls every ${args['poll-ms']} ms)
+
+Dapr's own counters over the same span, per completed saga (sidecars' and scheduler's /metrics; at least 0.5 per saga):
+${daprCountersTable(daprBefore, daprAfter, completedCount, 'saga')}
 `);
   mkdirSync(join(ROOT, 'loadtest', 'results'), { recursive: true });
   writeFileSync(
