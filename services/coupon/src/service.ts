@@ -21,7 +21,7 @@ export const couponConfigSchema = baseConfigSchema.extend({
    */
   ISSUE_WORKER_CONCURRENCY: z.coerce.number().int().positive().default(2),
   /** Requests one batch takes at most (one actor turn, one transaction). */
-  ISSUE_BATCH_SIZE: z.coerce.number().int().positive().max(1000).default(500),
+  ISSUE_BATCH_SIZE: z.coerce.number().int().positive().max(1000).default(200),
   /** How long a worker holds a batch before any replica may take it again (several actor call timeouts). */
   ISSUE_LEASE_MS: z.coerce.number().int().positive().default(15_000),
   /** How often each replica looks for requests without being woken (another replica's, a dead worker's). */
@@ -30,8 +30,6 @@ export const couponConfigSchema = baseConfigSchema.extend({
   ISSUE_INTAKE_WINDOW_MS: z.coerce.number().int().min(0).default(2),
   /** ... and the most requests one insert writes. */
   ISSUE_INTAKE_MAX_BATCH: z.coerce.number().int().positive().default(500),
-  /** A drop's decisions are one event each: bigger bulk publishes cost Kafka and the sidecar less per event. */
-  OUTBOX_BATCH_SIZE: z.coerce.number().int().positive().max(1000).default(500),
 });
 
 export const couponService: ServiceDefinition<typeof couponConfigSchema> = {
