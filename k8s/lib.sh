@@ -11,7 +11,7 @@ export ROOT K8S_DIR
 # local platform runs; images are tagged with the chart's appVersion.
 DAPR_VERSION=1.18.2
 # shellcheck disable=SC2034 # read by the scripts that source this file
-SHOP_SERVICES=(user product coupon payment order)
+SHOP_SERVICES=(gateway user product coupon payment order)
 SHOP_TAG=$(sed -n 's/^appVersion: *"\{0,1\}\([^"]*\)"\{0,1\}$/\1/p' "$ROOT/charts/shop/Chart.yaml")
 SHOP_NAMESPACE=${SHOP_NAMESPACE:-shop}
 export DAPR_VERSION SHOP_TAG SHOP_NAMESPACE

@@ -25,7 +25,10 @@ export const options = {
       startRate: Math.ceil(rate / 4),
       timeUnit: '1s',
       preAllocatedVUs: 100,
-      maxVUs: 600,
+      maxVUs: 2000,
+      // Every order placed is followed to its end, however long the saga takes: cutting the
+      // slow ones off would leave them out of the percentiles.
+      gracefulStop: '600s',
       stages: [
         { target: rate, duration: '5s' },
         { target: rate, duration: '20s' },

@@ -140,3 +140,21 @@ export function cpuTable(
     ['redis commands', String(redisCalls), (units ? redisCalls / units : 0).toFixed(1), ''],
   ]);
 }
+
+/** Redis's busiest commands between two snapshots, per unit of work: what a saga writes and reads there. */
+export function redisCommandsTable(
+  before: CpuSnapshot,
+  after: CpuSnapshot,
+  units: number,
+  unit: string,
+): string {
+  const rows = [...after.redisCalls]
+    .map(([cmd, calls]) => [cmd, calls - (before.redisCalls.get(cmd) ?? 0)] as const)
+    .filter(([, calls]) => calls > 0)
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, 8);
+  return table([
+    ['redis command', 'calls', `per ${unit}`],
+    ...rows.map(([cmd, calls]) => [cmd, String(calls), (units ? calls / units : 0).toFixed(1)]),
+  ]);
+}

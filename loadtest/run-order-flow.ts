@@ -8,7 +8,7 @@ import { postgres, services } from '../local/src/topology.ts';
 import { daprCounters, daprCountersTable } from './dapr-metrics.ts';
 import { checkInvariants } from './invariants.ts';
 import { runK6 } from './k6.ts';
-import { cpuSnapshot, cpuTable, idleCores } from './process-cpu.ts';
+import { cpuSnapshot, cpuTable, idleCores, redisCommandsTable } from './process-cpu.ts';
 
 const { values: args } = parseArgs({
   options: { rate: { type: 'string', default: '10' }, 'poll-ms': { type: 'string', default: '250' } },
@@ -75,7 +75,8 @@ async function main() {
   // What the platform burns at rest (consumers polling, heartbeats, health checks), so that the
   // per-saga figures can be read net of it.
   log(`measuring the platform at rest for ${IDLE_SECONDS} s…`);
-  await new Promise((r) => setTimeout(r, 5_000));
+  // (after the fixtures' own work has settled: their events consumed, Postgres's autovacuum run)
+  await new Promise((r) => setTimeout(r, 15_000));
   const idleBefore = await cpuSnapshot();
   await new Promise((r) => setTimeout(r, IDLE_SECONDS * 1000));
   const idle = idleCores(idleBefore, await cpuSnapshot(), IDLE_SECONDS);
@@ -155,6 +156,8 @@ invariant violations          ${report.violations.length}
 CPU of each process the runner started, from the first order to the last one's end, divided by the completed sagas (k6 not included);
 idle cores: what it burnt per second at rest just before the run; net of idle: per saga after taking that away:
 ${cpuTable(cpuBefore, cpuAfter, completedCount, 'saga', { cores: idle, runSeconds: cpuSeconds })}
+
+${redisCommandsTable(cpuBefore, cpuAfter, completedCount, 'saga')}
 
 HTTP requests k6 made: ${n('http_reqs')} (${(n('http_reqs') / Math.max(rows.length, 1)).toFixed(1)} per order: the POST and the polls every ${args['poll-ms']} ms)
 

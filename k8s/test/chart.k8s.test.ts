@@ -5,7 +5,9 @@
  * Dapr's CRDs, real Tilt evaluating the Tiltfile, and shellcheck. `npm test`
  * provisions the tools and passes them in SHOP_* variables.
  */
+
 import { execFileSync, spawnSync } from 'node:child_process';
+import { createPrivateKey } from 'node:crypto';
 import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, dirname, join } from 'node:path';
@@ -202,6 +204,37 @@ describe('charts/shop against a real kube-apiserver', () => {
       expect(productEnv.find((e: K8sObject) => e.name === 'REDIS_URL').value).toBe(
         'redis://:$(REDIS_PASSWORD)@redis:6379',
       );
+    });
+
+    test('The gateway is a Deployment with its sidecar and no database; the user service signs with the key in a Secret', () => {
+      const objects = parseAll(template([]).stdout);
+      const named = (kind: string, name: string) =>
+        objects.find((o) => o.kind === kind && o.metadata.name === name);
+      const pod = named('Deployment', 'gateway').spec.template;
+      expect(pod.metadata.annotations).toMatchObject({
+        'dapr.io/enabled': 'true',
+        'dapr.io/app-id': 'gateway',
+      });
+      expect(pod.spec.initContainers).toBeUndefined();
+      const gatewayEnv = pod.spec.containers[0].env.map((e: K8sObject) => e.name);
+      expect(gatewayEnv).not.toContain('DATABASE_URL');
+      expect(pod.spec.containers[0].image).toBe('shop/gateway:0.1.0');
+      expect(named('Service', 'gateway')).toBeDefined();
+
+      const userEnv = named('Deployment', 'user').spec.template.spec.containers[0].env;
+      expect(userEnv.find((e: K8sObject) => e.name === 'JWT_PRIVATE_KEY').valueFrom).toEqual({
+        secretKeyRef: { name: 'shop-jwt-signing-key', key: 'private-key.pem' },
+      });
+      const key = Buffer.from(
+        named('Secret', 'shop-jwt-signing-key').data['private-key.pem'],
+        'base64',
+      ).toString();
+      expect(createPrivateKey(key).asymmetricKeyDetails).toEqual({ namedCurve: 'prime256v1' });
+      // A Secret of one's own instead: the chart makes none.
+      const own = parseAll(template(['--set', 'auth.existingSecret=my-jwt']).stdout);
+      expect(
+        own.find((o) => o.kind === 'Secret' && o.metadata.name === 'shop-jwt-signing-key'),
+      ).toBeUndefined();
     });
 
     test('The Dapr resources are those of components/, with cluster addresses and Redis password from its Secret', () => {

@@ -16,6 +16,7 @@ import {
   closeForwards,
   database,
   eventually,
+  gatewayUrl,
   kubectl,
   kubectlJson,
   NAMESPACE,
@@ -77,6 +78,24 @@ describe('charts/shop on the local cluster', () => {
         !p.status.conditions?.some((c: any) => c.type === 'Ready' && c.status === 'True'),
     );
     expect(notReady.map((p: any) => p.metadata.name)).toEqual([]);
+  });
+
+  test('Through the gateway, a demo user signs in with the key from the chart’s Secret; no token is a 401, a saga step a 403', async () => {
+    const gateway = await gatewayUrl();
+    const signedIn = await call('POST', `${gateway}/auth/login`, {
+      email: 'minji@example.com',
+      password: 'minji-demo-pass',
+    });
+    expect(signedIn.status).toBe(200);
+    const me = signedIn.body.userId;
+    const auth = { authorization: `Bearer ${signedIn.body.accessToken}` };
+    expect((await call('GET', `${gateway}/users/${me}/points`, undefined, auth)).body).toMatchObject({
+      userId: me,
+    });
+    expect((await call('GET', `${gateway}/users/${me}/points`)).status).toBe(401);
+    expect(
+      (await call('POST', `${gateway}/saga/points/refund`, { orderId: me, userId: me }, auth)).status,
+    ).toBe(403);
   });
 
   test('Each service’s migrations ran once, from the init container, before the app started', async () => {

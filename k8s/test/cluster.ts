@@ -51,6 +51,10 @@ export async function serviceUrls(): Promise<Record<Service, string>> {
   return Object.fromEntries(entries) as Record<Service, string>;
 }
 
+/** The gateway's Service (port 80), through a port-forward. */
+export const gatewayUrl = async (): Promise<string> =>
+  `http://127.0.0.1:${await cluster.portForward('svc/gateway', 80)}`;
+
 /** A pool on a service's bundled Postgres, through a port-forward. */
 export async function database(service: Service): Promise<pg.Pool> {
   return new pg.Pool({ connectionString: await cluster.bundledDatabaseUrl(service), max: 2 });

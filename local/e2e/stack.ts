@@ -2,10 +2,10 @@ import { randomUUID } from 'node:crypto';
 import { eventually } from '@shop/platform/testing';
 import kafkajs from 'kafkajs';
 import pg from 'pg';
-import { control, replicasOf, type ServiceName, services } from '../src/topology.ts';
+import { control, gateway, replicasOf, type ServiceName, services } from '../src/topology.ts';
 
 export { eventually, sleep } from '@shop/platform/testing';
-export { replicasOf, services };
+export { gateway, replicasOf, services };
 
 const { Kafka, logLevel } = kafkajs;
 
@@ -114,3 +114,31 @@ export async function findOnKafka(
     await consumer.disconnect();
   }
 }
+
+/** Signs in at the gateway; the access token and the user's id. */
+export async function signIn(email: string, password: string): Promise<{ token: string; userId: string }> {
+  const res = await call('POST', `${gateway.appUrl}/auth/login`, { email, password });
+  if (res.status !== 200)
+    throw new Error(`sign-in of ${email} answered ${res.status}: ${JSON.stringify(res.body)}`);
+  return { token: res.body.accessToken, userId: res.body.userId };
+}
+
+/** Registers a customer with a password through the gateway and signs them in. */
+export async function signUp(name = 'Customer'): Promise<{ token: string; userId: string }> {
+  const email = `${randomUUID()}@example.com`;
+  const password = `pw-${randomUUID()}`;
+  const res = await call('POST', `${gateway.appUrl}/users`, { email, name, password });
+  if (res.status !== 201) throw new Error(`sign-up answered ${res.status}: ${JSON.stringify(res.body)}`);
+  return signIn(email, password);
+}
+
+/** A call to the gateway, with the access token when one is given. */
+export const viaGateway = <T = any>(
+  method: string,
+  path: string,
+  options: { token?: string; body?: unknown; headers?: Record<string, string> } = {},
+) =>
+  call<T>(method, `${gateway.appUrl}${path}`, options.body, {
+    ...(options.token ? { authorization: `Bearer ${options.token}` } : {}),
+    ...options.headers,
+  });

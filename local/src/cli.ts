@@ -8,10 +8,12 @@ import { startInfra } from './infra.ts';
 import { LOGS, ROOT, RUN, STATE } from './paths.ts';
 import { provision } from './provision.ts';
 import { provisionK8sTools, provisionLocalCluster } from './provision-k8s.ts';
+import { ensureSchemathesis } from './provision-schemathesis.ts';
 import { startServices } from './services.ts';
 import { Supervisor, stopLeftovers } from './supervisor.ts';
 import {
   control,
+  gateway,
   kafka,
   placement,
   postgres,
@@ -55,6 +57,11 @@ function printAddresses(withServices: boolean): void {
     ['scheduler', `127.0.0.1:${scheduler.port}`, ''],
   ];
   if (withServices) {
+    rows.push([
+      'gateway',
+      gateway.appUrl,
+      'THE address to use: sign in (POST /auth/login), then send Authorization: Bearer <token>',
+    ]);
     for (const s of serviceList.flatMap((first) => replicasOf(first.service))) {
       rows.push([
         s.name,
@@ -65,6 +72,7 @@ function printAddresses(withServices: boolean): void {
   }
   rows.push(['control', control.url, 'GET /processes, POST /processes/<name>/stop|start']);
   console.log(`\n${table(rows)}\n\nlogs: ${LOGS}/<name>.log\n`);
+  if (withServices) say(`use the gateway: ${gateway.appUrl} (the services' own ports are for debugging)`);
 }
 
 /** Runs jest on one suite; returns its pass/fail counts. */
@@ -292,12 +300,23 @@ async function main(command: string | undefined): Promise<number> {
         totals.failed += r.failed;
       };
       add(await jest('unit'));
+      // The fuzzer of the contract tests (local/e2e/contract): provisioned only when they run;
+      // without it they fail, saying so.
+      const contractTools: Record<string, string> = {};
+      if (!testFilter.length || testFilter.some((f) => /contract/.test(f))) {
+        await step('provisioning schemathesis (cached after the first run)', ensureSchemathesis).then(
+          (bin) => {
+            contractTools.SHOP_SCHEMATHESIS = bin;
+          },
+          (err: Error) => console.error(`\n${err.message}`),
+        );
+      }
       if (!testFilter.length || testFilter.some((f) => /k8s|chart/.test(f))) add(await chartChecks());
       const code = await withPlatform(
         true,
         async () => {
           add(await jest('integration'));
-          add(await jest('e2e'));
+          add(await jest('e2e', contractTools));
           return totals.failed === 0 ? 0 : 1;
         },
         'test',

@@ -2,8 +2,10 @@ import { join } from 'node:path';
 import { renderComponents } from './infra.ts';
 import { ROOT } from './paths.ts';
 import type { Tools } from './provision.ts';
+import { localSigningKey } from './signing-key.ts';
 import { httpOk, type Supervisor } from './supervisor.ts';
 import {
+  gateway,
   HOST,
   placement,
   postgres,
@@ -45,7 +47,39 @@ function appSpec(s: ServiceAddress, extraEnv: Record<string, string>) {
   };
 }
 
-function sidecarSpec(s: ServiceAddress, tools: Tools, paths: { resourcesPath: string; configPath: string }) {
+/** The gateway: no database; it reaches the services only through its own sidecar. */
+function gatewaySpec() {
+  return {
+    name: gateway.name,
+    command: node,
+    args: ['--disable-warning=ExperimentalWarning', join(ROOT, 'services', 'gateway', 'src', 'main.ts')],
+    cwd: join(ROOT, 'services', 'gateway'),
+    env: {
+      APP_ID: gateway.appId,
+      PORT: String(gateway.appPort),
+      HOST,
+      DAPR_HOST: HOST,
+      DAPR_HTTP_PORT: String(gateway.daprHttpPort),
+      LOG_LEVEL: process.env.LOG_LEVEL ?? 'info',
+    },
+    ports: [gateway.appPort],
+    ready: () => httpOk(`${gateway.appUrl}/healthz`),
+  };
+}
+
+type SidecarAddress = Pick<
+  ServiceAddress,
+  | 'name'
+  | 'appId'
+  | 'appPort'
+  | 'daprHttpPort'
+  | 'daprGrpcPort'
+  | 'daprInternalGrpcPort'
+  | 'daprMetricsPort'
+  | 'daprUrl'
+>;
+
+function sidecarSpec(s: SidecarAddress, tools: Tools, paths: { resourcesPath: string; configPath: string }) {
   return {
     name: `${s.name}-dapr`,
     command: join(tools.daprBin, 'daprd'),
@@ -118,9 +152,12 @@ export async function startServices(
 ): Promise<void> {
   const paths = renderComponents();
   const testEnv = options.test ? TEST_ENV : {};
+  // Only the user service signs tokens.
+  const ownEnv = (s: ServiceAddress): Record<string, string> =>
+    s.service === 'user' ? { JWT_PRIVATE_KEY: localSigningKey() } : {};
   const startReplica = (s: ServiceAddress, env: Record<string, string>) =>
     step(`starting ${s.name} and its sidecar`, async () => {
-      await sup.start(appSpec(s, { ...testEnv, ...env }));
+      await sup.start(appSpec(s, { ...testEnv, ...ownEnv(s), ...env }));
       await sup.start(sidecarSpec(s, tools, paths));
     });
   await Promise.all(
@@ -130,4 +167,8 @@ export async function startServices(
       await Promise.all(others.map((r) => startReplica(r, { SEED_DEMO_DATA: 'false' })));
     }),
   );
+  await step('starting the gateway and its sidecar', async () => {
+    await sup.start(gatewaySpec());
+    await sup.start(sidecarSpec(gateway, tools, paths));
+  });
 }

@@ -122,6 +122,23 @@ export function replicaCount(name: ServiceName): number {
   return count;
 }
 
+/**
+ * The gateway: the one address a client uses (`npm start` prints it first). It
+ * has no database, so it is not among `services`; its sidecar takes the next
+ * port block.
+ */
+export const gateway = {
+  name: 'gateway',
+  appId: 'gateway',
+  appPort: 3100,
+  daprHttpPort: 3506,
+  daprGrpcPort: 31106,
+  daprInternalGrpcPort: 31206,
+  daprMetricsPort: 31306,
+  appUrl: `http://${HOST}:3100`,
+  daprUrl: `http://${HOST}:3506`,
+};
+
 /** Every replica of a service, the first (`services[name]`) first. */
 export function replicasOf(name: ServiceName): ServiceAddress[] {
   const i = serviceNames.indexOf(name);

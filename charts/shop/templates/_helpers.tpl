@@ -104,3 +104,8 @@ volumeClaimTemplates:
 {{- end -}}
 {{- join " " (uniq $topics) }}
 {{- end }}
+
+{{/* The Secret holding the key that signs access tokens (key private-key.pem). */}}
+{{- define "shop.signingKeySecret" -}}
+{{- .Values.auth.existingSecret | default "shop-jwt-signing-key" -}}
+{{- end }}

@@ -3,6 +3,9 @@ One service: its ServiceAccount, Deployment (app + injected daprd), Service,
 PodDisruptionBudget and, when enabled, HorizontalPodAutoscaler. Each file in
 templates/services/ calls it with the service's name and what it needs:
   (dict "root" $ "name" "product" "redis" true "fakeGateway" false)
+"database" false (the gateway) leaves out the database, its migrations and the
+wait for the infrastructure; "signsTokens" true (the user service) gives the
+app the key that signs access tokens.
 
 Migrations run in an init container of every pod (see README "Kubernetes"):
 not a Helm hook, because a pre-install hook runs before the bundled database
@@ -15,6 +18,7 @@ serves only after its database schema is current.
 {{- $name := .name -}}
 {{- $svc := index $root.Values.services $name -}}
 {{- $labels := dict "root" $root "component" $name -}}
+{{- $database := ne .database false -}}
 apiVersion: v1
 kind: ServiceAccount
 metadata:
@@ -68,6 +72,7 @@ spec:
       terminationGracePeriodSeconds: {{ $root.Values.common.terminationGracePeriodSeconds }}
       securityContext:
         {{- include "shop.podSecurityContext" . | nindent 8 }}
+      {{- if $database }}
       initContainers:
         # daprd exits when a component cannot reach Kafka or Redis at start, so
         # the pod waits for them before its containers (the sidecar included) start.
@@ -102,6 +107,7 @@ spec:
             {{- toYaml $svc.resources | nindent 12 }}
           securityContext:
             {{- include "shop.containerSecurityContext" . | nindent 12 }}
+      {{- end }}
       containers:
         - name: app
           image: {{ include "shop.image" . }}
@@ -119,11 +125,18 @@ spec:
               value: "3000"
             - name: LOG_LEVEL
               value: {{ $root.Values.common.logLevel | quote }}
+            {{- if $database }}
             - name: SEED_DEMO_DATA
               value: {{ $root.Values.common.seedDemoData | quote }}
             - name: DATABASE_URL
               valueFrom:
                 secretKeyRef: { name: {{ include "shop.databaseSecret" $root }}, key: {{ $name }} }
+            {{- end }}
+            {{- if .signsTokens }}
+            - name: JWT_PRIVATE_KEY
+              valueFrom:
+                secretKeyRef: { name: {{ include "shop.signingKeySecret" $root }}, key: private-key.pem }
+            {{- end }}
             {{- if .redis }}
             {{- if include "shop.redisSecret" $root }}
             - name: REDIS_PASSWORD

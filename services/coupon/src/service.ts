@@ -7,7 +7,7 @@ import { migrations } from './db/migrations.ts';
 import { COUPON_QUOTA_ACTOR } from './events/topics.ts';
 import { IssueWorker } from './issuance/issue-worker.ts';
 import { IssueIntake, RequestStatusCache } from './issuance/requests.ts';
-import { couponsRouter } from './routes/coupons.router.ts';
+import { couponsOperations, couponsRouter } from './routes/coupons.router.ts';
 import { userRegisteredHandler } from './users/user-registered.handler.ts';
 
 export const couponConfigSchema = baseConfigSchema.extend({
@@ -70,6 +70,7 @@ export const couponService: ServiceDefinition<typeof couponConfigSchema> = {
     );
     return {
       routers: [couponsRouter({ em: orm.em, intake, statuses, outboxWritten })],
+      operations: couponsOperations,
       eventHandlers: [userRegisteredHandler],
       actors: [couponQuotaActor],
       readiness: { redis: () => redis.ping() },

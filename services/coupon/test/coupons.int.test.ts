@@ -69,6 +69,19 @@ describe('coupon definitions', () => {
     expect((await http.get(`/coupons/${coupon.id}`)).body).toEqual(coupon);
   });
 
+  test('When a time is in the year 0, which Postgres does not have, then it is a 422, not a 500', async () => {
+    const res = await http.post('/coupons').send({
+      name: 'x',
+      discountType: 'FIXED',
+      discountValue: 1,
+      quota: 1,
+      startsAt: '0000-01-01T00:00:00Z',
+      endsAt: '2026-12-01T00:00:00Z',
+    });
+    expect(res.status).toBe(422);
+    expect(res.body.errors.map((e: { field: string }) => e.field)).toEqual(['body.startsAt']);
+  });
+
   test('When the definition is wrong, then it is a 422 naming each field', async () => {
     const res = await http.post('/coupons').send({
       name: 'x',

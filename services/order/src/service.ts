@@ -1,8 +1,8 @@
 import { baseConfigSchema, type ServiceDefinition } from '@shop/platform';
 import { z } from 'zod';
 import { migrations } from './db/migrations.ts';
-import { opsRouter } from './routes/ops.router.ts';
-import { ordersRouter } from './routes/orders.router.ts';
+import { opsOperations, opsRouter } from './routes/ops.router.ts';
+import { ordersOperations, ordersRouter } from './routes/orders.router.ts';
 import { createActivities } from './saga/activities.ts';
 import { COMPENSATE_ORDER_WORKFLOW, compensateOrderWorkflow } from './saga/compensate-order.workflow.ts';
 import { OrderSaga } from './saga/order-saga.ts';
@@ -60,6 +60,7 @@ export const orderService: ServiceDefinition<typeof orderConfigSchema> = {
         opsRouter(workflows, reconciler),
         ordersRouter({ em: orm.em, sidecar, saga, faultsEnabled: config.FAKE_GATEWAY_FAULTS }),
       ],
+      operations: [...ordersOperations, ...opsOperations],
       onStarted: async () => {
         workflows.startWhenSidecarReady(() => sidecar.isHealthy());
         reconciler.start();

@@ -1,5 +1,16 @@
 export { type ActorContext, type ActorMethod, type ActorType, actorHostRouter } from './actors/actor-host.ts';
 export { createApp } from './app.ts';
+export {
+  type AccessClaims,
+  accessClaimsSchema,
+  JWKS_PATH,
+  ROLES,
+  type Role,
+  roleSchema,
+  TOKEN_ALGORITHM,
+  TOKEN_AUDIENCE,
+  TOKEN_ISSUER,
+} from './auth/claims.ts';
 export { type BaseConfig, baseConfigSchema, ConfigError, loadConfig } from './config/load-config.ts';
 export { type CallOptions, DaprHttpError, DaprSidecar, SidecarUnavailableError } from './dapr/sidecar.ts';
 export { type EntityManager, initOrm, migrate, type NamedMigration, pingDatabase } from './db/orm.ts';
@@ -7,8 +18,10 @@ export {
   AppError,
   BusinessRuleError,
   type FieldIssue,
+  ForbiddenError,
   NotFoundError,
   problemTypeUri,
+  UnauthorizedError,
   ValidationError,
 } from './errors/app-error.ts';
 export {
@@ -26,6 +39,7 @@ export {
   requestFingerprint,
 } from './http/idempotency.ts';
 export type { RequestState } from './http/request-context.ts';
+export { type ServeOptions, serve } from './http/serve.ts';
 export { type SseOptions, streamChanges } from './http/sse.ts';
 export {
   type Page,
@@ -37,6 +51,16 @@ export {
 } from './http/validate.ts';
 export { consumeOnce } from './inbox/inbox.ts';
 export { createLogger, type Logger, traceIdFrom } from './logger.ts';
+export type { ApiOperation } from './openapi/api-operation.ts';
+export {
+  API_VERSION,
+  jsonSchemaOf,
+  type OpenApiDocument,
+  openApiDocument,
+  openApiPath,
+  problemSchema,
+  serviceDocument,
+} from './openapi/openapi-document.ts';
 export { addManyToOutbox, addToOutbox } from './outbox/outbox.ts';
 export { OutboxRelay } from './outbox/outbox-relay.ts';
 export {
@@ -55,3 +79,12 @@ export {
   type ServiceDeps,
   type ServiceParts,
 } from './service.ts';
+export {
+  assembleStatelessApp,
+  runStatelessService,
+  type StatelessConfig,
+  type StatelessServiceDefinition,
+  type StatelessServiceDeps,
+  type StatelessServiceParts,
+  statelessConfigSchema,
+} from './stateless-service.ts';

@@ -1,4 +1,3 @@
-import type { Server } from 'node:http';
 import type Router from '@koa/router';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import type { z } from 'zod';
@@ -7,12 +6,14 @@ import { createApp } from './app.ts';
 import { type BaseConfig, baseConfigSchema, ConfigError, loadConfig } from './config/load-config.ts';
 import { DaprSidecar } from './dapr/sidecar.ts';
 import { type EntityManager, initOrm, migrate, type NamedMigration, pingDatabase } from './db/orm.ts';
-import { problemTypeUri } from './errors/app-error.ts';
-import { PROBLEM_CONTENT_TYPE } from './errors/problem-middleware.ts';
 import type { ReadinessCheck } from './http/health.router.ts';
+import { serve } from './http/serve.ts';
 import { createLogger, type Logger } from './logger.ts';
+import type { ApiOperation } from './openapi/api-operation.ts';
+import { openApiRouter } from './openapi/openapi.router.ts';
+import { serviceDocument } from './openapi/openapi-document.ts';
 import { OutboxRelay } from './outbox/outbox-relay.ts';
-import { deadLettersRouter } from './pubsub/dead-letters.router.ts';
+import { deadLetterOperations, deadLettersRouter } from './pubsub/dead-letters.router.ts';
 import { type EventHandler, subscriptionsRouter } from './pubsub/subscriptions.ts';
 
 export interface ServiceDeps<C extends BaseConfig = BaseConfig> {
@@ -29,6 +30,8 @@ export interface ServiceParts {
   routers?: Router[];
   eventHandlers?: EventHandler[];
   actors?: ActorType[];
+  /** The contract of the routers' public routes, served as `/openapi.json` (see openapi/). */
+  operations?: ApiOperation[];
   /** More readiness checks than the database and the sidecar (e.g. Redis). */
   readiness?: Record<string, ReadinessCheck>;
   /**
@@ -50,7 +53,7 @@ export interface ServiceDefinition<S extends z.ZodObject = typeof baseConfigSche
   build(deps: ServiceDeps<z.infer<S> & BaseConfig>): ServiceParts | Promise<ServiceParts>;
 }
 
-function loadOrExit<S extends z.ZodObject>(schema: S): z.infer<S> {
+export function loadOrExit<S extends z.ZodObject>(schema: S): z.infer<S> {
   try {
     return loadConfig(schema);
   } catch (err) {
@@ -72,6 +75,9 @@ export function assembleApp(deps: ServiceDeps, parts: ServiceParts) {
       deadLettersRouter(em, deps.outboxWritten),
       actorHostRouter(parts.actors ?? [], deps.sidecar, deps.log),
       ...(parts.routers ?? []),
+      openApiRouter(
+        serviceDocument(deps.config.APP_ID, [...deadLetterOperations, ...(parts.operations ?? [])]),
+      ),
     ],
     readiness: {
       database: () => pingDatabase(em),
@@ -119,45 +125,18 @@ export async function runService<S extends z.ZodObject>(definition: ServiceDefin
   const deps: ServiceDeps<typeof config> = { config, log, orm, sidecar, outboxWritten: () => relay.nudge() };
   const parts = await definition.build(deps);
   const app = assembleApp(deps, parts);
-  // Once stopping, a request that still arrives on a kept-alive connection (the sidecar's) is
-  // turned away with 503 and the connection closed, not served: a caller retries a 503, while a
-  // step served by a process on its way out can be cut off half-way.
-  let stopping = false;
-  app.middleware.unshift(async (ctx, next) => {
-    if (!stopping) return next();
-    ctx.set('connection', 'close');
-    ctx.status = 503;
-    ctx.type = PROBLEM_CONTENT_TYPE;
-    ctx.body = { type: problemTypeUri('shutting-down'), title: 'The service is shutting down', status: 503 };
+  await serve(app, {
+    port: config.PORT,
+    host: config.HOST,
+    log,
+    graceMs: config.SHUTDOWN_GRACE_MS,
+    onStopping: async () => {
+      await parts.onStopping?.().catch((err) => log.error({ err }, 'error while stopping'));
+      await relay.stop();
+      await orm.close();
+    },
   });
-
-  const server: Server = await new Promise((resolve) => {
-    const s = app.listen(config.PORT, config.HOST, () => resolve(s));
-  });
-  log.info({ port: config.PORT }, 'listening');
   relay.start();
-
-  const stop = async (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    log.info({ signal }, 'shutting down');
-    const force = setTimeout(() => {
-      log.error('graceful shutdown took too long; exiting');
-      process.exit(1);
-    }, config.SHUTDOWN_GRACE_MS);
-    force.unref();
-    await new Promise((resolve) => {
-      server.close(resolve);
-      server.closeIdleConnections();
-    });
-    await parts.onStopping?.().catch((err) => log.error({ err }, 'error while stopping'));
-    await relay.stop();
-    await orm.close();
-    log.info('stopped');
-    process.exit(0);
-  };
-  process.once('SIGTERM', () => void stop('SIGTERM'));
-  process.once('SIGINT', () => void stop('SIGINT'));
   await parts.onStarted?.();
 }
 

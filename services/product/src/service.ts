@@ -5,7 +5,7 @@ import { seedCatalog } from './db/seed.ts';
 import { ProductEntity } from './products/product.entity.ts';
 import { Products } from './products/products.ts';
 import { orderCompletedHandler } from './ranking/order-completed.handler.ts';
-import { productsRouter } from './routes/products.router.ts';
+import { productsOperations, productsRouter } from './routes/products.router.ts';
 
 export const productConfigSchema = baseConfigSchema.extend({
   REDIS_URL: z.url({ protocol: /^rediss?$/ }),
@@ -23,6 +23,7 @@ export const productService: ServiceDefinition<typeof productConfigSchema> = {
     const products = new Products(orm.em, redis, outboxWritten);
     return {
       routers: [productsRouter(orm.em, redis, products, outboxWritten)],
+      operations: productsOperations,
       eventHandlers: [orderCompletedHandler(redis)],
       readiness: { redis: () => redis.ping() },
       onStopping: async () => {

@@ -1,22 +1,47 @@
-import type { ServiceDefinition } from '@shop/platform';
+import { baseConfigSchema, type ServiceDefinition } from '@shop/platform';
+import { z } from 'zod';
+import { loadSigningKey } from './auth/signing-key.ts';
 import { migrations } from './db/migrations.ts';
 import { seedUsers } from './db/seed.ts';
 import { orderNotificationHandlers } from './notifications/order-notifications.handler.ts';
-import { notificationsRouter } from './routes/notifications.router.ts';
-import { pointsRouter } from './routes/points.router.ts';
-import { usersRouter } from './routes/users.router.ts';
+import { authOperations, authRouter } from './routes/auth.router.ts';
+import { notificationsOperations, notificationsRouter } from './routes/notifications.router.ts';
+import { pointsOperations, pointsRouter } from './routes/points.router.ts';
+import { usersOperations, usersRouter } from './routes/users.router.ts';
 import { UserEntity } from './users/user.entity.ts';
 
-export const userService: ServiceDefinition = {
+export const userConfigSchema = baseConfigSchema.extend({
+  /** The EC P-256 key (PEM) that signs access tokens; see auth/signing-key.ts. */
+  JWT_PRIVATE_KEY: z.string().optional(),
+  JWT_PREVIOUS_PUBLIC_KEYS: z.string().optional(),
+  ACCESS_TOKEN_TTL_SECONDS: z.coerce.number().int().min(30).max(3600).default(900),
+  REFRESH_TOKEN_TTL_SECONDS: z.coerce
+    .number()
+    .int()
+    .min(300)
+    .default(30 * 24 * 3600),
+});
+
+export const userService: ServiceDefinition<typeof userConfigSchema> = {
+  configSchema: userConfigSchema,
   entities: [UserEntity],
   migrations,
   seed: seedUsers,
-  build: ({ orm, sidecar, log, outboxWritten }) => ({
-    routers: [
-      usersRouter(orm.em, outboxWritten),
-      pointsRouter(orm.em, outboxWritten),
-      notificationsRouter(orm.em),
-    ],
-    eventHandlers: orderNotificationHandlers(sidecar, log.child({ component: 'notifications' })),
-  }),
+  build: async ({ config, orm, sidecar, log, outboxWritten }) => {
+    const tokens = {
+      key: await loadSigningKey(config, log),
+      accessTtlSeconds: config.ACCESS_TOKEN_TTL_SECONDS,
+      refreshTtlSeconds: config.REFRESH_TOKEN_TTL_SECONDS,
+    };
+    return {
+      routers: [
+        authRouter(orm.em, tokens),
+        usersRouter(orm.em, outboxWritten),
+        pointsRouter(orm.em, outboxWritten),
+        notificationsRouter(orm.em),
+      ],
+      operations: [...authOperations, ...usersOperations, ...pointsOperations, ...notificationsOperations],
+      eventHandlers: orderNotificationHandlers(sidecar, log.child({ component: 'notifications' })),
+    };
+  },
 };

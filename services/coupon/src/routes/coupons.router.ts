@@ -1,5 +1,12 @@
 import Router from '@koa/router';
-import { type EntityManager, parseBody, parseParams, type RequestState, streamChanges } from '@shop/platform';
+import {
+  type ApiOperation,
+  type EntityManager,
+  parseBody,
+  parseParams,
+  type RequestState,
+  streamChanges,
+} from '@shop/platform';
 import { z } from 'zod';
 import { createCoupon, getCoupon } from '../coupons/coupons.ts';
 import { getRequest, type IssueIntake, isTerminal, type RequestStatusCache } from '../issuance/requests.ts';
@@ -7,6 +14,10 @@ import { listUserCoupons, restoreCoupon, useCoupon } from '../usage/coupon-use.t
 
 const idParams = z.object({ id: z.uuid() });
 const krw = z.number().int().min(0).max(1_000_000_000);
+// Postgres has no year 0 (1 BC comes before 1 AD): such a time would fail in the database, as a 500.
+const instant = z.iso
+  .datetime({ offset: true })
+  .refine((v) => !v.startsWith('0000'), 'year 0 does not exist');
 const createBody = z
   .object({
     name: z.string().trim().min(1).max(200),
@@ -15,8 +26,8 @@ const createBody = z
     maxDiscount: krw.positive().nullable().optional(),
     quota: z.number().int().min(0).max(10_000_000),
     minOrderAmount: krw.default(0),
-    startsAt: z.iso.datetime({ offset: true }),
-    endsAt: z.iso.datetime({ offset: true }),
+    startsAt: instant,
+    endsAt: instant,
   })
   .refine((c) => c.discountType === 'FIXED' || c.discountValue <= 100, {
     path: ['discountValue'],
@@ -29,6 +40,69 @@ const createBody = z
 const issueBody = z.object({ userId: z.uuid() });
 const useBody = z.object({ orderId: z.uuid(), userId: z.uuid(), couponId: z.uuid(), orderAmount: krw });
 const orderBody = z.object({ orderId: z.uuid() });
+
+export const couponsOperations: ApiOperation[] = [
+  {
+    method: 'post',
+    path: '/coupons',
+    summary: 'Admin: defines a coupon',
+    body: createBody,
+    responses: { 201: { description: 'The coupon' } },
+  },
+  {
+    method: 'get',
+    path: '/coupons/:id',
+    summary: 'A coupon',
+    params: idParams,
+    responses: { 200: { description: 'The coupon' } },
+  },
+  {
+    method: 'post',
+    path: '/coupons/:id/issue',
+    summary: 'Asks for the coupon, first come first served: answered at once, decided after',
+    params: idParams,
+    body: issueBody,
+    responses: { 202: { description: '`{requestId, status: "QUEUED"}`' } },
+    problems: [429],
+  },
+  {
+    method: 'get',
+    path: '/coupon-requests/:id',
+    summary: 'A request’s state',
+    params: idParams,
+    responses: { 200: { description: 'The request' } },
+  },
+  {
+    method: 'get',
+    path: '/coupon-requests/:id/events',
+    summary: 'The same as server-sent events, until the final state',
+    params: idParams,
+    responses: { 200: { description: '`event: status` per change', eventStream: true } },
+  },
+  {
+    method: 'get',
+    path: '/users/:id/coupons',
+    summary: 'A user’s coupons',
+    params: idParams,
+    responses: { 200: { description: '`{items}`' } },
+  },
+  {
+    method: 'post',
+    path: '/saga/coupons/use',
+    summary: 'Saga step: ISSUED → USED, the discount; once per order',
+    body: useBody,
+    responses: { 200: { description: '`{discount, …}`' } },
+    problems: [404, 409],
+  },
+  {
+    method: 'post',
+    path: '/saga/coupons/restore',
+    summary: 'Compensation: USED by this order → ISSUED, once',
+    body: orderBody,
+    responses: { 200: { description: 'The coupon use, restored' } },
+    problems: [409],
+  },
+];
 
 /** How often the SSE stream looks for a change, and how long one stream lasts (the client reconnects). */
 const STREAM_POLL_MS = 200;

@@ -171,20 +171,21 @@ export async function createOrder(
           requestHash,
         ],
       );
-      for (const l of lines) {
-        await tx.execute(
-          'insert into order_items (order_id, product_id, product_name, unit_price, quantity) values (?, ?, ?, ?, ?)',
-          [orderId, l.productId, l.productName, l.unitPrice, l.quantity],
-        );
-      }
-      for (const [position, step] of STEPS.entries()) {
-        await tx.execute('insert into order_steps (order_id, position, step, state) values (?, ?, ?, ?)', [
+      // One statement for the lines and one for the steps (not one per row): every order pays these.
+      await tx.execute(
+        `insert into order_items (order_id, product_id, product_name, unit_price, quantity)
+         values ${lines.map(() => '(?, ?, ?, ?, ?)').join(', ')}`,
+        lines.flatMap((l) => [orderId, l.productId, l.productName, l.unitPrice, l.quantity]),
+      );
+      await tx.execute(
+        `insert into order_steps (order_id, position, step, state) values ${STEPS.map(() => '(?, ?, ?, ?)').join(', ')}`,
+        [...STEPS.entries()].flatMap(([position, step]) => [
           orderId,
           position,
           step,
           skipped.has(step) ? 'skipped' : 'pending',
-        ]);
-      }
+        ]),
+      );
     });
   } catch (err) {
     // The same key sent twice at once: the unique index decides (the loser waits for the
@@ -198,19 +199,28 @@ export async function createOrder(
   return { order: await getOrder(deps.em, orderId), created: true };
 }
 
+/**
+ * The order with its lines and steps, in one statement: it is what every poll
+ * and every SSE tick reads, so it costs one round trip to Postgres, not three.
+ */
 export async function getOrder(em: EntityManager, orderId: string): Promise<OrderView> {
-  const tx = em.fork();
-  const [o] = await tx.execute<OrderRow[]>('select * from orders where id = ?', [orderId]);
-  if (!o) throw new NotFoundError('order', orderId);
-  const items = await tx.execute<
-    { product_id: string; product_name: string; unit_price: string; quantity: number }[]
-  >('select * from order_items where order_id = ? order by product_id', [orderId]);
-  const steps = await tx.execute<
-    { step: Step; state: StepState; detail: string | null; attempts: number; updated_at: string }[]
+  const [o] = await em.fork().execute<
+    (OrderRow & {
+      items: { productId: string; productName: string; unitPrice: number | string; quantity: number }[];
+      steps: { step: Step; state: StepState; detail: string | null; attempts: number; updatedAt: string }[];
+    })[]
   >(
-    'select step, state, detail, attempts, updated_at from order_steps where order_id = ? order by position',
+    `select o.*,
+       coalesce((select json_agg(json_build_object('productId', i.product_id, 'productName', i.product_name,
+                  'unitPrice', i.unit_price, 'quantity', i.quantity) order by i.product_id)
+                 from order_items i where i.order_id = o.id), '[]') as items,
+       coalesce((select json_agg(json_build_object('step', s.step, 'state', s.state, 'detail', s.detail,
+                  'attempts', s.attempts, 'updatedAt', s.updated_at) order by s.position)
+                 from order_steps s where s.order_id = o.id), '[]') as steps
+     from orders o where o.id = ?`,
     [orderId],
   );
+  if (!o) throw new NotFoundError('order', orderId);
   const total = Number(o.total_amount);
   const discount = Number(o.discount);
   const pointsUsed = Number(o.points_used);
@@ -226,19 +236,8 @@ export async function getOrder(em: EntityManager, orderId: string): Promise<Orde
     paymentAmount: total - discount - pointsUsed,
     failureReason: o.failure_reason,
     workflowId: o.workflow_id ?? o.id,
-    items: items.map((i) => ({
-      productId: i.product_id,
-      productName: i.product_name,
-      unitPrice: Number(i.unit_price),
-      quantity: i.quantity,
-    })),
-    steps: steps.map((s) => ({
-      step: s.step,
-      state: s.state,
-      detail: s.detail,
-      attempts: s.attempts,
-      updatedAt: new Date(s.updated_at).toISOString(),
-    })),
+    items: o.items.map((i) => ({ ...i, unitPrice: Number(i.unitPrice) })),
+    steps: o.steps.map((s) => ({ ...s, updatedAt: new Date(s.updatedAt).toISOString() })),
     createdAt: new Date(o.created_at).toISOString(),
     updatedAt: new Date(o.updated_at).toISOString(),
   };
@@ -267,6 +266,21 @@ export async function markStep(
        where order_id = ? and step = ?`,
     [state, detail ?? null, state, orderId, step],
   );
+}
+
+/** A step's recorded state, or undefined when the order has no such step. */
+export async function stepState(
+  em: EntityManager,
+  orderId: string,
+  step: Step,
+): Promise<StepState | undefined> {
+  const [row] = await em
+    .fork()
+    .execute<{ state: StepState }[]>('select state from order_steps where order_id = ? and step = ?', [
+      orderId,
+      step,
+    ]);
+  return row?.state;
 }
 
 export async function applyDiscount(em: EntityManager, orderId: string, discount: number): Promise<void> {

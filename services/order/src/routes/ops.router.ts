@@ -1,10 +1,35 @@
 import { WorkflowRuntimeStatus } from '@dapr/dapr';
 import Router from '@koa/router';
-import { NotFoundError, parseParams } from '@shop/platform';
+import { type ApiOperation, NotFoundError, parseParams } from '@shop/platform';
 import { z } from 'zod';
 import type { OrderReconciler } from '../saga/reconciler.ts';
 import { SELF_TEST_WORKFLOW } from '../saga/self-test.workflow.ts';
 import type { Workflows } from '../saga/workflow-runtime.ts';
+
+// An instance id is one path segment of plain characters (ours are UUIDs): daprd refuses others itself, as a 500.
+const instanceParams = z.object({ instanceId: z.string().regex(/^[A-Za-z0-9_-]{1,200}$/) });
+
+export const opsOperations: ApiOperation[] = [
+  {
+    method: 'get',
+    path: '/ops/reconciler',
+    summary: 'What the order reconciler did',
+    responses: { 200: { description: 'Passes, counts per action, the last orders' } },
+  },
+  {
+    method: 'post',
+    path: '/ops/workflow-self-test',
+    summary: 'Starts a two-activity workflow that checks the workflow engine',
+    responses: { 202: { description: '`{instanceId}`' } },
+  },
+  {
+    method: 'get',
+    path: '/ops/workflow-self-test/:instanceId',
+    summary: 'The self-test’s state',
+    params: instanceParams,
+    responses: { 200: { description: '`{instanceId, status, output, failure}`' } },
+  },
+];
 
 /** Operator endpoints: the workflow self-test, and what the order reconciler did. */
 export function opsRouter(workflows: Workflows, reconciler: OrderReconciler): Router {
@@ -19,7 +44,7 @@ export function opsRouter(workflows: Workflows, reconciler: OrderReconciler): Ro
     ctx.body = { instanceId };
   });
   router.get('/workflow-self-test/:instanceId', async (ctx) => {
-    const { instanceId } = parseParams(ctx, z.object({ instanceId: z.string().min(1).max(200) }));
+    const { instanceId } = parseParams(ctx, instanceParams);
     const state = await workflows.client.getWorkflowState(instanceId, true);
     if (!state) throw new NotFoundError('workflow instance', instanceId);
     ctx.body = {

@@ -1,5 +1,6 @@
 import Router from '@koa/router';
 import {
+  type ApiOperation,
   type DaprSidecar,
   type EntityManager,
   parseBody,
@@ -27,6 +28,52 @@ const placeBody = z.object({
 const listQuery = z.object({
   status: z.enum(['PENDING', 'COMPLETED', 'FAILED', 'NEEDS_ATTENTION']).default('NEEDS_ATTENTION'),
 });
+
+export const ordersOperations: ApiOperation[] = [
+  {
+    method: 'post',
+    path: '/orders',
+    summary: 'Places an order: recorded PENDING, the saga started',
+    body: placeBody,
+    idempotencyKey: 'optional',
+    responses: { 202: { description: '`{orderId}`' } },
+  },
+  {
+    method: 'get',
+    path: '/orders/:id',
+    summary: 'An order, its amounts and every step’s state',
+    params: idParams,
+    responses: { 200: { description: 'The order' } },
+  },
+  {
+    method: 'get',
+    path: '/orders/:id/events',
+    summary: 'The same as server-sent events on every change, until it ends',
+    params: idParams,
+    responses: { 200: { description: '`event: order` per change', eventStream: true } },
+  },
+  {
+    method: 'get',
+    path: '/users/:id/orders',
+    summary: 'A user’s orders',
+    params: idParams,
+    responses: { 200: { description: '`{items}`' } },
+  },
+  {
+    method: 'get',
+    path: '/ops/orders',
+    summary: 'Operations: orders by status (NEEDS_ATTENTION by default)',
+    query: listQuery,
+    responses: { 200: { description: '`{items}`' } },
+  },
+  {
+    method: 'post',
+    path: '/ops/orders/:id/redrive',
+    summary: 'Operations: every compensation again, then FAILED',
+    params: idParams,
+    responses: { 202: { description: '`{orderId, instanceId}`' } },
+  },
+];
 
 const STREAM_POLL_MS = 250;
 const STREAM_MAX_MS = 120_000;

@@ -24,7 +24,6 @@ export function compensateOrderWorkflow(a: Activities): TWorkflow {
       [a.refundPoints, { orderId, userId }],
       [a.cancelPayment, { orderId }],
       [a.restoreStock, { orderId }],
-      [a.removeCoupon, { orderId }],
       [a.restoreCoupon, { orderId }],
     ] as const;
     for (const [activity, arg] of undo) {

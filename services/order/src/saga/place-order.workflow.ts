@@ -37,7 +37,8 @@ export const COMPENSATION_ATTEMPTS = 8;
  *
  * The capture (completePayment) is the pivot: it is retried until it answers
  * for sure, and once the customer's money is taken the saga only goes
- * forward — completeOrder is retried until it succeeds, never compensated.
+ * forward — completeOrder, in the same activity (captureAndComplete), is
+ * retried until it succeeds, never compensated.
  * The activities that only record progress are retried until they succeed
  * too: a workflow must not fail because its own database blinked.
  *
@@ -61,18 +62,33 @@ export function placeOrderWorkflow(a: Activities): TWorkflow {
 
     /**
      * Runs one step (the activity records running, done or failed itself);
-     * returns its value, or the reason it failed.
+     * returns its value, or the reason it failed. Its undo goes on the
+     * compensation list when it was done — and also when it ran out of
+     * attempts on transient errors: then nobody knows whether it took effect
+     * (a call that timed out may have landed), and every undo is safe to run
+     * on a step that never happened (it records a tombstone that refuses a late one).
      */
     async function* step<T>(
       name: Step,
       activity: (...args: never[]) => Promise<StepResult<T>>,
       arg: unknown,
-      attempts = STEP_ATTEMPTS,
+      options: { undo?: () => Gen<StepResult>; attempts?: number } = {},
     ): Gen<{ ok: true; value: T } | { ok: false; reason: string }> {
-      const result = (yield* retry(activity, arg, attempts)) as StepResult<T> | Exhausted;
-      if (result.ok) return { ok: true, value: result.value };
-      // Out of attempts on transient errors: the activity could not record it.
-      if ('exhausted' in result) yield* mark(name, 'failed', result.reason);
+      const result = (yield* retry(activity, arg, options.attempts ?? STEP_ATTEMPTS)) as
+        | StepResult<T>
+        | Exhausted;
+      const undoable = () => {
+        if (options.undo) undo.unshift({ step: name, run: options.undo });
+      };
+      if (result.ok) {
+        undoable();
+        return { ok: true, value: result.value };
+      }
+      if ('exhausted' in result) {
+        // The activity could not record it: its outcome is unknown.
+        yield* mark(name, 'failed', result.reason);
+        undoable();
+      }
       return { ok: false, reason: result.reason };
     }
 
@@ -93,24 +109,24 @@ export function placeOrderWorkflow(a: Activities): TWorkflow {
 
     let discount = 0;
     if (input.couponId) {
-      const used = yield* step('useCoupon', a.useCoupon, {
-        orderId,
-        userId: input.userId,
-        couponId: input.couponId,
-        orderAmount: input.totalAmount,
-      });
+      // Steps 1 and 2 (the coupon used, its discount recorded) in one activity, undone by one.
+      const used = yield* step(
+        'useCoupon',
+        a.useCoupon,
+        { orderId, userId: input.userId, couponId: input.couponId, orderAmount: input.totalAmount },
+        { undo: compensation(a.restoreCoupon, { orderId }) },
+      );
       if (!used.ok) return yield* compensate(`coupon refused: ${used.reason}`);
-      undo.unshift({ step: 'useCoupon', run: compensation(a.restoreCoupon, { orderId }) });
       discount = used.value.discount;
-
-      const applied = yield* step('applyCoupon', a.applyCoupon, { orderId, discount });
-      if (!applied.ok) return yield* compensate(`discount not applied: ${applied.reason}`);
-      undo.unshift({ step: 'applyCoupon', run: compensation(a.removeCoupon, { orderId }) });
     }
 
-    const stock = yield* step('deductStock', a.deductStock, { orderId, items: input.items });
+    const stock = yield* step(
+      'deductStock',
+      a.deductStock,
+      { orderId, items: input.items },
+      { undo: compensation(a.restoreStock, { orderId }) },
+    );
     if (!stock.ok) return yield* compensate(`stock refused: ${stock.reason}`);
-    undo.unshift({ step: 'deductStock', run: compensation(a.restoreStock, { orderId }) });
 
     const bill = settleBill(input.totalAmount, discount, input.pointsToUse);
     let payment = (yield* retry(
@@ -132,35 +148,32 @@ export function placeOrderWorkflow(a: Activities): TWorkflow {
     if (!payment.ok) return yield* compensate(`payment refused: ${payment.reason}`);
 
     if (bill.pointsUsed > 0) {
-      const points = yield* step('deductPoints', a.deductPoints, {
-        orderId,
-        userId: input.userId,
-        amount: bill.pointsUsed,
-      });
+      const points = yield* step(
+        'deductPoints',
+        a.deductPoints,
+        { orderId, userId: input.userId, amount: bill.pointsUsed },
+        { undo: compensation(a.refundPoints, { orderId, userId: input.userId }) },
+      );
       if (!points.ok) return yield* compensate(`points refused: ${points.reason}`);
-      undo.unshift({
-        step: 'deductPoints',
-        run: compensation(a.refundPoints, { orderId, userId: input.userId }),
-      });
     } else if (input.pointsToUse > 0) {
       yield* mark('deductPoints', 'skipped', 'nothing left to pay with points after the discount');
     }
 
-    // The pivot: until it answers for sure, nothing is decided (it is idempotent, so asking again is safe).
-    const captured = yield* step(
+    // The pivot, then the order's end: asked until it answers for sure (the capture is
+    // idempotent, and once recorded it is not asked again). A refused capture compensates;
+    // once captured, the saga only goes forward.
+    const completed = yield* step(
       'completePayment',
-      a.completePayment,
-      { orderId, fault: input.paymentFault },
-      UNTIL_DONE,
+      a.captureAndComplete,
+      (attempt: number) => ({
+        orderId,
+        fault: input.paymentFault,
+        retry: attempt > 1,
+        failCompleteOrder: attempt <= (input.completeOrderFailures ?? 0),
+      }),
+      { attempts: UNTIL_DONE },
     );
-    if (!captured.ok) return yield* compensate(`payment not completed: ${captured.reason}`);
-
-    // Captured: from here the saga only goes forward.
-    yield* retry(
-      a.completeOrder,
-      (attempt: number) => ({ orderId, failThisAttempt: attempt <= (input.completeOrderFailures ?? 0) }),
-      UNTIL_DONE,
-    );
+    if (!completed.ok) return yield* compensate(`payment not completed: ${completed.reason}`);
     return { orderId, status: 'COMPLETED' };
   } as unknown as TWorkflow;
 }

@@ -1,3 +1,4 @@
+import { format } from 'node:util';
 import {
   DaprWorkflowClient,
   type TWorkflow,
@@ -12,6 +13,20 @@ export type Activity = (ctx: WorkflowActivityContext, input: any) => Promise<unk
 export interface WorkflowRegistration {
   workflows: Record<string, TWorkflow>;
   activities: Record<string, Activity>;
+}
+
+/**
+ * The SDK's workflow internals (DurableTask) log every work item and turn at
+ * info level through `console.info`, about forty lines per saga, and take no
+ * logger options. This service logs through pino and never calls
+ * `console.info` itself, so those lines go to our logger at debug: gone at
+ * info, there with LOG_LEVEL=debug. (Measured: loadtest/RESULTS.md, issue #13.)
+ * The SDK's warnings and errors still go to the console.
+ */
+function quietSdkInfo(log: Logger): void {
+  console.info = (...args: unknown[]) => {
+    if (log.isLevelEnabled('debug')) log.debug({ sdk: '@dapr/dapr' }, format(...args));
+  };
 }
 
 /** How often the worker's connection to the sidecar is checked. */
@@ -41,6 +56,7 @@ export class Workflows {
   private busy: Promise<void> = Promise.resolve();
 
   constructor(sidecar: { host: string; grpcPort: number }, registration: WorkflowRegistration, log: Logger) {
+    quietSdkInfo(log);
     this.options = { daprHost: sidecar.host, daprPort: String(sidecar.grpcPort), logger: { level: 1 } };
     this.client = new DaprWorkflowClient(this.options);
     this.registration = registration;

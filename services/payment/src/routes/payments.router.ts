@@ -1,5 +1,5 @@
 import Router from '@koa/router';
-import { type EntityManager, parseBody, parseParams } from '@shop/platform';
+import { type ApiOperation, type EntityManager, parseBody, parseParams } from '@shop/platform';
 import { z } from 'zod';
 import { FAULT_HEADER, type FakeGateway, parseFault } from '../payments/fake-gateway.ts';
 import { cancelPayment, completePayment, getPayment, startPayment } from '../payments/payments.ts';
@@ -7,6 +7,40 @@ import { cancelPayment, completePayment, getPayment, startPayment } from '../pay
 const orderParams = z.object({ orderId: z.uuid() });
 const startBody = z.object({ orderId: z.uuid(), amount: z.number().int().min(0).max(1_000_000_000) });
 const orderBody = z.object({ orderId: z.uuid() });
+
+export const paymentsOperations: ApiOperation[] = [
+  {
+    method: 'get',
+    path: '/payments/:orderId',
+    summary: 'An order’s payment and its state',
+    params: orderParams,
+    responses: { 200: { description: 'The payment' } },
+  },
+  {
+    method: 'post',
+    path: '/saga/payments/start',
+    summary: 'Saga step: asks the gateway, once per order',
+    body: startBody,
+    responses: { 200: { description: 'The payment, STARTED' } },
+    problems: [409],
+  },
+  {
+    method: 'post',
+    path: '/saga/payments/complete',
+    summary: 'Saga step: the capture',
+    body: orderBody,
+    responses: { 200: { description: 'The payment, COMPLETED' } },
+    problems: [404, 409],
+  },
+  {
+    method: 'post',
+    path: '/saga/payments/cancel',
+    summary: 'Compensation: voids or records the payment CANCELLED',
+    body: orderBody,
+    responses: { 200: { description: 'The payment, CANCELLED' } },
+    problems: [409],
+  },
+];
 
 export interface PaymentRoutesOptions {
   gateway: FakeGateway;

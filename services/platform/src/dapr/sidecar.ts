@@ -13,6 +13,8 @@ export interface CallOptions {
   traceparent?: string;
   timeoutMs?: number;
   headers?: Record<string, string>;
+  /** Ends the call instead of the timeout (a stream that lasts as long as its client). */
+  signal?: AbortSignal;
 }
 
 /** Our event as the CloudEvent we publish: our id, type and subject, not Dapr's. */
@@ -84,7 +86,7 @@ export class DaprSidecar {
         method,
         headers,
         body: payload,
-        signal: AbortSignal.timeout(call.timeoutMs ?? this.timeoutMs),
+        signal: call.signal ?? AbortSignal.timeout(call.timeoutMs ?? this.timeoutMs),
       });
     } catch (err) {
       throw new SidecarUnavailableError(`dapr sidecar at ${this.baseUrl} did not answer ${method} ${path}`, {

@@ -75,3 +75,17 @@ export class BusinessRuleError extends AppError {
     super({ slug, title, status: 409, detail, extensions });
   }
 }
+
+/** No credentials, or credentials that do not hold (a bad password, an expired token): 401. */
+export class UnauthorizedError extends AppError {
+  constructor(slug: string, title: string, detail?: string) {
+    super({ slug, title, status: 401, detail });
+  }
+}
+
+/** Known caller, not allowed to do this: 403. */
+export class ForbiddenError extends AppError {
+  constructor(slug: string, title: string, detail?: string) {
+    super({ slug, title, status: 403, detail });
+  }
+}

@@ -67,6 +67,9 @@ export async function problemMiddleware(ctx: Context, next: Next): Promise<void>
   try {
     await next();
     if (ctx.status >= 400 && ctx.body == null) {
+      // @koa/router answers a method that no route has (TRACE, say) with a bodiless 501; for
+      // the client it is a method this resource does not allow (with Allow), not a server fault.
+      if (ctx.status === 501) ctx.status = 405;
       ctx.throw(ctx.status, ctx.status === 404 ? `No route for ${ctx.method} ${ctx.path}.` : ctx.message);
     }
   } catch (err) {

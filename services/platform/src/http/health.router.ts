@@ -1,4 +1,5 @@
 import Router from '@koa/router';
+import type { ApiOperation } from '../openapi/api-operation.ts';
 
 /** Resolves (anything but `false`) when the dependency answers; rejects or resolves `false` when not. */
 export type ReadinessCheck = () => Promise<unknown>;
@@ -25,6 +26,24 @@ const withTimeout = async (check: ReadinessCheck, ms: number): Promise<string> =
  * `/readyz`: every dependency answers (the database, the sidecar...); 503 with
  * the failing ones named otherwise.
  */
+export const healthOperations: ApiOperation[] = [
+  {
+    method: 'get',
+    path: '/healthz',
+    summary: 'Liveness',
+    responses: { 200: { description: '`{status: "ok"}`' } },
+  },
+  {
+    method: 'get',
+    path: '/readyz',
+    summary: 'Readiness: every dependency answers',
+    responses: {
+      200: { description: '`{status: "ready", checks}`' },
+      503: { description: '`{status: "not-ready", checks}`, naming the failing ones' },
+    },
+  },
+];
+
 export function healthRouter(checks: Record<string, ReadinessCheck>, timeoutMs = 2_000): Router {
   const router = new Router();
   router.get('/healthz', (ctx) => {

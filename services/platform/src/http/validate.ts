@@ -9,7 +9,15 @@ export function issuesFromZod(err: ZodError, prefix?: string): FieldIssue[] {
   }));
 }
 
+/** Postgres text cannot hold a NUL character: a string with one would fail in the database, as a 500. */
+const hasNul = (value: unknown): boolean =>
+  typeof value === 'string'
+    ? value.includes('\u0000')
+    : typeof value === 'object' && value !== null && Object.values(value).some(hasNul);
+
 function parseWith<S extends ZodType>(schema: S, value: unknown, where: string): z.infer<S> {
+  if (hasNul(value))
+    throw new ValidationError([{ field: where, message: 'Text must not contain NUL characters' }]);
   const result = schema.safeParse(value);
   if (!result.success) throw new ValidationError(issuesFromZod(result.error, where));
   return result.data;

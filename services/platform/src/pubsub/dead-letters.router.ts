@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { NotFoundError } from '../errors/app-error.ts';
 import type { DomainEvent, ReceivedEvent } from '../events/cloud-event.ts';
 import { parseParams, parseQuery } from '../http/validate.ts';
+import type { ApiOperation } from '../openapi/api-operation.ts';
 import { addToOutbox } from '../outbox/outbox.ts';
 
 interface DeadLetterRow {
@@ -26,6 +27,26 @@ const present = (row: DeadLetterRow) => ({
   redrivenAt: row.redriven_at,
 });
 
+const listQuery = z.object({ pending: z.stringbool().optional() });
+const idParams = z.object({ id: z.uuid() });
+
+export const deadLetterOperations: ApiOperation[] = [
+  {
+    method: 'get',
+    path: '/ops/dead-letters',
+    summary: 'The dead letters this service received (`pending=true`: not re-driven yet)',
+    query: listQuery,
+    responses: { 200: { description: '`{items}`' } },
+  },
+  {
+    method: 'post',
+    path: '/ops/dead-letters/:id/redrive',
+    summary: 'Re-publishes a dead letter through the outbox, with its event id',
+    params: idParams,
+    responses: { 200: { description: 'The dead letter, re-driven' } },
+  },
+];
+
 /**
  * Operator endpoints for the dead letters a service received: list them, and
  * re-drive one (it goes back to its topic through the outbox, with its event
@@ -35,7 +56,7 @@ export function deadLettersRouter(em: EntityManager, onRedriven: () => void): Ro
   const router = new Router({ prefix: '/ops/dead-letters' });
 
   router.get('/', async (ctx) => {
-    const query = parseQuery(ctx, z.object({ pending: z.stringbool().optional() }));
+    const query = parseQuery(ctx, listQuery);
     const rows = await em
       .fork()
       .execute<DeadLetterRow[]>(
@@ -45,7 +66,7 @@ export function deadLettersRouter(em: EntityManager, onRedriven: () => void): Ro
   });
 
   router.post('/:id/redrive', async (ctx) => {
-    const { id } = parseParams(ctx, z.object({ id: z.uuid() }));
+    const { id } = parseParams(ctx, idParams);
     const row = await em.fork().transactional(async (tx) => {
       const [found] = await tx.execute<DeadLetterRow[]>(
         'select * from dead_letters where id = ? for update',

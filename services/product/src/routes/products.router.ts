@@ -1,5 +1,6 @@
 import Router from '@koa/router';
 import {
+  type ApiOperation,
   type EntityManager,
   pageQuerySchema,
   parseBody,
@@ -39,6 +40,68 @@ const deductBody = z.object({
     .max(100),
 });
 const orderBody = z.object({ orderId: z.uuid() });
+
+export const productsOperations: ApiOperation[] = [
+  {
+    method: 'get',
+    path: '/products',
+    summary: 'The catalog with live stock',
+    query: listQuery,
+    responses: { 200: { description: 'A page of products' } },
+  },
+  {
+    method: 'get',
+    path: '/products/ranking',
+    summary: 'Units sold over the last N UTC days',
+    query: rankingQuery,
+    responses: { 200: { description: '`{items}`' } },
+  },
+  {
+    method: 'get',
+    path: '/products/:id',
+    summary: 'A product',
+    params: idParams,
+    responses: { 200: { description: 'The product' } },
+  },
+  {
+    method: 'get',
+    path: '/products/:id/stock',
+    summary: 'A product’s stock',
+    params: idParams,
+    responses: { 200: { description: '`{productId, stock}`' } },
+  },
+  {
+    method: 'post',
+    path: '/products',
+    summary: 'Admin: creates a product',
+    body: createBody,
+    responses: { 201: { description: 'The product' } },
+  },
+  {
+    method: 'patch',
+    path: '/products/:id',
+    summary: 'Admin: changes a product',
+    params: idParams,
+    body: updateBody,
+    responses: { 200: { description: 'The product' } },
+  },
+  {
+    method: 'post',
+    path: '/saga/stock/deduct',
+    summary: 'Saga step: takes every line’s stock or none, once per order',
+    body: deductBody,
+    responses: { 200: { description: 'The movements' } },
+    problems: [409],
+  },
+  {
+    method: 'post',
+    path: '/saga/stock/restore',
+    summary: 'Compensation: puts back what the order took, once',
+    body: orderBody,
+    responses: { 200: { description: 'The movements' } },
+    problems: [409],
+  },
+];
 
 export function productsRouter(
   em: EntityManager,

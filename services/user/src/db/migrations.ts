@@ -61,9 +61,30 @@ class ChargeRequestFingerprint extends Migration {
   }
 }
 
+class SignIn extends Migration {
+  override up(): void {
+    // A user registered without a password (or before sign-in existed) cannot sign in until one is set.
+    this.addSql('alter table users add column password_hash text');
+    this.addSql(
+      "alter table users add column role text not null default 'customer' check (role in ('customer', 'admin', 'ops'))",
+    );
+    // Only the SHA-256 of a refresh token's secret is kept; used ones stay revoked, to detect a reuse.
+    this.addSql(`create table refresh_tokens (
+      id uuid primary key,
+      user_id uuid not null references users (id),
+      token_hash text not null,
+      expires_at timestamptz not null,
+      revoked_at timestamptz,
+      created_at timestamptz not null default now()
+    )`);
+    this.addSql('create index refresh_tokens_user on refresh_tokens (user_id) where revoked_at is null');
+  }
+}
+
 export const migrations: NamedMigration[] = [
   { name: '20261122-user-001-users', class: CreateUsers },
   { name: '20261122-user-002-points', class: CreatePoints },
   { name: '20261122-user-003-notifications', class: CreateNotifications },
   { name: '20261129-user-004-charge-fingerprint', class: ChargeRequestFingerprint },
+  { name: '20261129-user-005-sign-in', class: SignIn },
 ];

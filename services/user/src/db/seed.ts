@@ -1,34 +1,89 @@
-import type { EntityManager } from '@shop/platform';
+import type { EntityManager, Role } from '@shop/platform';
+import { hashPassword } from '../auth/passwords.ts';
 import { announceRegistration } from '../users/users.ts';
 
-/** Users with points for the local platform; fixed ids, so loading them twice changes nothing. */
-export const demoUsers = [
+/**
+ * Users with points for the local platform; fixed ids, so loading them twice changes nothing.
+ * The passwords are the README's: demo data for a local machine, never for a deployment.
+ */
+export const demoUsers: {
+  id: string;
+  email: string;
+  name: string;
+  points: number;
+  role: Role;
+  password: string;
+}[] = [
   {
     id: '0190c0de-0000-7000-8000-0000000000a1',
     email: 'minji@example.com',
     name: 'Minji Kim',
     points: 50_000,
+    role: 'customer',
+    password: 'minji-demo-pass',
   },
   {
     id: '0190c0de-0000-7000-8000-0000000000a2',
     email: 'junho@example.com',
     name: 'Junho Lee',
     points: 20_000,
+    role: 'customer',
+    password: 'junho-demo-pass',
   },
   {
     id: '0190c0de-0000-7000-8000-0000000000a3',
     email: 'seoyeon@example.com',
     name: 'Seoyeon Park',
     points: 0,
+    role: 'customer',
+    password: 'seoyeon-demo-pass',
+  },
+  {
+    id: '0190c0de-0000-7000-8000-0000000000b1',
+    email: 'admin@example.com',
+    name: 'Shop Admin',
+    points: 0,
+    role: 'admin',
+    password: 'admin-demo-pass',
+  },
+  {
+    id: '0190c0de-0000-7000-8000-0000000000b2',
+    email: 'ops@example.com',
+    name: 'Shop Operations',
+    points: 0,
+    role: 'ops',
+    password: 'ops-demo-pass',
   },
 ];
 
 export async function seedUsers(em: EntityManager): Promise<void> {
+  // Only the users without a password yet are hashed (each hash takes tens of milliseconds).
+  const present = await em.execute<{ id: string }[]>(
+    'select id from users where password_hash is not null and id in (?)',
+    [demoUsers.map((u) => u.id)],
+  );
+  const hashed = new Set(present.map((r) => r.id));
+  const hashes = new Map(
+    await Promise.all(
+      demoUsers
+        .filter((u) => !hashed.has(u.id))
+        .map(async (u) => [u.id, await hashPassword(u.password)] as const),
+    ),
+  );
   await em.transactional(async (tx) => {
     for (const u of demoUsers) {
+      const passwordHash = hashes.get(u.id);
+      // A demo user loaded before sign-in existed gets its password and role now.
+      if (passwordHash) {
+        await tx.execute('update users set password_hash = ?, role = ? where id = ?', [
+          passwordHash,
+          u.role,
+          u.id,
+        ]);
+      }
       const inserted = await tx.execute(
-        'insert into users (id, email, name) values (?, ?, ?) on conflict do nothing returning id',
-        [u.id, u.email, u.name],
+        'insert into users (id, email, name, role, password_hash) values (?, ?, ?, ?, ?) on conflict do nothing returning id',
+        [u.id, u.email, u.name, u.role, passwordHash ?? null],
       );
       if (inserted.length === 0) continue;
       // Announced like any registration, so that other services' views (coupon's known users) have them.

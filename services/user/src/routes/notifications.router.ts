@@ -1,8 +1,18 @@
 import Router from '@koa/router';
-import { type EntityManager, parseParams } from '@shop/platform';
+import { type ApiOperation, type EntityManager, parseParams } from '@shop/platform';
 import { z } from 'zod';
 
 const userParams = z.object({ id: z.uuid() });
+
+export const notificationsOperations: ApiOperation[] = [
+  {
+    method: 'get',
+    path: '/users/:id/notifications',
+    summary: 'What the user was told, newest first',
+    params: userParams,
+    responses: { 200: { description: '`{items}`' } },
+  },
+];
 
 export function notificationsRouter(em: EntityManager): Router {
   const router = new Router();

@@ -1,5 +1,6 @@
 import Router from '@koa/router';
 import {
+  type ApiOperation,
   type EntityManager,
   pageQuerySchema,
   parseBody,
@@ -15,6 +16,49 @@ const points = z.number().int().positive().max(100_000_000);
 const chargeBody = z.object({ amount: points, idempotencyKey: z.string().min(8).max(100).optional() });
 const deductBody = z.object({ orderId: z.uuid(), userId: z.uuid(), amount: points });
 const refundBody = z.object({ orderId: z.uuid(), userId: z.uuid() });
+
+export const pointsOperations: ApiOperation[] = [
+  {
+    method: 'post',
+    path: '/users/:id/points/charge',
+    summary: 'Adds points, once per idempotency key (the header, or the `idempotencyKey` field)',
+    params: userParams,
+    body: chargeBody,
+    idempotencyKey: 'optional',
+    responses: { 200: { description: 'The ledger entry' } },
+  },
+  {
+    method: 'get',
+    path: '/users/:id/points',
+    summary: 'The balance',
+    params: userParams,
+    responses: { 200: { description: '`{userId, balance}`' } },
+  },
+  {
+    method: 'get',
+    path: '/users/:id/points/ledger',
+    summary: 'Ledger entries, newest first',
+    params: userParams,
+    query: pageQuerySchema,
+    responses: { 200: { description: 'A page of entries' } },
+  },
+  {
+    method: 'post',
+    path: '/saga/points/deduct',
+    summary: 'Saga step: takes the order’s points, once per order',
+    body: deductBody,
+    responses: { 200: { description: 'The ledger entry' } },
+    problems: [404, 409],
+  },
+  {
+    method: 'post',
+    path: '/saga/points/refund',
+    summary: 'Compensation: gives back what the order took, once',
+    body: refundBody,
+    responses: { 200: { description: 'The refund' } },
+    problems: [404, 409],
+  },
+];
 
 /** Points: the public API, and the saga's steps (called through Dapr service invocation). */
 export function pointsRouter(em: EntityManager, outboxWritten: () => void): Router {

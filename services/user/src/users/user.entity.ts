@@ -7,6 +7,8 @@ export const UserEntity = defineEntity({
     id: p.uuid().primary(),
     email: p.string().unique(),
     name: p.string(),
+    passwordHash: p.string().nullable().fieldName('password_hash'),
+    role: p.string().default('customer'),
     createdAt: p.datetime().fieldName('created_at'),
   },
 });

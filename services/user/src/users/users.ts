@@ -5,8 +5,10 @@ import {
   type EntityManager,
   NotFoundError,
   newEvent,
+  type Role,
   uuidv7,
 } from '@shop/platform';
+import { hashPassword } from '../auth/passwords.ts';
 import { USER_EVENTS, UserEventType } from '../events/topics.ts';
 import { UserEntity } from './user.entity.ts';
 
@@ -14,13 +16,21 @@ export interface UserRecord {
   id: string;
   email: string;
   name: string;
+  role: Role;
   createdAt: string;
 }
 
-const toRecord = (u: { id: string; email: string; name: string; createdAt: Date }): UserRecord => ({
+const toRecord = (u: {
+  id: string;
+  email: string;
+  name: string;
+  role: string;
+  createdAt: Date;
+}): UserRecord => ({
   id: u.id,
   email: u.email,
   name: u.name,
+  role: u.role as Role,
   createdAt: u.createdAt.toISOString(),
 });
 
@@ -45,15 +55,27 @@ export const announceRegistration = (tx: EntityManager, userId: string) =>
     }),
   );
 
-/** Registers a user and announces it (UserRegistered) in the same transaction. */
+/**
+ * Registers a customer and announces it (UserRegistered) in the same transaction. Without a
+ * password the user exists (services and tests register users so) but cannot sign in.
+ */
 export async function registerUser(
   em: EntityManager,
-  input: { email: string; name: string },
+  input: { email: string; name: string; password?: string | undefined },
 ): Promise<UserRecord> {
   const email = input.email.toLowerCase();
+  // Hashed before the transaction: it takes tens of milliseconds, no connection held meanwhile.
+  const passwordHash = input.password === undefined ? null : await hashPassword(input.password);
   const register = em.fork().transactional(async (tx) => {
     if (await tx.findOne(UserEntity, { email })) throw new EmailTakenError(email);
-    const user = tx.create(UserEntity, { id: uuidv7(), email, name: input.name, createdAt: new Date() });
+    const user = tx.create(UserEntity, {
+      id: uuidv7(),
+      email,
+      name: input.name,
+      passwordHash,
+      role: 'customer',
+      createdAt: new Date(),
+    });
     await tx.flush();
     await tx.execute('insert into point_accounts (user_id) values (?)', [user.id]);
     await announceRegistration(tx, user.id);

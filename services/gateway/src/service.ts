@@ -1,0 +1,44 @@
+import { type StatelessServiceDefinition, statelessConfigSchema } from '@shop/platform';
+import { z } from 'zod';
+import { remoteTokenVerifier } from './auth/access-token.ts';
+import { gatewayDocument } from './openapi/gateway-document.ts';
+import { TokenBuckets } from './rate-limit/token-bucket.ts';
+import { gatewayRouter } from './routes/gateway.router.ts';
+
+export const gatewayConfigSchema = statelessConfigSchema.extend({
+  /** Requests a second per signed-in user, after a burst of RATE_LIMIT_BURST. */
+  RATE_LIMIT_PER_SECOND: z.coerce.number().positive().default(20),
+  RATE_LIMIT_BURST: z.coerce.number().int().positive().default(40),
+  /**
+   * Anonymous calls (the catalog, sign-in) per client address: higher, since many
+   * people can share one address (a NAT, an office).
+   */
+  ANONYMOUS_RATE_LIMIT_PER_SECOND: z.coerce.number().positive().default(100),
+  ANONYMOUS_RATE_LIMIT_BURST: z.coerce.number().int().positive().default(200),
+  /** Behind a proxy or ingress that sets X-Forwarded-For: take the client's address from it. */
+  TRUST_PROXY: z.stringbool().default(false),
+  /** How long a proxied call may take; streams (server-sent events) are not bounded. */
+  UPSTREAM_TIMEOUT_MS: z.coerce.number().int().positive().default(15_000),
+});
+
+export const gatewayService: StatelessServiceDefinition<typeof gatewayConfigSchema> = {
+  configSchema: gatewayConfigSchema,
+  build: ({ config, sidecar }) => ({
+    trustProxy: config.TRUST_PROXY,
+    openApi: gatewayDocument(sidecar),
+    routers: [
+      gatewayRouter({
+        sidecar,
+        verifyToken: remoteTokenVerifier(sidecar),
+        rateLimit: {
+          user: new TokenBuckets(config.RATE_LIMIT_PER_SECOND, config.RATE_LIMIT_BURST),
+          anonymous: new TokenBuckets(
+            config.ANONYMOUS_RATE_LIMIT_PER_SECOND,
+            config.ANONYMOUS_RATE_LIMIT_BURST,
+          ),
+        },
+        upstreamTimeoutMs: config.UPSTREAM_TIMEOUT_MS,
+      }),
+    ],
+  }),
+};

@@ -1,0 +1,319 @@
+/**
+ * The gateway's rules against a stand-in for its sidecar (an HTTP server the
+ * test serves and records): what reaches a service, with which headers, and
+ * what is refused before anything does. The real sidecars and services are
+ * in local/e2e/gateway.e2e.test.ts.
+ */
+import { generateKeyPairSync, type KeyObject } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, beforeEach, describe, expect, test } from '@jest/globals';
+import {
+  assembleStatelessApp,
+  createLogger,
+  DaprSidecar,
+  type Role,
+  TOKEN_AUDIENCE,
+  TOKEN_ISSUER,
+} from '@shop/platform';
+import { createLocalJWKSet, exportJWK, SignJWT } from 'jose';
+import request from 'supertest';
+import { tokenVerifier } from '../src/auth/access-token.ts';
+import { TokenBuckets } from '../src/rate-limit/token-bucket.ts';
+import { gatewayRouter } from '../src/routes/gateway.router.ts';
+
+const ALICE = '0190c0de-0000-7000-8000-00000000a11c';
+const BOB = '0190c0de-0000-7000-8000-000000000b0b';
+const ORDER = '0190c0de-0000-7000-8000-0000000000d1';
+
+let key: KeyObject;
+let sidecar: Server;
+let seen: { method: string; url: string; headers: IncomingMessage['headers']; body: string }[] = [];
+
+/** The stand-in sidecar: an order owned by Alice, a stream, Dapr's own 500 for the payment app, 200 otherwise. */
+function answer(req: IncomingMessage, body: string, res: import('node:http').ServerResponse) {
+  seen.push({ method: req.method!, url: req.url!, headers: req.headers, body });
+  if (req.url === `/v1.0/invoke/order/method/orders/${ORDER}`) {
+    res.setHeader('content-type', 'application/json');
+    return res.end(JSON.stringify({ orderId: ORDER, userId: ALICE }));
+  }
+  if (req.url?.startsWith('/v1.0/invoke/order/method/orders/') && req.url.endsWith('/events')) {
+    res.setHeader('content-type', 'text/event-stream');
+    res.write('event: order\ndata: {"status":"PENDING"}\n\n');
+    setTimeout(() => res.end('event: order\ndata: {"status":"COMPLETED"}\n\n'), 50);
+    return;
+  }
+  if (req.url?.startsWith('/v1.0/invoke/order/method/orders/')) {
+    res.statusCode = 404;
+    res.setHeader('content-type', 'application/problem+json');
+    return res.end(JSON.stringify({ type: 'urn:shop-on-dapr:problem:order-not-found', status: 404 }));
+  }
+  if (req.url?.startsWith('/v1.0/invoke/payment/')) {
+    res.statusCode = 500;
+    res.setHeader('content-type', 'application/json');
+    return res.end(JSON.stringify({ errorCode: 'ERR_DIRECT_INVOKE', message: 'app unreachable' }));
+  }
+  res.setHeader('content-type', 'application/json');
+  res.setHeader('location', '/ops/workflow-self-test/abc');
+  res.end(JSON.stringify({ ok: true }));
+}
+
+async function gatewayApp(options: { sidecarPort: number; perSecond?: number; burst?: number }) {
+  const jwk = await exportJWK(key);
+  const { d: _private, ...publicJwk } = jwk;
+  const sidecarClient = new DaprSidecar({
+    host: '127.0.0.1',
+    httpPort: options.sidecarPort,
+    pubsubName: 'pubsub',
+    stateStoreName: 'statestore',
+  });
+  const log = createLogger('gateway', 'silent');
+  const deps = { config: {} as never, log, sidecar: sidecarClient };
+  return assembleStatelessApp(deps, {
+    routers: [
+      gatewayRouter({
+        sidecar: sidecarClient,
+        verifyToken: tokenVerifier(createLocalJWKSet({ keys: [{ ...publicJwk, kid: 'k1', alg: 'ES256' }] })),
+        rateLimit: {
+          user: new TokenBuckets(options.perSecond ?? 1000, options.burst ?? 1000),
+          anonymous: new TokenBuckets(1000, 1000),
+        },
+        upstreamTimeoutMs: 2_000,
+      }),
+    ],
+  });
+}
+
+function token(sub: string, role: Role, tweak: (jwt: SignJWT) => SignJWT = (jwt) => jwt, signWith = key) {
+  return tweak(
+    new SignJWT({ role })
+      .setProtectedHeader({ alg: 'ES256', kid: 'k1', typ: 'at+jwt' })
+      .setSubject(sub)
+      .setIssuer(TOKEN_ISSUER)
+      .setAudience(TOKEN_AUDIENCE)
+      .setIssuedAt()
+      .setExpirationTime('5m'),
+  ).sign(signWith);
+}
+
+let http: ReturnType<typeof request>;
+let alice: string;
+let bob: string;
+
+beforeAll(async () => {
+  key = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey;
+  sidecar = createServer((req, res) => {
+    let body = '';
+    req.on('data', (chunk) => {
+      body += chunk;
+    });
+    req.on('end', () => answer(req, body, res));
+  });
+  await new Promise<void>((resolve) => sidecar.listen(0, '127.0.0.1', resolve));
+  http = request((await gatewayApp({ sidecarPort: (sidecar.address() as AddressInfo).port })).callback());
+  alice = await token(ALICE, 'customer');
+  bob = await token(BOB, 'customer');
+});
+
+afterAll(() => new Promise((resolve) => sidecar.close(resolve)));
+
+beforeEach(() => {
+  seen = [];
+});
+
+const bearer = (t: string) => ({ authorization: `Bearer ${t}` });
+
+describe('what reaches a service', () => {
+  test('When a signed-in user calls, then the service gets their id and role, never a client-sent one nor the token', async () => {
+    const res = await http
+      .post(`/users/${ALICE}/points/charge`)
+      .set({ ...bearer(alice), 'x-user-id': BOB, 'x-user-role': 'admin', 'idempotency-key': 'key-12345' })
+      .send({ amount: 100 });
+    expect(res.status).toBe(200);
+    expect(seen).toHaveLength(1);
+    expect(seen[0]).toMatchObject({
+      method: 'POST',
+      url: `/v1.0/invoke/user/method/users/${ALICE}/points/charge`,
+      body: JSON.stringify({ amount: 100 }),
+    });
+    expect(seen[0]!.headers).toMatchObject({
+      'x-user-id': ALICE,
+      'x-user-role': 'customer',
+      'idempotency-key': 'key-12345',
+    });
+    expect(seen[0]!.headers.authorization).toBeUndefined();
+  });
+
+  test('When the route is an operations one, then the app is named by the path and its location is rewritten', async () => {
+    const ops = await token(BOB, 'ops');
+    const res = await http.post('/ops/order/workflow-self-test').set(bearer(ops));
+    expect(res.status).toBe(200);
+    expect(seen[0]!.url).toBe('/v1.0/invoke/order/method/ops/workflow-self-test');
+    expect(res.headers.location).toBe('/ops/order/workflow-self-test/abc');
+  });
+
+  test('When the owner follows their order, then the stream is passed on as it comes', async () => {
+    const res = await http.get(`/orders/${ORDER}/events`).set(bearer(alice));
+    expect(res.status).toBe(200);
+    expect(res.headers['content-type']).toContain('text/event-stream');
+    expect(res.text).toContain('"COMPLETED"');
+  });
+
+  test('When the service behind the route is away (Dapr answers its own 500), then it is a 503 problem', async () => {
+    const res = await http.get(`/payments/${ORDER}`).set(bearer(alice));
+    expect(res.status).toBe(503);
+    expect(res.body).toMatchObject({ type: 'urn:shop-on-dapr:problem:upstream-unavailable' });
+  });
+});
+
+describe('what is refused before any service is asked', () => {
+  const refusals: [string, () => Promise<request.Response>, number, string][] = [
+    ['no token', () => http.get(`/users/${ALICE}`), 401, 'authentication-required'],
+    [
+      'a token of another scheme',
+      () => http.get(`/users/${ALICE}`).set('authorization', 'Basic YTpi'),
+      401,
+      'invalid-token',
+    ],
+    [
+      'an expired token',
+      async () =>
+        http
+          .get(`/users/${ALICE}`)
+          .set(
+            bearer(
+              await token(ALICE, 'customer', (j) => j.setExpirationTime(Math.floor(Date.now() / 1000) - 60)),
+            ),
+          ),
+      401,
+      'invalid-token',
+    ],
+    [
+      'a token for another audience',
+      async () =>
+        http
+          .get(`/users/${ALICE}`)
+          .set(bearer(await token(ALICE, 'customer', (j) => j.setAudience('elsewhere')))),
+      401,
+      'invalid-token',
+    ],
+    [
+      'a token signed by another key',
+      async () =>
+        http
+          .get(`/users/${ALICE}`)
+          .set(
+            bearer(
+              await token(
+                ALICE,
+                'admin',
+                (j) => j,
+                generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey,
+              ),
+            ),
+          ),
+      401,
+      'invalid-token',
+    ],
+    ['another user’s account', () => http.get(`/users/${ALICE}/points`).set(bearer(bob)), 403, 'not-owner'],
+    [
+      'an order for another user',
+      () => http.post('/orders').set(bearer(bob)).send({ userId: ALICE, items: [] }),
+      403,
+      'not-owner',
+    ],
+    [
+      'a customer creating a product',
+      () => http.post('/products').set(bearer(alice)).send({}),
+      403,
+      'role-required',
+    ],
+    [
+      'a customer at operations',
+      () => http.get('/ops/user/dead-letters').set(bearer(alice)),
+      403,
+      'role-required',
+    ],
+    [
+      'a saga step',
+      () => http.post('/saga/points/refund').set(bearer(alice)).send({}),
+      403,
+      'internal-operation',
+    ],
+    [
+      'a saga step without a token',
+      () => http.post('/saga/stock/restore').send({}),
+      403,
+      'internal-operation',
+    ],
+    [
+      'an id that climbs out of its path',
+      () => http.get('/users/..%2Fsaga/points').set(bearer(alice)),
+      422,
+      'validation-failed',
+    ],
+    ['a sidecar callback', () => http.get('/dapr/subscribe'), 404, 'http-404'],
+  ];
+  test.each(refusals)('When it is %s, then it is refused with a problem', async (_, send, status, slug) => {
+    const res = await send();
+    expect({ status: res.status, type: res.body.type }).toEqual({
+      status,
+      type: `urn:shop-on-dapr:problem:${slug}`,
+    });
+    expect(res.headers['content-type']).toContain('application/problem+json');
+    if (status === 401) expect(res.headers['www-authenticate']).toMatch(/^Bearer/);
+    expect(seen).toEqual([]);
+  });
+
+  test('When another user asks for an order, then the order is read once and not passed on', async () => {
+    const res = await http.get(`/orders/${ORDER}`).set(bearer(bob));
+    expect(res.status).toBe(403);
+    expect(res.body).toMatchObject({ type: 'urn:shop-on-dapr:problem:not-owner' });
+    expect(JSON.stringify(res.body)).not.toContain(ALICE);
+    expect(seen.map((s) => s.url)).toEqual([`/v1.0/invoke/order/method/orders/${ORDER}`]);
+  });
+
+  test('When the owner asks for their order, then one call answers it; for its payment, the owner is asked first', async () => {
+    const order = await http.get(`/orders/${ORDER}`).set(bearer(alice));
+    expect(order.status).toBe(200);
+    expect(order.body).toEqual({ orderId: ORDER, userId: ALICE });
+    expect(seen.map((s) => s.url)).toEqual([`/v1.0/invoke/order/method/orders/${ORDER}`]);
+    seen = [];
+    const payment = await http.get(`/payments/${ORDER}`).set(bearer(bob));
+    expect(payment.status).toBe(403);
+    expect(seen.map((s) => s.url)).toEqual([`/v1.0/invoke/order/method/orders/${ORDER}`]);
+  });
+
+  test('When an order does not exist, then the order service’s 404 is the answer', async () => {
+    const res = await http.get('/orders/0190c0de-0000-7000-8000-0000000000ff/events').set(bearer(alice));
+    expect(res.status).toBe(404);
+    expect(res.body).toMatchObject({ type: 'urn:shop-on-dapr:problem:order-not-found' });
+  });
+});
+
+describe('rate limit', () => {
+  test('When a user goes past the burst, then it is a 429 problem with Retry-After, and other users go on', async () => {
+    const limited = request(
+      (
+        await gatewayApp({ sidecarPort: (sidecar.address() as AddressInfo).port, perSecond: 1, burst: 2 })
+      ).callback(),
+    );
+    const statuses = [];
+    for (let i = 0; i < 3; i++)
+      statuses.push((await limited.get(`/users/${ALICE}`).set(bearer(alice))).status);
+    expect(statuses).toEqual([200, 200, 429]);
+    const refused = await limited.get(`/users/${ALICE}`).set(bearer(alice));
+    expect(refused.body).toMatchObject({ type: 'urn:shop-on-dapr:problem:rate-limited', status: 429 });
+    expect(refused.headers['retry-after']).toBe('1');
+    expect((await limited.get(`/users/${BOB}`).set(bearer(bob))).status).toBe(200);
+  });
+});
+
+describe('sidecar down', () => {
+  test('When the gateway’s own sidecar does not answer, then it is a 503 problem, not a 500', async () => {
+    const down = request((await gatewayApp({ sidecarPort: 1 })).callback());
+    const res = await down.get('/products');
+    expect(res.status).toBe(503);
+    expect(res.body).toMatchObject({ type: 'urn:shop-on-dapr:problem:upstream-unavailable' });
+  });
+});

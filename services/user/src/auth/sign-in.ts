@@ -1,0 +1,22 @@
+import type { EntityManager, Role } from '@shop/platform';
+import { InvalidCredentialsError } from './auth.errors.ts';
+import { verifyPassword } from './passwords.ts';
+import { issueTokens, type TokenPair, type TokenSettings } from './tokens.ts';
+
+/** Email and password → a token pair; the same 401 whether the email is unknown or the password wrong. */
+export async function signIn(
+  em: EntityManager,
+  settings: TokenSettings,
+  input: { email: string; password: string },
+): Promise<TokenPair & { userId: string; role: Role }> {
+  const [user] = await em
+    .fork()
+    .execute<{ id: string; role: Role; password_hash: string | null }[]>(
+      'select id, role, password_hash from users where email = ?',
+      [input.email.toLowerCase()],
+    );
+  if (!(await verifyPassword(user?.password_hash, input.password)) || !user)
+    throw new InvalidCredentialsError();
+  const tokens = await issueTokens(em, settings, { id: user.id, role: user.role });
+  return { ...tokens, userId: user.id, role: user.role };
+}

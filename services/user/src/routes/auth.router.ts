@@ -1,0 +1,71 @@
+import Router from '@koa/router';
+import { type ApiOperation, type EntityManager, JWKS_PATH, parseBody } from '@shop/platform';
+import { z } from 'zod';
+import { MAX_PASSWORD_LENGTH } from '../auth/passwords.ts';
+import { signIn } from '../auth/sign-in.ts';
+import { refreshTokens, revokeRefreshToken, type TokenSettings } from '../auth/tokens.ts';
+
+const loginBody = z.object({
+  email: z.email().max(254),
+  password: z.string().min(1).max(MAX_PASSWORD_LENGTH),
+});
+const refreshBody = z.object({ refreshToken: z.string().min(1).max(200) });
+
+export const authOperations: ApiOperation[] = [
+  {
+    method: 'post',
+    path: '/auth/login',
+    summary: 'Signs in: an access token and a refresh token',
+    body: loginBody,
+    responses: {
+      200: {
+        description: '`{accessToken, tokenType, expiresIn, refreshToken, refreshExpiresIn, userId, role}`',
+      },
+    },
+    problems: [401],
+  },
+  {
+    method: 'post',
+    path: '/auth/refresh',
+    summary: 'A new pair for a refresh token, which is used up',
+    body: refreshBody,
+    responses: { 200: { description: 'The new pair' } },
+    problems: [401],
+  },
+  {
+    method: 'post',
+    path: '/auth/logout',
+    summary: 'Signs out: the refresh token is revoked',
+    body: refreshBody,
+    responses: { 204: { description: 'Revoked (or unknown)' } },
+  },
+  {
+    method: 'get',
+    path: JWKS_PATH,
+    summary: 'The public keys that verify access tokens',
+    responses: { 200: { description: 'A JWK set' } },
+  },
+];
+
+/** Sign-in, token refresh, sign-out, and the public keys that verify access tokens. */
+export function authRouter(em: EntityManager, settings: TokenSettings): Router {
+  const router = new Router();
+  router.post('/auth/login', async (ctx) => {
+    ctx.body = await signIn(em, settings, parseBody(ctx, loginBody));
+    ctx.set('cache-control', 'no-store');
+  });
+  router.post('/auth/refresh', async (ctx) => {
+    ctx.body = await refreshTokens(em, settings, parseBody(ctx, refreshBody).refreshToken);
+    ctx.set('cache-control', 'no-store');
+  });
+  router.post('/auth/logout', async (ctx) => {
+    await revokeRefreshToken(em, parseBody(ctx, refreshBody).refreshToken);
+    ctx.status = 204;
+  });
+  router.get(JWKS_PATH, (ctx) => {
+    ctx.body = settings.key.jwks;
+    // Verifiers may cache the keys a while; a rotation keeps the old key listed longer than this.
+    ctx.set('cache-control', 'public, max-age=300');
+  });
+  return router;
+}
