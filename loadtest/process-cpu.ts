@@ -1,7 +1,8 @@
 /**
  * Where a benchmark's CPU goes: CPU seconds of each process the local runner
- * started (its whole process group, with the children it reaped, e.g.
- * Postgres's backends), read from /proc, and Redis's command counts. Take a
+ * started (its whole process group, the children that left it, e.g.
+ * Postgres's backends, which each start their own session, and the children
+ * it reaped), read from /proc, and Redis's command counts. Take a
  * snapshot before and after the run; `cpuTable` prints the difference per
  * completed unit of work.
  */
@@ -21,14 +22,14 @@ export interface CpuSnapshot {
   redisCalls: Map<string, number>;
 }
 
-/** utime, stime, cutime, cstime (fields 14-17) and the process group (field 5) of one /proc/<pid>/stat. */
-function readStat(pid: string): { pgrp: number; ticks: number } | undefined {
+/** utime, stime, cutime, cstime (fields 14-17), the parent (field 4) and the process group (field 5) of one /proc/<pid>/stat. */
+function readStat(pid: string): { ppid: number; pgrp: number; ticks: number; ownTicks: number } | undefined {
   try {
     const stat = readFileSync(join('/proc', pid, 'stat'), 'utf8');
     // The command name (field 2) may hold spaces: count from the closing parenthesis.
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     const n = (i: number) => Number(fields[i - 3]);
-    return { pgrp: n(5), ticks: n(14) + n(15) + n(16) + n(17) };
+    return { ppid: n(4), pgrp: n(5), ticks: n(14) + n(15) + n(16) + n(17), ownTicks: n(14) + n(15) };
   } catch {
     return undefined;
   }
@@ -49,16 +50,36 @@ async function redisCommandCalls(): Promise<Map<string, number>> {
   }
 }
 
-export async function cpuSnapshot(): Promise<CpuSnapshot> {
+/** `extra`: processes of the benchmark's own (a baseline server, say) by name and pid, counted alone. */
+export async function cpuSnapshot(extra: Record<string, number> = {}): Promise<CpuSnapshot> {
   const groups = JSON.parse(readFileSync(join(RUN, 'pids.json'), 'utf8')) as Record<string, number>;
-  const byGroup = new Map<number, number>();
+  const leaders = new Set(Object.values(groups));
+  const stats = new Map<number, NonNullable<ReturnType<typeof readStat>>>();
   for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
     const stat = readStat(pid);
-    if (stat) byGroup.set(stat.pgrp, (byGroup.get(stat.pgrp) ?? 0) + stat.ticks);
+    if (stat) stats.set(Number(pid), stat);
+  }
+  const byGroup = new Map<number, number>();
+  for (const stat of stats.values()) {
+    // Postgres's backends and helpers each start a session of their own (setsid): they count
+    // with the group of the process that forked them, while they live and (reaped) after.
+    const parentGroup = stats.get(stat.ppid)?.pgrp;
+    const group = leaders.has(stat.pgrp)
+      ? stat.pgrp
+      : parentGroup !== undefined && leaders.has(parentGroup)
+        ? parentGroup
+        : stat.pgrp;
+    byGroup.set(group, (byGroup.get(group) ?? 0) + stat.ticks);
   }
   const cpu = new Map(
     Object.entries(groups).map(([name, pgid]) => [name, (byGroup.get(pgid) ?? 0) / TICKS_PER_SECOND]),
   );
+  for (const [name, pid] of Object.entries(extra))
+    cpu.set(name, (readStat(String(pid))?.ticks ?? 0) / TICKS_PER_SECOND);
+  // The runner itself (the parent of every group): it reads and writes every process's log lines.
+  const runner = readStat(String(Object.values(groups)[0] ?? ''))?.ppid;
+  const runnerStat = runner ? readStat(String(runner)) : undefined;
+  if (runnerStat) cpu.set('runner (supervisor, logs)', runnerStat.ownTicks / TICKS_PER_SECOND);
   return { cpu, redisCalls: await redisCommandCalls() };
 }
 
@@ -80,7 +101,10 @@ export function cpuTable(
   idle?: { cores: Map<string, number>; runSeconds: number },
 ): string {
   const rows = [...after.cpu]
-    .map(([name, s]) => [name, s - (before.cpu.get(name) ?? 0)] as const)
+    // Less than before: the process was restarted (a kill) and counts from its new start.
+    .map(
+      ([name, s]) => [name, s >= (before.cpu.get(name) ?? 0) ? s - (before.cpu.get(name) ?? 0) : s] as const,
+    )
     .sort((a, b) => b[1] - a[1]);
   const perUnit = (s: number) => (units ? (s * 1000) / units : 0).toFixed(1);
   const idleOf = (name: string) => (idle?.cores.get(name) ?? 0) * (idle?.runSeconds ?? 0);

@@ -1,19 +1,21 @@
 /**
  * Coupon spike benchmark: the k6 scenario against the coupon service (actors)
  * and, in the same run, against the seeds' baseline (Redis Lua + queue +
- * worker); then the invariants, checked in Postgres; then the figures and
- * their ratios. Needs the local platform running (`npm start`).
+ * worker); then the invariants, checked in Postgres; then the figures, their
+ * ratios, where a request's time went (stage by stage) and the CPU each
+ * process spent. Needs the local platform running (`npm start`).
  *
- *   npm run loadtest:coupons -- [--peak 300] [--users 3000] [--quota 500] [--kill-coupon-after 5]
+ *   npm run loadtest:coupons -- [--peak 1500] [--hold 10] [--users 20000] [--quota 1000] [--kill-coupon-after 8]
  */
 import { spawn } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { ROOT, RUN } from '../local/src/paths.ts';
 import { provision } from '../local/src/provision.ts';
 import { control, postgres, redis, services } from '../local/src/topology.ts';
+import { table } from '../local/src/ui.ts';
 import {
   checkSpike,
   createSpikeCoupon,
@@ -21,16 +23,21 @@ import {
   waitUntilResolved,
 } from './coupon-spike-checks.ts';
 import { runK6 } from './k6.ts';
+import { type CpuSnapshot, cpuSnapshot, cpuTable } from './process-cpu.ts';
 
 const { values: args } = parseArgs({
   options: {
-    peak: { type: 'string', default: '300' },
-    users: { type: 'string', default: '3000' },
-    quota: { type: 'string', default: '500' },
+    peak: { type: 'string', default: '1500' },
+    hold: { type: 'string', default: '10' },
+    users: { type: 'string', default: '20000' },
+    quota: { type: 'string', default: '1000' },
     'kill-coupon-after': { type: 'string' },
   },
 });
 const peak = Number(args.peak);
+const holdS = Number(args.hold);
+/** The scenario's stages (coupon-spike.js): 3 s quiet, 1 s ramp, the hold, 1 s down. */
+const PEAK_STARTS_S = 4;
 const userCount = Number(args.users);
 const quota = Number(args.quota);
 const BASELINE_PORT = 3199;
@@ -42,6 +49,11 @@ const log = (line: string) => console.log(`[spike] ${line}`);
 interface K6Figures {
   requests: number;
   accepted: number;
+  rateLimited: number;
+  serverErrors: number;
+  unanswered: number;
+  /** Arrivals k6 could not send: every VU was waiting on an answer (an open model's sign of overload). */
+  dropped: number;
   acceptedPerSecond: number;
   p50: number;
   p95: number;
@@ -60,7 +72,13 @@ async function runSpike(
   const summary = await runK6(
     k6,
     'coupon-spike.js',
-    { BASE_URL: baseUrl, COUPON_ID: couponId, USERS_FILE: usersFile, PEAK_RATE: String(peak) },
+    {
+      BASE_URL: baseUrl,
+      COUPON_ID: couponId,
+      USERS_FILE: usersFile,
+      PEAK_RATE: String(peak),
+      HOLD_S: String(holdS),
+    },
     duringRun,
   );
   const m = summary.metrics;
@@ -68,6 +86,10 @@ async function runSpike(
   return {
     requests: m.http_reqs?.values.count ?? 0,
     accepted: m.accepted_requests?.values.count ?? 0,
+    rateLimited: m.rate_limited_requests?.values.count ?? 0,
+    serverErrors: m.server_error_requests?.values.count ?? 0,
+    unanswered: m.unanswered_requests?.values.count ?? 0,
+    dropped: m.dropped_iterations?.values.count ?? 0,
     acceptedPerSecond: (m.accepted_requests?.values.count ?? 0) / durationS,
     p50: m.accepted_latency?.values.med ?? Number.NaN,
     p95: m.accepted_latency?.values['p(95)'] ?? Number.NaN,
@@ -77,13 +99,93 @@ async function runSpike(
   };
 }
 
+/** Seconds, as the database measures them. */
+interface Timeline {
+  /** The first and last accepted request (created_at). */
+  firstRequest: Date;
+  lastRequest: Date;
+  /** The last decision (updated_at of the last request to end). */
+  lastDecision: Date;
+  /** Decisions made while the spike held at its peak, per second. */
+  decidedPerSecondAtPeak: number;
+  /** Decisions per second from the first request to the last decision. */
+  decidedPerSecondOverall: number;
+  /** Seconds from the last request to the last decision. */
+  lastDecisionAfterSpikeS: number;
+  /** Where a request's time went, p50 and p99 in ms: waiting to be taken, then being decided. */
+  stages: { name: string; p50: number; p99: number }[];
+}
+
+async function timeline(couponDb: pg.Pool, couponId: string): Promise<Timeline> {
+  const claimed = (
+    await couponDb.query(
+      "select 1 from information_schema.columns where table_name = 'issue_requests' and column_name = 'claimed_at'",
+    )
+  ).rowCount;
+  const { rows } = await couponDb.query(
+    `select min(created_at) as first, max(created_at) as last, max(updated_at) as decided, count(*)::int as n
+     from issue_requests where coupon_id = $1`,
+    [couponId],
+  );
+  const { first, last, decided, n } = rows[0] as { first: Date; last: Date; decided: Date; n: number };
+  const peakFrom = new Date(first.getTime() + PEAK_STARTS_S * 1000);
+  const peakTo = new Date(peakFrom.getTime() + holdS * 1000);
+  const atPeak = (
+    await couponDb.query(
+      'select count(*)::int as n from issue_requests where coupon_id = $1 and updated_at >= $2 and updated_at < $3',
+      [couponId, peakFrom, peakTo],
+    )
+  ).rows[0].n as number;
+  const percentiles = async (name: string, expr: string) => {
+    const r = (
+      await couponDb.query(
+        `select percentile_cont(0.5) within group (order by ${expr}) as p50,
+                percentile_cont(0.99) within group (order by ${expr}) as p99
+         from issue_requests where coupon_id = $1`,
+        [couponId],
+      )
+    ).rows[0];
+    return { name, p50: Number(r.p50), p99: Number(r.p99) };
+  };
+  const ms = (a: string, b: string) => `extract(epoch from ${b} - ${a}) * 1000`;
+  const stages = [
+    ...(claimed
+      ? [
+          await percentiles('accepted → taken by a worker', ms('created_at', 'claimed_at')),
+          await percentiles('taken → decided and committed', ms('claimed_at', 'updated_at')),
+        ]
+      : []),
+    await percentiles('accepted → decided (in all)', ms('created_at', 'updated_at')),
+  ];
+  return {
+    firstRequest: first,
+    lastRequest: last,
+    lastDecision: decided,
+    decidedPerSecondAtPeak: atPeak / holdS,
+    decidedPerSecondOverall: n / ((decided.getTime() - first.getTime()) / 1000),
+    lastDecisionAfterSpikeS: (decided.getTime() - last.getTime()) / 1000,
+    stages,
+  };
+}
+
+/** Waits until the coupon service's outbox has nothing left to publish; returns the seconds since `since`. */
+async function waitUntilPublished(couponDb: pg.Pool, since: Date, timeoutMs = 300_000): Promise<number> {
+  const started = Date.now();
+  for (;;) {
+    const { rows } = await couponDb.query('select count(*)::int as n from outbox where published_at is null');
+    if (rows[0].n === 0 || Date.now() - started > timeoutMs) return (Date.now() - since.getTime()) / 1000;
+    await sleep(250);
+  }
+}
+
 async function actorRun(k6: string, couponDb: pg.Pool, usersFile: string) {
   const coupon = await createSpikeCoupon(services.coupon.appUrl, quota);
   const killAfter = args['kill-coupon-after'];
   const started = Date.now();
   log(
-    `actor design: coupon ${coupon.id}, quota ${quota}, peak ${peak}/s${killAfter ? `, coupon service killed after ${killAfter}s` : ''}`,
+    `actor design: coupon ${coupon.id}, quota ${quota}, peak ${peak}/s for ${holdS} s${killAfter ? `, coupon service killed after ${killAfter}s` : ''}`,
   );
+  const cpuBefore = await cpuSnapshot();
   const figures = await runSpike(k6, services.coupon.appUrl, coupon.id, usersFile, () => {
     if (!killAfter) return;
     void (async () => {
@@ -96,11 +198,17 @@ async function actorRun(k6: string, couponDb: pg.Pool, usersFile: string) {
   });
   log('waiting until every accepted request is COMPLETED or REJECTED…');
   const lastResolved = await waitUntilResolved(couponDb, coupon.id);
+  // The decisions' events must be out too before the baseline runs: the work left over would slow it.
+  const outboxDrainedAfterS = await waitUntilPublished(couponDb, lastResolved);
+  const cpuAfter = await cpuSnapshot();
   const resolvedAfterS = (lastResolved.getTime() - started) / 1000;
   const outcome = await checkSpike(couponDb, coupon.id, quota, figures.accepted);
   return {
     figures,
     resolvedAfterS,
+    outboxDrainedAfterS,
+    timeline: await timeline(couponDb, coupon.id),
+    cpu: { before: cpuBefore, after: cpuAfter },
     issued: outcome.issued,
     duplicates: outcome.duplicates,
     lost: Math.max(0, figures.accepted - outcome.recorded),
@@ -143,9 +251,14 @@ async function baselineRun(k6: string, usersFile: string) {
       method: 'POST',
       body: JSON.stringify({ quota }),
     });
-    log(`baseline (Redis Lua + queue + worker): coupon ${couponId}, quota ${quota}, peak ${peak}/s`);
+    log(
+      `baseline (Redis Lua + queue + worker): coupon ${couponId}, quota ${quota}, peak ${peak}/s for ${holdS} s`,
+    );
     const started = Date.now();
+    const extra = { 'baseline (Node)': server.pid! };
+    const cpuBefore = await cpuSnapshot(extra);
     const figures = await runSpike(k6, `http://127.0.0.1:${BASELINE_PORT}`, couponId, usersFile);
+    const spikeEnded = Date.now();
     const baseDb = db('shop_baseline');
     let issued = 0;
     for (;;) {
@@ -157,7 +270,13 @@ async function baselineRun(k6: string, usersFile: string) {
       if (issued >= quota || Date.now() - started > 600_000) break;
       await sleep(100);
     }
+    const cpuAfter = await cpuSnapshot(extra);
     const resolvedAfterS = (Date.now() - started) / 1000;
+    const lastInsert = (
+      await baseDb.query('select max(inserted_at) as t from baseline_user_coupons where coupon_id = $1', [
+        couponId,
+      ])
+    ).rows[0].t as Date;
     const duplicates = (
       await baseDb.query(
         'select count(*)::int as n from (select user_id from baseline_user_coupons where coupon_id = $1 group by user_id having count(*) > 1) d',
@@ -165,7 +284,14 @@ async function baselineRun(k6: string, usersFile: string) {
       )
     ).rows[0].n;
     await baseDb.end();
-    return { figures, resolvedAfterS, issued, duplicates };
+    return {
+      figures,
+      resolvedAfterS,
+      lastInsertAfterSpikeS: (lastInsert.getTime() - spikeEnded) / 1000,
+      cpu: { before: cpuBefore, after: cpuAfter },
+      issued,
+      duplicates,
+    };
   } finally {
     server.kill('SIGTERM');
   }
@@ -206,6 +332,27 @@ async function actorClaimRate(shards: number, claims = 1200, concurrency = 32): 
 
 const fmt = (n: number, digits = 1) => (Number.isFinite(n) ? n.toFixed(digits) : '-');
 
+/** The users of an earlier run when the coupon service still knows them all (saves minutes); else new ones. */
+async function spikeUsers(couponDb: pg.Pool, usersFile: string): Promise<string[]> {
+  if (existsSync(usersFile)) {
+    const earlier = (JSON.parse(readFileSync(usersFile, 'utf8')) as string[]).slice(0, userCount);
+    const { rows } = await couponDb.query(
+      'select count(*)::int as n from known_users where user_id = any($1)',
+      [earlier],
+    );
+    if (earlier.length === userCount && rows[0].n === userCount) {
+      log(`reusing the ${userCount} users of an earlier run`);
+      return earlier;
+    }
+  }
+  log(`registering ${userCount} users…`);
+  const users = await registerSpikeUsers(services.user.appUrl, couponDb, userCount);
+  writeFileSync(usersFile, JSON.stringify(users));
+  return users;
+}
+
+const ratio = (a: number, b: number) => fmt(a / b, 2);
+
 async function main() {
   const ready = await fetch(`${services.coupon.appUrl}/readyz`).then(
     (r) => r.ok,
@@ -215,11 +362,9 @@ async function main() {
     throw new Error('the local platform is not running: start it with `npm start` in another terminal');
   const tools = await provision({ needExternal: { postgres: true, redis: true, kafka: true } });
   const couponDb = db(services.coupon.database);
-  log(`registering ${userCount} users…`);
-  const users = await registerSpikeUsers(services.user.appUrl, couponDb, userCount);
   mkdirSync(RUN, { recursive: true });
   const usersFile = join(RUN, 'spike-users.json');
-  writeFileSync(usersFile, JSON.stringify(users));
+  await spikeUsers(couponDb, usersFile);
 
   const actor = await actorRun(tools.k6, couponDb, usersFile);
   await couponDb.end();
@@ -227,64 +372,97 @@ async function main() {
   log('actor claim rate, straight through the sidecar: one actor, then four…');
   const oneActor = await actorClaimRate(1);
   const fourActors = await actorClaimRate(4);
-  const workerRate = actor.figures.accepted / actor.resolvedAfterS;
+  const t = actor.timeline;
+  const a = actor.figures;
+  const b = baseline.figures;
 
   const rows = [
     ['', 'actors (ours)', 'Redis Lua + queue', 'ratio'],
-    ['requests sent', String(actor.figures.requests), String(baseline.figures.requests), ''],
+    [
+      'requests offered (the arrival rate)',
+      String(a.requests + a.dropped),
+      String(b.requests + b.dropped),
+      '',
+    ],
+    ['not sent: k6 out of VUs (overload)', String(a.dropped), String(b.dropped), ''],
+    ['requests sent', String(a.requests), String(b.requests), ''],
     [
       'accepted (202) / s',
-      fmt(actor.figures.acceptedPerSecond),
-      fmt(baseline.figures.acceptedPerSecond),
-      fmt(actor.figures.acceptedPerSecond / baseline.figures.acceptedPerSecond, 2),
+      fmt(a.acceptedPerSecond),
+      fmt(b.acceptedPerSecond),
+      ratio(a.acceptedPerSecond, b.acceptedPerSecond),
+    ],
+    ['202 latency p50 ms', fmt(a.p50), fmt(b.p50), ratio(a.p50, b.p50)],
+    ['202 latency p95 ms', fmt(a.p95), fmt(b.p95), ratio(a.p95, b.p95)],
+    ['202 latency p99 ms', fmt(a.p99), fmt(b.p99), ratio(a.p99, b.p99)],
+    ['429 (per-user limit)', String(a.rateLimited), String(b.rateLimited), ''],
+    ['5xx', String(a.serverErrors), String(b.serverErrors), ''],
+    ['no answer (connection refused or cut: a kill)', String(a.unanswered), String(b.unanswered), ''],
+    ['decided / s while the spike held', fmt(t.decidedPerSecondAtPeak), 'at the 202', ''],
+    ['decided / s, first request to last decision', fmt(t.decidedPerSecondOverall), 'at the 202', ''],
+    [
+      'last decision (baseline: last winner in Postgres), s after the spike',
+      fmt(t.lastDecisionAfterSpikeS),
+      fmt(baseline.lastInsertAfterSpikeS),
+      '',
     ],
     [
-      '202 latency p50 ms',
-      fmt(actor.figures.p50),
-      fmt(baseline.figures.p50),
-      fmt(actor.figures.p50 / baseline.figures.p50, 2),
-    ],
-    [
-      '202 latency p95 ms',
-      fmt(actor.figures.p95),
-      fmt(baseline.figures.p95),
-      fmt(actor.figures.p95 / baseline.figures.p95, 2),
-    ],
-    [
-      '202 latency p99 ms',
-      fmt(actor.figures.p99),
-      fmt(baseline.figures.p99),
-      fmt(actor.figures.p99 / baseline.figures.p99, 2),
-    ],
-    ['not accepted (errors, 429)', String(actor.figures.failed), String(baseline.figures.failed), ''],
-    [
-      'last request resolved after s',
+      'last request resolved, s after the run began',
       fmt(actor.resolvedAfterS),
       fmt(baseline.resolvedAfterS),
-      fmt(actor.resolvedAfterS / baseline.resolvedAfterS, 2),
+      ratio(actor.resolvedAfterS, baseline.resolvedAfterS),
     ],
     ['issued / quota', `${actor.issued} / ${quota}`, `${baseline.issued} / ${quota}`, ''],
     ['duplicates', String(actor.duplicates), String(baseline.duplicates), ''],
     ['lost accepted requests', String(actor.lost), 'n/a', ''],
     ['recorded, answer lost in a kill', String(actor.recordedWithoutAnswer), 'n/a', ''],
   ];
-  const actorRows = [
-    ['requests resolved / s (whole run, worker + actor)', fmt(workerRate)],
-    ['claims / s on one actor (sidecar, 32 in flight)', fmt(oneActor)],
-    ['claims / s over four actors (sharded quota)', `${fmt(fourActors)} (x${fmt(fourActors / oneActor, 2)})`],
-  ];
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
-  console.log(`\n${rows.map((r) => r.map((c, i) => c.padEnd(widths[i]!)).join('  ')).join('\n')}\n`);
-  console.log(`${actorRows.map((r) => `${r[0]!.padEnd(52)}${r[1]}`).join('\n')}\n`);
+  console.log(`\n${table(rows)}\n`);
+  console.log(
+    `Where a request's time went (ms, from the database's timestamps):\n${table([
+      ['stage', 'p50', 'p99'],
+      ...t.stages.map((st) => [st.name, fmt(st.p50, 0), fmt(st.p99, 0)]),
+    ])}\n`,
+  );
+  console.log(
+    `CPU of each process during the actor run (k6's first request until the last decision and its event published; k6 itself not included${args['kill-coupon-after'] ? '; the coupon process counts from its restart, the killed one is not counted' : ''}):\n${cpuTable(actor.cpu.before, actor.cpu.after, a.accepted, 'request')}\n`,
+  );
+  console.log(
+    `CPU during the baseline run:\n${cpuTable(baseline.cpu.before, baseline.cpu.after, b.accepted, 'request')}\n`,
+  );
+  console.log(
+    table([
+      ['claims / s on one actor (sidecar, 32 in flight)', fmt(oneActor)],
+      ['claims / s over four actors (sharded quota)', `${fmt(fourActors)} (x${ratio(fourActors, oneActor)})`],
+    ]),
+  );
+  const targets = [
+    ['no 5xx, every offered request sent', a.serverErrors === 0 && a.dropped === 0],
+    ['202 p99 ≤ 5 × the baseline p99', a.p99 <= 5 * b.p99],
+    ['≥ 1,000 decided / s while the spike held', t.decidedPerSecondAtPeak >= 1000],
+    ['last decision ≤ 5 s after the spike', t.lastDecisionAfterSpikeS <= 5],
+    ['0 oversold, duplicates, lost', actor.violations.length === 0],
+  ] as const;
+  console.log(
+    `\ntargets (issue #12):\n${targets.map(([name, ok]) => `  ${ok ? 'met    ' : 'MISSED '} ${name}`).join('\n')}\n`,
+  );
+  const cpuDelta = (c: { before: CpuSnapshot; after: CpuSnapshot }) =>
+    Object.fromEntries(
+      [...c.after.cpu].map(([name, s]) => {
+        const before = c.before.cpu.get(name) ?? 0;
+        return [name, +(s >= before ? s - before : s).toFixed(2)];
+      }),
+    );
   const result = {
     at: new Date().toISOString(),
     peak,
+    holdS,
     users: userCount,
     quota,
     killCouponAfter: args['kill-coupon-after'] ?? null,
-    actor,
-    baseline,
-    claimRate: { workerRate, oneActor, fourActors },
+    actor: { ...actor, cpu: cpuDelta(actor.cpu) },
+    baseline: { ...baseline, cpu: cpuDelta(baseline.cpu) },
+    claimRate: { oneActor, fourActors },
   };
   mkdirSync(join(ROOT, 'loadtest', 'results'), { recursive: true });
   writeFileSync(

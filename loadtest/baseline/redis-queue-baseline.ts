@@ -19,20 +19,29 @@ const db = new pg.Pool({ connectionString: postgresUrl, max: 4 });
 
 await db.query(`create table if not exists baseline_user_coupons (
   coupon_id text not null, user_id text not null, request_id text primary key, unique (coupon_id, user_id))`);
+// When each winner reached Postgres: the benchmark reads when the last one did.
+await db.query(
+  'alter table baseline_user_coupons add column if not exists inserted_at timestamptz not null default clock_timestamp()',
+);
 
-// KEYS: stock, users set, queue, status hash. ARGV: user, request id.
+// KEYS: stock, users set, queue, the set of queues. ARGV: user, request id.
 const CLAIM = `
 if redis.call('SISMEMBER', KEYS[2], ARGV[1]) == 1 then return 'ALREADY_ISSUED' end
 if tonumber(redis.call('GET', KEYS[1]) or '0') <= 0 then return 'SOLD_OUT' end
 redis.call('DECR', KEYS[1])
 redis.call('SADD', KEYS[2], ARGV[1])
 redis.call('LPUSH', KEYS[3], ARGV[2] .. ' ' .. ARGV[1])
+redis.call('SADD', KEYS[4], KEYS[3])
 return 'QUEUED'`;
+
+/** The queues the worker drains (a set, not KEYS: that scans every key in Redis on each poll). */
+const QUEUES = 'baseline:queues';
 
 const keys = (couponId: string) => [
   `baseline:${couponId}:stock`,
   `baseline:${couponId}:users`,
   `baseline:${couponId}:queue`,
+  QUEUES,
 ];
 
 const server = createServer((req, res) => {
@@ -55,7 +64,7 @@ const server = createServer((req, res) => {
       }
       const { userId } = JSON.parse(body) as { userId: string };
       const requestId = randomUUID();
-      const decision = (await redis.eval(CLAIM, 3, ...keys(couponId), userId, requestId)) as string;
+      const decision = (await redis.eval(CLAIM, 4, ...keys(couponId), userId, requestId)) as string;
       res.writeHead(202, { 'content-type': 'application/json' });
       res.end(
         JSON.stringify({
@@ -73,7 +82,7 @@ const server = createServer((req, res) => {
 /** The worker: one queue per coupon, drained into Postgres. */
 async function drain(): Promise<void> {
   for (;;) {
-    const queues = await redis.keys('baseline:*:queue');
+    const queues = await redis.smembers(QUEUES);
     if (queues.length === 0) {
       await new Promise((r) => setTimeout(r, 50));
       continue;

@@ -43,6 +43,20 @@ async function spike(couponId: string, users: string[]): Promise<void> {
   expect(answers.map((a) => a.status)).toEqual(users.map(() => 202));
 }
 
+/**
+ * The same as a stream: `perWave` users every 100 ms. Requests are decided
+ * in batches within milliseconds, so only a stream keeps work in flight long
+ * enough for a kill to land in the middle of it.
+ */
+async function stream(couponId: string, users: string[], perWave = 10): Promise<void> {
+  const waves: Promise<void>[] = [];
+  for (let i = 0; i < users.length; i += perWave) {
+    waves.push(spike(couponId, users.slice(i, i + perWave)));
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  await Promise.all(waves);
+}
+
 afterAll(async () => {
   // Back as it was for the suites that follow, also when the test failed half-way.
   if (killedSidecar) await processControl(killedSidecar, 'start');
@@ -53,11 +67,12 @@ describe('first-come-first-served with several coupon replicas', () => {
     // npm test starts 3 (SHOP_COUPON_REPLICAS): the actor needs somewhere to move to.
     expect(replicas.length).toBeGreaterThanOrEqual(3);
     const quota = 100;
-    const users = await newUsers(140);
+    // 300 in a stream of 3 s, then 40 and 60 more.
+    const users = await newUsers(400);
     const couponId = await newCoupon(quota);
     const before = await Promise.all(replicas.map(activeQuotaActors));
 
-    const first = spike(couponId, users.slice(0, 40));
+    const first = stream(couponId, users.slice(0, 300));
     await eventually(
       'the first decision',
       async () => (await countRequests(couponId, "and status = 'COMPLETED'")) > 0,
@@ -69,13 +84,18 @@ describe('first-come-first-served with several coupon replicas', () => {
     killedSidecar = `${host.name}-dapr`;
     await processControl(killedSidecar, 'stop', 'SIGKILL');
     const decidedAtKill = await countRequests(couponId, "and status in ('COMPLETED', 'REJECTED')");
-    // The kill must land in the middle of the work for this test to mean something.
-    expect(await countRequests(couponId, "and status in ('QUEUED', 'PROCESSING')")).toBeGreaterThan(0);
+    // The kill must land in the middle of the work for this test to mean something: the stream
+    // goes on, and what its replica accepts waits for the others' workers.
+    await eventually(
+      'requests waiting after the kill',
+      async () => (await countRequests(couponId, "and status in ('QUEUED', 'PROCESSING')")) > 0,
+      10_000,
+    );
     await first;
 
     // The survivors go on deciding (its app still takes requests; its outbox is
     // published by the others' relays, its leases run out to their sweeps).
-    await spike(couponId, users.slice(40, 80));
+    await spike(couponId, users.slice(300, 340));
     await eventually(
       'the survivors to decide more requests',
       async () =>
@@ -86,7 +106,7 @@ describe('first-come-first-served with several coupon replicas', () => {
     killedSidecar = undefined;
 
     // Placement hands the actor back to its first host, whose app never stopped.
-    await spike(couponId, users.slice(80));
+    await spike(couponId, users.slice(340));
     await waitAllResolved(couponId, users.length);
     expect(await activeQuotaActors(host)).toBeGreaterThan(0);
 

@@ -105,12 +105,12 @@ describe('(c) actors with placement', () => {
     for (let i = 0; i < 3; i++) claims.push((await actor('claim', claim())).body);
     expect(claims).toEqual([{ accepted: true }, { accepted: true }, { accepted: false, reason: 'SOLD_OUT' }]);
 
-    const issued = await call(
+    const meta = await call(
       'GET',
-      `${services.coupon.daprUrl}/v1.0/actors/CouponQuotaActor/${couponId}/state/issued`,
+      `${services.coupon.daprUrl}/v1.0/actors/CouponQuotaActor/${couponId}/state/meta`,
     );
-    expect(issued).toEqual({ status: 200, body: 2 });
-    expect(await redis.exists(`coupon||CouponQuotaActor||${couponId}||issued`)).toBe(1);
+    expect(meta).toMatchObject({ status: 200, body: { quota: 2, issued: 2 } });
+    expect(await redis.exists(`coupon||CouponQuotaActor||${couponId}||meta`)).toBe(1);
   });
 
   test('When claims arrive concurrently, then the actor never accepts more than its quota', async () => {

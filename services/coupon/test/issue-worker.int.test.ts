@@ -1,17 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
-import {
-  type ActorContext,
-  createLogger,
-  createRedis,
-  DaprSidecar,
-  type Redis,
-  uuidv7,
-} from '@shop/platform';
+import { type ActorContext, createLogger, createRedis, DaprSidecar, type Redis } from '@shop/platform';
 import { eventually, type ServiceUnderTest, startServiceUnderTest } from '@shop/platform/testing';
 import request from 'supertest';
 import { type ClaimDecision, couponQuotaActor } from '../src/actors/coupon-quota.actor.ts';
+import { CouponDefinitions } from '../src/coupons/coupons.ts';
 import { COUPON_QUOTA_ACTOR } from '../src/events/topics.ts';
 import { IssueWorker } from '../src/issuance/issue-worker.ts';
 import { RequestStatusCache } from '../src/issuance/requests.ts';
@@ -20,13 +14,15 @@ import { couponService } from '../src/service.ts';
 /**
  * The worker against real Postgres and Redis. The quota actor runs its real
  * code behind a stand-in for the sidecar's actor API, which can look at the
- * database while a claim is in flight and can lose an answer.
+ * database while a claim is in flight and can lose an answer. The service's
+ * own worker is not started here: each test takes batches with workers of its
+ * own (`replica()`), as the replicas of the service would.
  */
 const actorStates = new Map<string, Map<string, unknown>>();
 const fakeActor = {
   calls: 0,
-  /** Runs once, before the next claim is decided. */
-  before: undefined as undefined | ((claim: { requestId: string }) => Promise<void>),
+  /** Runs once, before the next batch of claims is decided. */
+  before: undefined as undefined | ((batch: { claims: { requestId: string }[] }) => Promise<void>),
   /** The next claim is decided and saved, then answered 500 (the answer is lost). */
   loseNextAnswer: false,
   /** Says yes to every claim, as two overlapping activations of one actor could. */
@@ -60,7 +56,7 @@ const sidecarStandIn: Server = createServer((req, res) => {
     fakeActor.before = undefined;
     await before?.(body);
     const result = fakeActor.acceptAll
-      ? { accepted: true }
+      ? { decisions: body.claims.map(() => ({ accepted: true })) }
       : await couponQuotaActor.methods[match[2]!]!(actorOn(match[1]!), body);
     if (fakeActor.loseNextAnswer) {
       fakeActor.loseNextAnswer = false;
@@ -100,8 +96,8 @@ const sql = <T = Record<string, unknown>>(query: string, params: unknown[] = [])
   svc.orm.em.fork().execute<T[]>(query, params);
 const hour = 3_600_000;
 
-/** Another replica's worker on the same database and Redis, which only sweeps when told to. */
-function otherReplica(leaseMs = 15_000): IssueWorker {
+/** A replica's worker on the same database and Redis, which takes a batch only when told to (`sweep`). */
+function replica(leaseMs = 15_000, workerId = `test-${randomUUID()}`): IssueWorker {
   const sidecar = new DaprSidecar({
     host: '127.0.0.1',
     httpPort: port,
@@ -112,12 +108,20 @@ function otherReplica(leaseMs = 15_000): IssueWorker {
     {
       em: svc.orm.em,
       statuses,
-      claimQuota: (couponId, claim) =>
-        sidecar.invokeActor<ClaimDecision>(COUPON_QUOTA_ACTOR, couponId, 'claim', claim),
+      coupons: new CouponDefinitions(),
+      claimQuota: async (couponId, batch) =>
+        (
+          await sidecar.invokeActor<{ decisions: ClaimDecision[] }>(
+            COUPON_QUOTA_ACTOR,
+            couponId,
+            'claimBatch',
+            batch,
+          )
+        ).decisions,
       outboxWritten: () => undefined,
       log,
     },
-    { concurrency: 2, leaseMs, sweepMs: hour },
+    { workerId, batchSize: 200, concurrency: 2, leaseMs, pollMs: hour },
   );
 }
 
@@ -145,23 +149,6 @@ async function accepted(couponId: string): Promise<{ requestId: string; userId: 
   return { requestId: res.body.requestId, userId };
 }
 
-/** Dapr delivering the request's event to this replica. */
-async function deliver(requestId: string, couponId: string, userId: string): Promise<void> {
-  const res = await http
-    .post('/events/coupon-events')
-    .set('content-type', 'application/cloudevents+json')
-    .send(
-      JSON.stringify({
-        specversion: '1.0',
-        id: uuidv7(),
-        type: 'CouponIssueRequested',
-        source: 'coupon',
-        data: { requestId, couponId, userId },
-      }),
-    );
-  expect(res.body).toEqual({ status: 'SUCCESS' });
-}
-
 const stored = async (requestId: string) =>
   (await sql<{ status: string }>('select status from issue_requests where id = ?', [requestId]))[0]?.status;
 const shown = async (requestId: string) => (await http.get(`/coupon-requests/${requestId}`)).body.status;
@@ -177,7 +164,7 @@ const issuedEvents = (requestId: string) =>
 describe('the issue worker', () => {
   test('When it asks the quota actor, then it holds no transaction or row lock, and clients see only what Postgres committed', async () => {
     const couponId = await newCoupon();
-    const { requestId, userId } = await accepted(couponId);
+    const { requestId } = await accepted(couponId);
     let during: Record<string, unknown> | undefined;
     fakeActor.before = async () => {
       const locked = await svc.orm.em
@@ -199,7 +186,7 @@ describe('the issue worker', () => {
         shown: await shown(requestId),
       };
     };
-    await deliver(requestId, couponId, userId);
+    await replica().sweep();
 
     expect(await final(requestId)).toBe('COMPLETED');
     expect(during).toEqual({ locked: false, openTransactions: 0, stored: 'PROCESSING', shown: 'PROCESSING' });
@@ -209,33 +196,29 @@ describe('the issue worker', () => {
 
   test('When the actor decided but its answer was lost, then the request shows no decision until a retry completes it, once', async () => {
     const couponId = await newCoupon(1);
-    const { requestId, userId } = await accepted(couponId);
+    const { requestId } = await accepted(couponId);
     fakeActor.loseNextAnswer = true;
-    await deliver(requestId, couponId, userId);
-    await eventually('the failed attempt to give its lease back', async () => {
-      const [row] = await sql<{ status: string; free: boolean }>(
-        'select status, lease_until <= now() as free from issue_requests where id = ?',
-        [requestId],
-      );
-      return row?.status === 'PROCESSING' && row.free;
-    });
+    await expect(replica().sweep()).rejects.toThrow();
+    // The failed attempt gave its lease back.
+    const [row] = await sql<{ status: string; free: boolean }>(
+      'select status, lease_until <= now() as free from issue_requests where id = ?',
+      [requestId],
+    );
+    expect(row).toEqual({ status: 'PROCESSING', free: true });
     expect(await shown(requestId)).toBe('PROCESSING');
 
-    expect(await otherReplica().sweep()).toBeGreaterThan(0);
+    expect(await replica().sweep()).toBeGreaterThan(0);
     expect(await final(requestId)).toBe('COMPLETED');
     expect(await issuedRows(requestId)).toHaveLength(1);
     expect(await issuedEvents(requestId)).toHaveLength(1);
     expect(await couponQuotaActor.methods.status!(actorOn(couponId), {})).toEqual({ quota: 1, issued: 1 });
   });
 
-  test('When a worker died holding a request, or a request never reached one, then another replica decides it; a live lease is left alone', async () => {
+  test('When a worker died holding a request, or the replica that accepted one died before taking it, then another replica decides it; a live lease is left alone', async () => {
     const couponId = await newCoupon();
-    const neverDelivered = await accepted(couponId);
+    const neverTaken = await accepted(couponId);
     const deadWorker = await accepted(couponId);
     const busy = await accepted(couponId);
-    await sql("update issue_requests set created_at = now() - interval '1 minute' where id = ?", [
-      neverDelivered.requestId,
-    ]);
     await sql(
       "update issue_requests set status = 'PROCESSING', lease_until = now() - interval '1 second' where id = ?",
       [deadWorker.requestId],
@@ -245,25 +228,42 @@ describe('the issue worker', () => {
       [busy.requestId],
     );
 
-    await otherReplica(10_000).sweep();
-    expect(await final(neverDelivered.requestId)).toBe('COMPLETED');
+    await replica(10_000).sweep();
+    expect(await final(neverTaken.requestId)).toBe('COMPLETED');
     expect(await final(deadWorker.requestId)).toBe('COMPLETED');
     expect(await stored(busy.requestId)).toBe('PROCESSING');
   });
 
+  test('When a replica restarts after a crash, then it takes back at once what it held, without waiting for the lease', async () => {
+    const couponId = await newCoupon();
+    const { requestId } = await accepted(couponId);
+    // What the replica held when it was killed: a lease with an hour to go.
+    await sql(
+      "update issue_requests set status = 'PROCESSING', taken_by = 'host-a:3103', lease_until = now() + interval '1 hour' where id = ?",
+      [requestId],
+    );
+    const restarted = replica(15_000, 'host-a:3103');
+    await restarted.start();
+    try {
+      expect(await final(requestId)).toBe('COMPLETED');
+    } finally {
+      await restarted.stop();
+    }
+  });
+
   test('When a slow worker finishes a request another replica already decided, then it is issued once', async () => {
     const couponId = await newCoupon();
-    const { requestId, userId } = await accepted(couponId);
+    const { requestId } = await accepted(couponId);
     fakeActor.before = async () => {
       // This worker stalls past its lease; another replica takes the request over and decides it.
       await sql("update issue_requests set lease_until = now() - interval '1 second' where id = ?", [
         requestId,
       ]);
-      await otherReplica().sweep();
+      await replica().sweep();
       await final(requestId);
     };
     const callsBefore = fakeActor.calls;
-    await deliver(requestId, couponId, userId);
+    await replica().sweep();
     await eventually('both workers to have asked the actor', async () => fakeActor.calls === callsBefore + 2);
     await eventually('the slow worker to be done', async () => (await shown(requestId)) === 'COMPLETED');
 
@@ -273,13 +273,48 @@ describe('the issue worker', () => {
   });
 });
 
+describe('batches', () => {
+  test('When many requests wait, then one batch decides them with one actor turn, first come first served', async () => {
+    const couponId = await newCoupon(3);
+    const asks: { requestId: string; userId: string }[] = [];
+    for (let i = 0; i < 8; i++) asks.push(await accepted(couponId));
+    // The same user again, after the others: refused as a second coupon, whatever the quota.
+    const again = await http.post(`/coupons/${couponId}/issue`).send({ userId: asks[0]!.userId });
+    expect(again.status).toBe(202);
+    const callsBefore = fakeActor.calls;
+
+    expect(await replica().sweep()).toBe(9);
+    expect(fakeActor.calls).toBe(callsBefore + 1);
+    const decided = await Promise.all(
+      [...asks.map((a) => a.requestId), again.body.requestId].map(async (id) => {
+        const { body } = await http.get(`/coupon-requests/${id}`);
+        return `${body.status}${body.reason ? ` ${body.reason}` : ''}`;
+      }),
+    );
+    expect(decided).toEqual([
+      ...['COMPLETED', 'COMPLETED', 'COMPLETED'],
+      ...Array.from({ length: 5 }, () => 'REJECTED SOLD_OUT'),
+      'REJECTED ALREADY_ISSUED',
+    ]);
+    const holders = await sql<{ user_id: string }>('select user_id from user_coupons where coupon_id = ?', [
+      couponId,
+    ]);
+    expect(holders.map((h) => h.user_id).sort()).toEqual(
+      asks
+        .slice(0, 3)
+        .map((a) => a.userId)
+        .sort(),
+    );
+  });
+});
+
 describe('the quota in Postgres', () => {
   test('When the actor says yes past the quota (two activations overlapping while placement moves it), then Postgres still issues only the quota', async () => {
     const couponId = await newCoupon(1);
     const asks = [await accepted(couponId), await accepted(couponId)];
     fakeActor.acceptAll = true;
     try {
-      for (const a of asks) await deliver(a.requestId, couponId, a.userId);
+      await replica().sweep();
       expect((await Promise.all(asks.map((a) => final(a.requestId)))).sort()).toEqual([
         'COMPLETED',
         'REJECTED',
@@ -299,7 +334,7 @@ describe('request statuses in Redis', () => {
   test('When a late write of an earlier status comes after the decision, then clients still see the decision', async () => {
     const couponId = await newCoupon();
     const { requestId, userId } = await accepted(couponId);
-    await deliver(requestId, couponId, userId);
+    await replica().sweep();
     await final(requestId);
     await statuses.put({
       requestId,
@@ -315,7 +350,7 @@ describe('request statuses in Redis', () => {
   test('When a worker died between its commit and its Redis write, then the status is soon read from Postgres again', async () => {
     const couponId = await newCoupon();
     const { requestId, userId } = await accepted(couponId);
-    await deliver(requestId, couponId, userId);
+    await replica().sweep();
     await final(requestId);
     // What Redis holds when the worker cached PROCESSING, committed its decision and died.
     await redis.del(`coupon-request:${requestId}`);

@@ -61,7 +61,7 @@ export {
   problemSchema,
   serviceDocument,
 } from './openapi/openapi-document.ts';
-export { addToOutbox } from './outbox/outbox.ts';
+export { addManyToOutbox, addToOutbox } from './outbox/outbox.ts';
 export { OutboxRelay } from './outbox/outbox-relay.ts';
 export {
   deadLetterRoute,

@@ -120,6 +120,7 @@ export async function runService<S extends z.ZodObject>(definition: ServiceDefin
   });
   const relay = new OutboxRelay(orm.em, sidecar, log.child({ component: 'outbox-relay' }), {
     pollMs: config.OUTBOX_POLL_MS,
+    batchSize: config.OUTBOX_BATCH_SIZE,
   });
   const deps: ServiceDeps<typeof config> = { config, log, orm, sidecar, outboxWritten: () => relay.nudge() };
   const parts = await definition.build(deps);

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import pg from 'pg';
 import {
+  addManyToOutbox,
   addToOutbox,
   createLogger,
   type DomainEvent,
@@ -88,6 +89,43 @@ describe('outbox relay', () => {
 
     expect(await relay.tick()).toBe(0);
     expect(published).toHaveLength(3);
+  });
+
+  test('When events go out in bulk and some entries fail, then the others are published, the failed ones later, and each aggregate stays in order', async () => {
+    const events = [
+      event('bulk-a', 1),
+      event('bulk-b', 1),
+      event('bulk-a', 2),
+      event('bulk-c', 1),
+      event('bulk-b', 2),
+    ];
+    await orm.em.fork().transactional(async (tx) => addManyToOutbox(tx, events));
+    const calls: string[][] = [];
+    const published: DomainEvent[] = [];
+    let failB = true;
+    const relay = new OutboxRelay(
+      orm.em,
+      {
+        publish: () => Promise.reject(new Error('the relay must publish in bulk')),
+        publishMany: async (_topic, entries) => {
+          calls.push(entries.map((e) => `${e.event.subject}:${e.event.data.n}`));
+          const failed = entries.filter((e) => failB && e.event.subject === 'bulk-b');
+          published.push(...entries.filter((e) => !failed.includes(e)).map((e) => e.event));
+          return failed.map((e) => e.entryId);
+        },
+      },
+      log,
+      { pollMs: 10 },
+    );
+
+    // The first round sends the head of each aggregate in one call; b fails, so the pass stops there.
+    expect(await relay.tick()).toBe(2);
+    expect(calls).toEqual([['bulk-a:1', 'bulk-b:1', 'bulk-c:1']]);
+    failB = false;
+    while ((await relay.tick()) > 0);
+    const order = (subject: string) => published.filter((e) => e.subject === subject).map((e) => e.data.n);
+    expect([order('bulk-a'), order('bulk-b'), order('bulk-c')]).toEqual([[1, 2], [1, 2], [1]]);
+    expect(published).toHaveLength(5);
   });
 
   test('When two relays run at once, then each row is published once and each aggregate stays in order', async () => {

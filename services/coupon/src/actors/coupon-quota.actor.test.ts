@@ -29,19 +29,46 @@ const claim = (actor: ActorContext, quota: number, userId = randomUUID(), reques
 const status = (actor: ActorContext) => couponQuotaActor.methods.status!(actor, {}) as Promise<QuotaState>;
 
 describe('CouponQuotaActor', () => {
-  test('When the actor comes back to a host after another host issued coupons, then it counts from the state store', async () => {
+  test('When the actor comes back to a host after another host issued coupons, then it counts from the state store and knows their holders', async () => {
     const store: Store = new Map();
     const id = randomUUID();
     const hostA = onHost(store, id);
     expect(await claim(hostA, 3)).toEqual({ accepted: true });
     // Placement moved the actor to another replica (another process), which issued
     // the other two without this host hearing of it: only the state store saw it.
-    store.set('issued', 3);
-    store.set(`user:${randomUUID()}`, randomUUID());
-    store.set(`user:${randomUUID()}`, randomUUID());
-    // And back on host A.
+    const elsewhere = randomUUID();
+    const meta = store.get('meta') as { chunks: number };
+    store.set(`holders:${meta.chunks}`, { [elsewhere]: randomUUID() });
+    store.set('meta', { quota: 3, issued: 2, chunks: meta.chunks + 1, version: randomUUID() });
+    // And back on host A, whose memory still holds one issued coupon.
+    expect(await claim(hostA, 3, elsewhere)).toEqual({ accepted: false, reason: 'ALREADY_ISSUED' });
+    expect(await claim(hostA, 3)).toEqual({ accepted: true });
     expect(await claim(hostA, 3)).toEqual({ accepted: false, reason: 'SOLD_OUT' });
     expect(await status(hostA)).toEqual({ quota: 3, issued: 3 });
+  });
+
+  test('When one turn decides a batch, then claims are decided in order: the quota goes to the first, a user counts once, a repeated request gets its first answer', async () => {
+    const actor = onHost(new Map(), randomUUID());
+    const [u1, u2, u3] = [randomUUID(), randomUUID(), randomUUID()];
+    const r1 = randomUUID();
+    const { decisions } = (await couponQuotaActor.methods.claimBatch!(actor, {
+      quota: 2,
+      claims: [
+        { requestId: r1, userId: u1 },
+        { requestId: randomUUID(), userId: u1 },
+        { requestId: randomUUID(), userId: u2 },
+        { requestId: randomUUID(), userId: u3 },
+        { requestId: r1, userId: u1 },
+      ],
+    })) as { decisions: ClaimDecision[] };
+    expect(decisions).toEqual([
+      { accepted: true },
+      { accepted: false, reason: 'ALREADY_ISSUED' },
+      { accepted: true },
+      { accepted: false, reason: 'SOLD_OUT' },
+      { accepted: true },
+    ]);
+    expect(await status(actor)).toEqual({ quota: 2, issued: 2 });
   });
 
   test('When a save reports a failure but was applied, then the next claim does not count from before it', async () => {

@@ -71,6 +71,24 @@ export async function findCoupon(em: EntityManager, id: string): Promise<Coupon 
   return row ? toCoupon(row) : undefined;
 }
 
+/**
+ * Coupon definitions kept in memory once read: a definition never changes
+ * after it is created (there is no update), and every request of a spike
+ * needs its coupon, so that a read per request would be a query per request.
+ * An unknown id is not remembered (it may be created a moment later).
+ */
+export class CouponDefinitions {
+  private readonly known = new Map<string, Coupon>();
+
+  async find(em: EntityManager, id: string): Promise<Coupon | undefined> {
+    const cached = this.known.get(id);
+    if (cached) return cached;
+    const coupon = await findCoupon(em, id);
+    if (coupon) this.known.set(id, coupon);
+    return coupon;
+  }
+}
+
 export async function getCoupon(em: EntityManager, id: string): Promise<Coupon> {
   const coupon = await findCoupon(em, id);
   if (!coupon) throw new NotFoundError('coupon', id);

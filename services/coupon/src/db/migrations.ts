@@ -88,9 +88,25 @@ class AddIssuedSeats extends Migration {
   }
 }
 
+class AddIssueBatches extends Migration {
+  override up(): void {
+    // A worker takes requests in batches straight from this table (the queue):
+    // batch_id names the worker's take, so that of two workers that both hold a
+    // request (one's lease ran out) only the latest take may record its
+    // decision; taken_by names the worker (host and port), so that a replica
+    // restarted after a crash takes back at once what it held instead of
+    // waiting out its leases; claimed_at is when a worker first took it (the
+    // benchmark's "waiting" stage).
+    this.addSql(
+      'alter table issue_requests add column batch_id uuid, add column taken_by text, add column claimed_at timestamptz',
+    );
+  }
+}
+
 export const migrations: NamedMigration[] = [
   { name: '20261122-coupon-001-known-users', class: CreateKnownUsers },
   { name: '20261122-coupon-002-coupons-requests', class: CreateCoupons },
   { name: '20261201-coupon-003-issue-leases', class: AddIssueLeases },
   { name: '20261201-coupon-004-issued-seats', class: AddIssuedSeats },
+  { name: '20261229-coupon-005-issue-batches', class: AddIssueBatches },
 ];

@@ -1,50 +1,84 @@
-import { addToOutbox, type EntityManager, type Logger, newEvent, uuidv7 } from '@shop/platform';
-import type { ClaimDecision, ClaimInput } from '../actors/coupon-quota.actor.ts';
-import { findCoupon, windowState } from '../coupons/coupons.ts';
+import { addManyToOutbox, type EntityManager, type Logger, newEvent, uuidv7 } from '@shop/platform';
+import type { ClaimBatchInput, ClaimDecision } from '../actors/coupon-quota.actor.ts';
+import { type CouponDefinitions, windowState } from '../coupons/coupons.ts';
 import { COUPON_EVENTS, CouponEventType } from '../events/topics.ts';
-import { type IssueRequest, type RequestRow, type RequestStatusCache, toRequest } from './requests.ts';
+import {
+  type IssueRequest,
+  type RejectReason,
+  type RequestRow,
+  type RequestStatusCache,
+  toRequest,
+} from './requests.ts';
 
 export interface IssueWorkerOptions {
-  /** Requests this replica decides at once; each holds at most one database connection, never while it waits on the actor. */
+  /**
+   * This worker's name, stable across a restart of the same replica (host and
+   * port): on start it takes back at once the requests its previous life held.
+   */
+  workerId: string;
+  /** Requests one batch takes at most: one actor turn and one transaction decide them all. */
+  batchSize: number;
+  /** Batches this replica has in flight at once (one can be at the actor while the next is taken). */
   concurrency: number;
-  /** How long a worker holds a request before another replica may take it (longer than one actor call). */
+  /** How long a worker holds a batch before another replica may take its requests (longer than one actor call). */
   leaseMs: number;
-  /** How often to look for requests left behind: a worker that died, a failed attempt, an event that never came. */
-  sweepMs: number;
+  /** How often to look for requests without being woken: another replica's, a dead worker's, a failed attempt. */
+  pollMs: number;
 }
 
 export interface IssueWorkerDeps {
   em: EntityManager;
   statuses: RequestStatusCache;
-  /** The quota actor's `claim`: idempotent per request id, so asking again after a crash is safe. */
-  claimQuota: (couponId: string, claim: ClaimInput) => Promise<ClaimDecision>;
+  coupons: CouponDefinitions;
+  /** The quota actor's `claimBatch`: decisions in the order of the claims, the same again for the same requests. */
+  claimQuota: (couponId: string, batch: ClaimBatchInput) => Promise<ClaimDecision[]>;
   outboxWritten: () => void;
   log: Logger;
 }
 
 type Decision = ClaimDecision | { accepted: false; reason: 'NOT_STARTED' | 'EXPIRED' };
 
-const SWEEP_BATCH = 100;
+/**
+ * Takes up to `limit` requests nobody holds, oldest first, for this batch: one
+ * statement, its own short transaction (SKIP LOCKED lets replicas take side
+ * by side). A request whose holder's lease ran out is taken again.
+ */
+const TAKE = `
+update issue_requests r
+set status = 'PROCESSING', batch_id = ?, taken_by = ?, lease_until = now() + ? * interval '1 millisecond',
+    claimed_at = coalesce(r.claimed_at, clock_timestamp()), updated_at = now()
+where r.id in (
+  select id from issue_requests
+  where status = 'QUEUED' or (status = 'PROCESSING' and lease_until < now())
+  order by created_at
+  limit ?
+  for update skip locked)
+returning r.*`;
 
 /**
- * Decides accepted requests in three steps, none of which holds a lock or a
- * transaction across a network call:
- * 1. take the request: one statement marks it PROCESSING with a lease;
- * 2. ask the quota actor (no transaction open);
- * 3. one short transaction takes a seat of the quota in Postgres (the last
- *    word: the actor is the fast gate), writes the user_coupons row, the
- *    final state and the event, if the request is still PROCESSING (the
- *    first to finish wins).
+ * Decides accepted requests in batches, straight from `issue_requests` (the
+ * durable queue the 202 wrote to), in three steps, none of which holds a lock
+ * or a transaction across a network call:
+ * 1. take a batch: one statement marks up to `batchSize` requests PROCESSING
+ *    under a new batch id, with a lease;
+ * 2. ask the quota actor once per coupon in the batch (one turn decides all of
+ *    its claims, in order), with no transaction open;
+ * 3. one short transaction records the batch, for the requests still held by
+ *    this batch (the first to finish wins): it takes the seats of the quota in
+ *    Postgres (`issued` ≤ `quota`, the last word: the actor is the fast gate),
+ *    writes the user_coupons rows, the final states and the events.
  * Redis is told each state only after the commit that made it. A crash
- * anywhere leaves the request QUEUED or PROCESSING in Postgres, where any
- * replica's sweep finds it once the lease has run out and asks the actor
- * again, which answers the same for the same request id.
+ * anywhere leaves the requests QUEUED or PROCESSING in Postgres, where any
+ * replica takes them again once the lease has run out and asks the actor
+ * again, which answers the same for the same requests.
  */
 export class IssueWorker {
-  private readonly queue: string[] = [];
-  /** Queued or being decided here, so that a redelivery or a sweep does not add it twice. */
-  private readonly pending = new Set<string>();
   private active = 0;
+  /** Someone said there may be work (a request was accepted here, the poll timer); cleared when a batch starts. */
+  private wanted = false;
+  /** After a failed batch, wait for the poll timer rather than hammer a sidecar or database that is away. */
+  private backoffUntil = 0;
+  private started = false;
   private stopping = false;
   private timer: NodeJS.Timeout | undefined;
   private onIdle: (() => void) | undefined;
@@ -57,149 +91,244 @@ export class IssueWorker {
     this.options = options;
   }
 
-  /** Starts the periodic sweep; requests handed over with `enqueue` are decided without it. */
-  start(): void {
-    this.scheduleSweep();
+  /**
+   * Starts the periodic look for work; `wake` starts a batch without waiting
+   * for it. What this worker held before a crash (same host and port: the
+   * process that held it is gone) is freed at once rather than when its leases
+   * run out, seconds later.
+   */
+  async start(): Promise<void> {
+    this.started = true;
+    this.schedulePoll();
+    const freed = await this.deps.em
+      .fork()
+      .execute<{ id: string }[]>(
+        "update issue_requests set lease_until = now() where status = 'PROCESSING' and taken_by = ? and lease_until > now() returning id",
+        [this.options.workerId],
+      )
+      .catch((err) => {
+        this.deps.log.warn(
+          { err },
+          'could not free the requests held before a restart; their leases will run out',
+        );
+        return [];
+      });
+    if (freed.length > 0)
+      this.deps.log.info({ freed: freed.length }, 'took back the requests held before a restart');
+    this.wake();
   }
 
-  /** Stops sweeping and waits for the decisions under way; what is still queued stays in Postgres for the sweep. */
+  /** Stops taking batches and waits for those under way; the rest stays in Postgres for any replica. */
   async stop(): Promise<void> {
     this.stopping = true;
     clearTimeout(this.timer);
-    this.queue.length = 0;
     if (this.active > 0) await new Promise<void>((resolve) => (this.onIdle = resolve));
   }
 
-  enqueue(requestId: string): void {
-    if (this.stopping || this.pending.has(requestId)) return;
-    this.pending.add(requestId);
-    this.queue.push(requestId);
-    this.pump();
+  /** There is work (a request was just accepted here): take a batch as soon as a slot is free. */
+  wake(): void {
+    if (!this.started) return;
+    this.wanted = true;
+    if (performance.now() >= this.backoffUntil) this.pump();
   }
 
-  /** Queues requests nobody is working on; returns how many it found. */
-  async sweep(): Promise<number> {
-    const rows = await this.deps.em.fork().execute<{ id: string }[]>(
-      `select id from issue_requests
-       where (status = 'QUEUED' and created_at < now() - ? * interval '1 millisecond')
-          or (status = 'PROCESSING' and lease_until < now())
-       order by created_at limit ?`,
-      [this.options.leaseMs, SWEEP_BATCH],
-    );
-    for (const { id } of rows) this.enqueue(id);
-    return rows.length;
+  /** Takes and decides one batch now; returns how many requests it took. Exposed for tests. */
+  sweep(): Promise<number> {
+    return this.runBatch();
   }
 
-  private scheduleSweep(): void {
+  private schedulePoll(): void {
     this.timer = setTimeout(() => {
-      this.sweep()
-        .catch((err) => this.deps.log.warn({ err }, 'could not look for undecided coupon requests'))
-        .finally(() => {
-          if (!this.stopping) this.scheduleSweep();
-        });
-    }, this.options.sweepMs);
+      this.backoffUntil = 0;
+      this.wake();
+      if (!this.stopping) this.schedulePoll();
+    }, this.options.pollMs);
   }
 
   private pump(): void {
-    while (this.active < this.options.concurrency && this.queue.length > 0) {
-      const requestId = this.queue.shift()!;
+    while (!this.stopping && this.wanted && this.active < this.options.concurrency) {
+      this.wanted = false;
       this.active += 1;
-      void this.decide(requestId)
-        .catch((err) =>
-          this.deps.log.warn({ err, requestId }, 'coupon request not decided yet; the sweep will retry it'),
-        )
+      void this.runBatch()
+        .then((taken) => {
+          // A full batch: there is probably more.
+          if (taken === this.options.batchSize) this.wanted = true;
+        })
+        .catch((err) => {
+          this.backoffUntil = performance.now() + this.options.pollMs;
+          this.deps.log.warn({ err }, 'coupon requests not decided yet; they will be taken again');
+        })
         .finally(() => {
           this.active -= 1;
-          this.pending.delete(requestId);
           if (this.active === 0) this.onIdle?.();
-          this.pump();
+          if (performance.now() >= this.backoffUntil) this.pump();
         });
     }
   }
 
-  private async decide(requestId: string): Promise<void> {
+  private async runBatch(): Promise<number> {
+    const batchId = uuidv7();
     const em = this.deps.em.fork();
-    const [row] = await em.execute<RequestRow[]>(
-      `update issue_requests
-       set status = 'PROCESSING', lease_until = now() + ? * interval '1 millisecond', updated_at = now()
-       where id = ? and status in ('QUEUED', 'PROCESSING') and (lease_until is null or lease_until < now())
-       returning *`,
-      [this.options.leaseMs, requestId],
-    );
-    if (!row) return; // decided already, or another worker holds it
-    await this.deps.statuses.put(toRequest(row));
+    const rows = await em.execute<RequestRow[]>(TAKE, [
+      batchId,
+      this.options.workerId,
+      this.options.leaseMs,
+      this.options.batchSize,
+    ]);
+    if (rows.length === 0) return 0;
+    rows.sort((a, b) => new Date(a.created_at).getTime() - new Date(b.created_at).getTime());
+    const requests = rows.map(toRequest);
+    await this.deps.statuses.putMany(requests);
     try {
-      const decision = await this.judge(em, row);
-      await this.finish(toRequest(row), decision);
+      const byCoupon = Map.groupBy(rows, (r) => r.coupon_id);
+      await Promise.all(
+        [...byCoupon].map(async ([couponId, couponRows]) => {
+          const decisions = await this.judge(em, couponId, couponRows);
+          await this.record(couponId, batchId, couponRows, decisions);
+        }),
+      );
     } catch (err) {
-      // Give the lease back, so that the next sweep retries it instead of waiting it out.
+      // Give the lease back, so that the next look retries them instead of waiting it out.
       await em
-        .execute("update issue_requests set lease_until = now() where id = ? and status = 'PROCESSING'", [
-          requestId,
-        ])
+        .execute(
+          "update issue_requests set lease_until = now() where batch_id = ? and status = 'PROCESSING'",
+          [batchId],
+        )
         .catch(() => undefined);
       throw err;
     }
+    return rows.length;
   }
 
-  private async judge(em: EntityManager, row: RequestRow): Promise<Decision> {
-    const coupon = await findCoupon(em, row.coupon_id);
-    if (!coupon) throw new Error(`coupon ${row.coupon_id} of request ${row.id} does not exist`);
+  private async judge(em: EntityManager, couponId: string, rows: RequestRow[]): Promise<Decision[]> {
+    const coupon = await this.deps.coupons.find(em, couponId);
+    if (!coupon) throw new Error(`coupon ${couponId} of ${rows.length} requests does not exist`);
     // The window is judged at the time the user asked, not when the worker got to it.
-    const window = windowState(coupon, new Date(row.created_at));
-    if (window !== 'OPEN') return { accepted: false, reason: window };
-    return this.deps.claimQuota(coupon.id, { requestId: row.id, userId: row.user_id, quota: coupon.quota });
+    const windows = rows.map((r) => windowState(coupon, new Date(r.created_at)));
+    const open = rows.filter((_, i) => windows[i] === 'OPEN');
+    const claimed =
+      open.length === 0
+        ? []
+        : await this.deps.claimQuota(coupon.id, {
+            quota: coupon.quota,
+            claims: open.map((r) => ({ requestId: r.id, userId: r.user_id })),
+          });
+    let next = 0;
+    return windows.map((w): Decision => (w === 'OPEN' ? claimed[next++]! : { accepted: false, reason: w }));
   }
 
-  private async finish(request: IssueRequest, decision: Decision): Promise<void> {
-    const { requestId, couponId, userId } = request;
-    const written = await this.deps.em
-      .fork()
-      .transactional(async (tx) => {
-        // The actor said yes; Postgres takes the seat atomically, or the coupon is sold out after all.
-        const seated =
-          decision.accepted &&
-          (
-            await tx.execute(
-              'update coupons set issued = issued + 1 where id = ? and issued < quota returning id',
-              [couponId],
-            )
-          ).length === 1;
-        const reason = seated ? null : decision.accepted ? 'SOLD_OUT' : decision.reason;
-        const status = seated ? 'COMPLETED' : 'REJECTED';
-        const [updated] = await tx.execute<{ updated_at: string }[]>(
-          `update issue_requests set status = ?, reason = ?, lease_until = null, updated_at = now()
-           where id = ? and status = 'PROCESSING' returning updated_at`,
-          [status, reason, requestId],
-        );
-        // Another worker finished it first (with the same answer from the actor): undo the seat.
-        if (!updated) throw new AlreadyDecided();
-        if (seated) {
-          await tx.execute(
-            "insert into user_coupons (id, coupon_id, user_id, request_id, status) values (?, ?, ?, ?, 'ISSUED')",
-            [uuidv7(), couponId, userId, requestId],
-          );
-        }
-        await addToOutbox(
-          tx,
+  /**
+   * One transaction for the batch's requests of one coupon. The seats go to
+   * the accepted requests in the order they were made; a request another
+   * worker took over or decided meanwhile is left to it.
+   */
+  private async record(
+    couponId: string,
+    batchId: string,
+    rows: RequestRow[],
+    decisions: Decision[],
+  ): Promise<void> {
+    const decided = await this.deps.em.fork().transactional(async (tx) => {
+      const held = new Set(
+        (
+          await tx.execute<{ id: string }[]>(
+            `select id from issue_requests where id in (select jsonb_array_elements_text(?::jsonb)::uuid)
+               and status = 'PROCESSING' and batch_id = ? for update`,
+            [JSON.stringify(rows.map((r) => r.id)), batchId],
+          )
+        ).map((r) => r.id),
+      );
+      const ours = rows.map((row, i) => ({ row, decision: decisions[i]! })).filter((d) => held.has(d.row.id));
+      if (ours.length === 0) return [];
+      const [seats] = await tx.execute<{ free: number }[]>(
+        'select greatest(quota - issued, 0)::int as free from coupons where id = ? for update',
+        [couponId],
+      );
+      // The actor said yes; Postgres takes the seats, or the coupon is sold out after all.
+      const wanting = ours.filter((d) => d.decision.accepted);
+      const { seated, holders } = await this.seat(tx, couponId, wanting, seats!.free);
+      if (seated.size > 0)
+        await tx.execute('update coupons set issued = issued + ? where id = ?', [seated.size, couponId]);
+
+      const outcome = ours.map(({ row, decision }) => {
+        const reason: RejectReason | null = seated.has(row.id)
+          ? null
+          : decision.accepted
+            ? holders.has(row.user_id)
+              ? 'ALREADY_ISSUED'
+              : 'SOLD_OUT'
+            : decision.reason;
+        return { row, status: reason ? ('REJECTED' as const) : ('COMPLETED' as const), reason };
+      });
+      const updated = await tx.execute<{ id: string; updated_at: string }[]>(
+        `update issue_requests r set status = d.status, reason = d.reason, lease_until = null, updated_at = now()
+         from jsonb_to_recordset(?::jsonb) as d(id uuid, status text, reason text)
+         where r.id = d.id
+         returning r.id, r.updated_at`,
+        [JSON.stringify(outcome.map((o) => ({ id: o.row.id, status: o.status, reason: o.reason })))],
+      );
+      const updatedAt = new Map(updated.map((u) => [u.id, new Date(u.updated_at).toISOString()]));
+      await addManyToOutbox(
+        tx,
+        outcome.map(({ row, status, reason }) =>
           newEvent({
             topic: COUPON_EVENTS,
-            type: seated ? CouponEventType.CouponIssued : CouponEventType.CouponIssueRejected,
+            type: status === 'COMPLETED' ? CouponEventType.CouponIssued : CouponEventType.CouponIssueRejected,
             source: 'coupon',
-            subject: requestId,
-            data: { requestId, couponId, userId, ...(reason ? { reason } : {}) },
+            subject: row.id,
+            data: { requestId: row.id, couponId, userId: row.user_id, ...(reason ? { reason } : {}) },
           }),
-        );
-        return { status, reason, updatedAt: new Date(updated.updated_at).toISOString() } as const;
-      })
-      .catch((err) => {
-        if (err instanceof AlreadyDecided) return undefined;
-        throw err;
-      });
-    if (!written) return;
+        ),
+      );
+      return outcome.map(
+        ({ row, status, reason }): IssueRequest => ({
+          ...toRequest(row),
+          status,
+          reason,
+          updatedAt: updatedAt.get(row.id)!,
+        }),
+      );
+    });
+    if (decided.length === 0) return;
     this.deps.outboxWritten();
-    await this.deps.statuses.put({ ...request, ...written });
+    await this.deps.statuses.putMany(decided);
+  }
+
+  /**
+   * Writes the user_coupons rows of the first `free` accepted requests, in
+   * order. A user who already holds the coupon (possible only when two
+   * activations of the actor overlapped) is skipped, and the seat goes to the
+   * next request. Returns the seated request ids and the users found to hold it already.
+   */
+  private async seat(
+    tx: EntityManager,
+    couponId: string,
+    wanting: { row: RequestRow }[],
+    free: number,
+  ): Promise<{ seated: Set<string>; holders: Set<string> }> {
+    const seated = new Set<string>();
+    const holders = new Set<string>();
+    let next = 0;
+    while (seated.size < free && next < wanting.length) {
+      const chunk = wanting.slice(next, next + (free - seated.size)).map((w) => w.row);
+      next += chunk.length;
+      const inserted = await tx.execute<{ request_id: string }[]>(
+        `insert into user_coupons (id, coupon_id, user_id, request_id, status)
+         select id, ?, user_id, request_id, 'ISSUED'
+         from jsonb_to_recordset(?::jsonb) as r(id uuid, user_id uuid, request_id uuid)
+         on conflict (coupon_id, user_id) do nothing
+         returning request_id`,
+        [
+          couponId,
+          JSON.stringify(chunk.map((r) => ({ id: uuidv7(), user_id: r.user_id, request_id: r.id }))),
+        ],
+      );
+      const got = new Set(inserted.map((i) => i.request_id));
+      for (const r of chunk) {
+        if (got.has(r.id)) seated.add(r.id);
+        else holders.add(r.user_id);
+      }
+    }
+    return { seated, holders };
   }
 }
-
-class AlreadyDecided extends Error {}

@@ -1,6 +1,5 @@
-import { addToOutbox, type EntityManager, NotFoundError, newEvent, type Redis, uuidv7 } from '@shop/platform';
-import { findCoupon } from '../coupons/coupons.ts';
-import { COUPON_EVENTS, CouponEventType } from '../events/topics.ts';
+import { type EntityManager, NotFoundError, type Redis, uuidv7 } from '@shop/platform';
+import type { CouponDefinitions } from '../coupons/coupons.ts';
 import { RateLimitedError, UnknownUserError } from './issue.errors.ts';
 
 export type RequestStatus = 'QUEUED' | 'PROCESSING' | 'COMPLETED' | 'REJECTED';
@@ -73,6 +72,22 @@ export class RequestStatusCache {
       .catch(() => undefined);
   }
 
+  /** Several states in one round trip to Redis (a pipeline), e.g. a batch's decisions. */
+  async putMany(requests: IssueRequest[]): Promise<void> {
+    if (requests.length === 0) return;
+    const pipeline = this.redis.pipeline();
+    for (const r of requests)
+      pipeline.eval(
+        PUT_IF_NOT_BEHIND,
+        1,
+        this.key(r.requestId),
+        JSON.stringify(r),
+        r.status,
+        isTerminal(r.status) ? FINAL_TTL_S : PENDING_TTL_S,
+      );
+    await pipeline.exec().catch(() => undefined);
+  }
+
   async get(id: string): Promise<IssueRequest | undefined> {
     const cached = await this.redis.get(this.key(id)).catch(() => null);
     return cached ? (JSON.parse(cached) as IssueRequest) : undefined;
@@ -81,52 +96,151 @@ export class RequestStatusCache {
 
 export const MAX_REQUESTS_PER_USER_PER_SECOND = 5;
 
-/** A fixed one-second window per user, so that one user's flood does not take capacity from others. */
-async function checkRateLimit(redis: Redis, userId: string): Promise<void> {
-  const key = `ratelimit:coupon-issue:${userId}:${Math.floor(Date.now() / 1000)}`;
-  const [[, count]] = (await redis.multi().incr(key).expire(key, 2).exec()) as [
-    [null, number],
-    [null, number],
-  ];
-  if (count > MAX_REQUESTS_PER_USER_PER_SECOND) throw new RateLimitedError(1);
+/**
+ * Counts each request of a group against its user's one-second window (a
+ * fixed window per user, so that one user's flood does not take capacity from
+ * others): one Redis call for the whole group. KEYS: one per request (a user
+ * twice in a group counts twice); ARGV[1]: the keys' TTL. Returns each count.
+ */
+const COUNT_REQUESTS = `
+local counts = {}
+for i, key in ipairs(KEYS) do
+  local n = redis.call('INCR', key)
+  if n == 1 then redis.call('EXPIRE', key, ARGV[1]) end
+  counts[i] = n
+end
+return counts`;
+
+async function countRequests(redis: Redis, userIds: string[]): Promise<number[]> {
+  const second = Math.floor(Date.now() / 1000);
+  const keys = userIds.map((u) => `ratelimit:coupon-issue:${u}:${second}`);
+  return (await redis.eval(COUNT_REQUESTS, keys.length, ...keys, 2)) as number[];
 }
 
 /**
- * Accepts a request to issue a coupon: recorded in Postgres with its event in
- * the outbox (one transaction) before the 202, so an accepted request is never
- * lost. The decision comes later, from the worker and the quota actor.
+ * One statement for a whole group of requests: each row is inserted only if
+ * its user is known (the others come back missing: 422). A single statement
+ * is atomic, so there is no transaction to open; the rows are the queue the
+ * worker takes from.
  */
-export async function requestIssue(
-  deps: { em: EntityManager; redis: Redis; statuses: RequestStatusCache },
-  couponId: string,
-  userId: string,
-): Promise<IssueRequest> {
-  if (!(await findCoupon(deps.em, couponId))) throw new NotFoundError('coupon', couponId);
-  const [known] = await deps.em.fork().execute('select 1 from known_users where user_id = ?', [userId]);
-  if (!known) throw new UnknownUserError(userId);
-  await checkRateLimit(deps.redis, userId);
+const INSERT_KNOWN = `
+insert into issue_requests (id, coupon_id, user_id, status)
+select r.id, r.coupon_id, r.user_id, 'QUEUED'
+from jsonb_to_recordset(?::jsonb) as r(id uuid, coupon_id uuid, user_id uuid)
+where exists (select 1 from known_users k where k.user_id = r.user_id)
+returning *`;
 
-  const requestId = uuidv7();
-  const row = await deps.em.fork().transactional(async (tx) => {
-    const [inserted] = await tx.execute<RequestRow[]>(
-      "insert into issue_requests (id, coupon_id, user_id, status) values (?, ?, ?, 'QUEUED') returning *",
-      [requestId, couponId, userId],
-    );
-    await addToOutbox(
-      tx,
-      newEvent({
-        topic: COUPON_EVENTS,
-        type: CouponEventType.CouponIssueRequested,
-        source: 'coupon',
-        subject: requestId,
-        data: { requestId, couponId, userId },
-      }),
-    );
-    return inserted!;
-  });
-  const request = toRequest(row);
-  await deps.statuses.put(request);
-  return request;
+export interface IssueIntakeOptions {
+  /** How long the first request of a group waits for others before the group is written. */
+  windowMs: number;
+  /** A group this large is written at once. */
+  maxBatch: number;
+}
+
+/** Group inserts committing at once (see `schedule`). */
+const MAX_WRITES_IN_FLIGHT = 2;
+
+interface Waiting {
+  requestId: string;
+  couponId: string;
+  userId: string;
+  resolve: (request: IssueRequest) => void;
+  reject: (err: unknown) => void;
+}
+
+/**
+ * Accepts requests to issue a coupon with group commit: the requests that
+ * arrive within a few milliseconds are counted against their users' limit
+ * together (one Redis call) and written together, one multi-row insert,
+ * and each is answered 202 only once that insert has committed, so an accepted
+ * request is never lost. The decision comes later, from the worker and the
+ * quota actor. Under a spike a group holds tens to hundreds of requests, and
+ * the per-request cost of the durable write is a small share of one statement.
+ */
+export class IssueIntake {
+  private waiting: Waiting[] = [];
+  private timer: NodeJS.Timeout | undefined;
+  private inFlight = 0;
+
+  private readonly deps: {
+    em: EntityManager;
+    redis: Redis;
+    coupons: CouponDefinitions;
+    /** Called after a group committed: the worker may take them. */
+    accepted: () => void;
+  };
+  private readonly options: IssueIntakeOptions;
+
+  constructor(deps: IssueIntake['deps'], options: IssueIntakeOptions) {
+    this.deps = deps;
+    this.options = options;
+  }
+
+  async request(couponId: string, userId: string): Promise<IssueRequest> {
+    if (!(await this.deps.coupons.find(this.deps.em, couponId))) throw new NotFoundError('coupon', couponId);
+    return new Promise<IssueRequest>((resolve, reject) => {
+      this.waiting.push({ requestId: uuidv7(), couponId, userId, resolve, reject });
+      this.schedule();
+    });
+  }
+
+  /**
+   * A group is written when it is full or its window has passed, but never
+   * more than `MAX_WRITES_IN_FLIGHT` at once: while they commit, the next group
+   * fills up. Under load a group thus holds what arrived during one commit
+   * (each commit is a WAL flush), and the number of commits a second stays
+   * about the same however many requests come.
+   */
+  private schedule(): void {
+    if (this.waiting.length === 0 || this.inFlight >= MAX_WRITES_IN_FLIGHT) return;
+    if (this.waiting.length >= this.options.maxBatch) this.flush();
+    else this.timer ??= setTimeout(() => this.flush(), this.options.windowMs);
+  }
+
+  private flush(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    if (this.inFlight >= MAX_WRITES_IN_FLIGHT) return;
+    const group = this.waiting.splice(0, this.options.maxBatch);
+    if (group.length === 0) return;
+    this.inFlight += 1;
+    void this.write(group).finally(() => {
+      this.inFlight -= 1;
+      this.schedule();
+    });
+  }
+
+  /** The group's per-user limit (one Redis call), then its insert (one statement); each request gets its own answer. */
+  private async write(group: Waiting[]): Promise<void> {
+    try {
+      const counts = await countRequests(
+        this.deps.redis,
+        group.map((w) => w.userId),
+      );
+      const admitted = group.filter((w, i) => {
+        if (counts[i]! <= MAX_REQUESTS_PER_USER_PER_SECOND) return true;
+        w.reject(new RateLimitedError(1));
+        return false;
+      });
+      if (admitted.length === 0) return;
+      const rows = await this.deps.em
+        .fork()
+        .execute<RequestRow[]>(INSERT_KNOWN, [
+          JSON.stringify(
+            admitted.map((w) => ({ id: w.requestId, coupon_id: w.couponId, user_id: w.userId })),
+          ),
+        ]);
+      const byId = new Map(rows.map((r) => [r.id, r]));
+      if (rows.length > 0) this.deps.accepted();
+      for (const w of admitted) {
+        const row = byId.get(w.requestId);
+        if (row) w.resolve(toRequest(row));
+        else w.reject(new UnknownUserError(w.userId));
+      }
+    } catch (err) {
+      for (const w of group) w.reject(err);
+    }
+  }
 }
 
 export async function getRequest(

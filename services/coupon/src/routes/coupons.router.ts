@@ -4,12 +4,12 @@ import {
   type EntityManager,
   parseBody,
   parseParams,
-  type Redis,
+  type RequestState,
   streamChanges,
 } from '@shop/platform';
 import { z } from 'zod';
 import { createCoupon, getCoupon } from '../coupons/coupons.ts';
-import { getRequest, isTerminal, type RequestStatusCache, requestIssue } from '../issuance/requests.ts';
+import { getRequest, type IssueIntake, isTerminal, type RequestStatusCache } from '../issuance/requests.ts';
 import { listUserCoupons, restoreCoupon, useCoupon } from '../usage/coupon-use.ts';
 
 const idParams = z.object({ id: z.uuid() });
@@ -110,7 +110,7 @@ const STREAM_MAX_MS = 60_000;
 
 export interface CouponRoutesDeps {
   em: EntityManager;
-  redis: Redis;
+  intake: IssueIntake;
   statuses: RequestStatusCache;
   outboxWritten: () => void;
 }
@@ -132,9 +132,10 @@ export function couponsRouter(deps: CouponRoutesDeps): Router {
 
   // First come, first served: answered at once; the decision follows.
   router.post('/coupons/:id/issue', async (ctx) => {
+    // A drop sends a thousand a second: one info line each would cost more than the request.
+    (ctx.state as RequestState).quiet = true;
     const { id } = parseParams(ctx, idParams);
-    const request = await requestIssue(deps, id, parseBody(ctx, issueBody).userId);
-    deps.outboxWritten();
+    const request = await deps.intake.request(id, parseBody(ctx, issueBody).userId);
     ctx.status = 202;
     ctx.set('location', `/coupon-requests/${request.requestId}`);
     ctx.body = { requestId: request.requestId, status: request.status };

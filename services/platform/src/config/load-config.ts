@@ -30,6 +30,8 @@ export const baseConfigSchema = z.object({
    */
   DATABASE_POOL_MAX: z.coerce.number().int().min(2).max(50).default(8),
   OUTBOX_POLL_MS: z.coerce.number().int().positive().default(500),
+  /** Outbox rows one relay pass claims and publishes (in bulk, one call per topic and round). */
+  OUTBOX_BATCH_SIZE: z.coerce.number().int().positive().max(1000).default(100),
   SHUTDOWN_GRACE_MS: z.coerce.number().int().positive().default(10_000),
 });
 

@@ -17,6 +17,18 @@ export interface CallOptions {
   signal?: AbortSignal;
 }
 
+/** Our event as the CloudEvent we publish: our id, type and subject, not Dapr's. */
+const cloudEventOf = (event: DomainEvent) => ({
+  specversion: '1.0',
+  datacontenttype: 'application/json',
+  id: event.id,
+  source: event.source,
+  type: event.type,
+  subject: event.subject,
+  time: event.time,
+  data: event.data,
+});
+
 /** The sidecar did not answer (down, restarting, timed out). Safe to retry. */
 export class SidecarUnavailableError extends Error {}
 
@@ -93,16 +105,7 @@ export class DaprSidecar {
 
   /** Publishes a CloudEvent as is (our id, type, subject), keyed by its subject. */
   async publish(event: DomainEvent, call: CallOptions = {}): Promise<void> {
-    const envelope = {
-      specversion: '1.0',
-      datacontenttype: 'application/json',
-      id: event.id,
-      source: event.source,
-      type: event.type,
-      subject: event.subject,
-      time: event.time,
-      data: event.data,
-    };
+    const envelope = cloudEventOf(event);
     const query = `metadata.partitionKey=${encodeURIComponent(event.subject)}`;
     const res = await this.request(
       'POST',
@@ -111,6 +114,44 @@ export class DaprSidecar {
       { ...call, headers: { 'content-type': 'application/cloudevents+json', ...call.headers } },
     );
     await this.expectOk(res, `publish to ${event.topic}`);
+  }
+
+  /**
+   * Publishes several CloudEvents of one topic in one call (Dapr's bulk
+   * publish; Kafka sends them as one batch), each keyed by its
+   * subject. Returns the entry ids that failed; the others were published.
+   */
+  async publishMany(
+    topic: string,
+    entries: { entryId: string; event: DomainEvent }[],
+    call: CallOptions = {},
+  ): Promise<string[]> {
+    const body = entries.map(({ entryId, event }) => ({
+      entryId,
+      event: cloudEventOf(event),
+      contentType: 'application/cloudevents+json',
+      metadata: { partitionKey: event.subject },
+    }));
+    const res = await this.request(
+      'POST',
+      `/v1.0/publish/bulk/${this.options.pubsubName}/${topic}`,
+      body,
+      call,
+    );
+    if (res.ok) {
+      await res.arrayBuffer();
+      return [];
+    }
+    const text = await res.text();
+    let failed: { entryId: string }[] | undefined;
+    try {
+      failed = (JSON.parse(text) as { failedEntries?: { entryId: string }[] }).failedEntries;
+    } catch {
+      failed = undefined;
+    }
+    // Some entries failed: those are named. Anything else (no list): the whole call failed.
+    if (failed && failed.length > 0) return failed.map((f) => f.entryId);
+    throw new DaprHttpError(res.status, text, `bulk publish to ${topic}`);
   }
 
   /** Calls another service's endpoint through service invocation. */

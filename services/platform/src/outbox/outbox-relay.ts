@@ -8,6 +8,16 @@ import type { OutboxRow } from './outbox.ts';
 export interface Publisher {
   /** Must give up after `call.timeoutMs`: the relay's lease bound counts on it. */
   publish(event: DomainEvent, call?: CallOptions): Promise<void>;
+  /**
+   * Publishes several events of one topic in one call (bulk publish); returns
+   * the entry ids that failed (the others were published). Optional: without
+   * it the relay publishes one event at a time.
+   */
+  publishMany?(
+    topic: string,
+    entries: { entryId: string; event: DomainEvent }[],
+    call?: CallOptions,
+  ): Promise<string[]>;
 }
 
 export interface RelayOptions {
@@ -70,6 +80,8 @@ export class OutboxRelay {
   private running: Promise<unknown> | undefined;
   private stopped = true;
   private failures = 0;
+  /** The last pass claimed a full batch: there is probably more, so the next pass starts at once. */
+  private backlog = false;
   private readonly id = randomUUID();
 
   private readonly em: EntityManager;
@@ -120,7 +132,7 @@ export class OutboxRelay {
   }
 
   private nextDelay(): number {
-    if (this.failures === 0) return this.options.pollMs;
+    if (this.failures === 0) return this.backlog ? 0 : this.options.pollMs;
     return Math.min(this.options.maxBackoffMs, this.options.pollMs * 2 ** Math.min(this.failures, 16));
   }
 
@@ -130,29 +142,17 @@ export class OutboxRelay {
     let published = 0;
     const em = this.em.fork();
     try {
-      const { leaseMs, publishTimeoutMs, batchSize } = this.options;
+      const { leaseMs, batchSize } = this.options;
       // Measured before the claim, so this relay's idea of its lease ends before the database's.
       const leaseEnds = performance.now() + leaseMs;
       const rows = await em.execute<OutboxRow[]>(CLAIM, [batchSize, batchSize, leaseMs, this.id]);
       rows.sort((a, b) => (a.id < b.id ? -1 : 1));
-      for (const row of rows) {
-        if (performance.now() + publishTimeoutMs > leaseEnds) break;
-        try {
-          await this.publisher.publish(row.event, { timeoutMs: publishTimeoutMs });
-        } catch (err) {
-          // Stop here so that later events of the same aggregate do not overtake this one.
-          failure = err;
-          await em.execute('update outbox set last_error = ? where id = ?', [
-            String((err as Error).message).slice(0, 1000),
-            row.id,
-          ]);
-          break;
-        }
-        await em.execute('update outbox set published_at = now(), claimed_until = null where id = ?', [
-          row.id,
-        ]);
-        published += 1;
-      }
+      this.backlog = rows.length === batchSize;
+      const sent = this.publisher.publishMany
+        ? await this.publishInRounds(em, rows, leaseEnds)
+        : await this.publishOneByOne(em, rows, leaseEnds);
+      published = sent.published;
+      failure = sent.failure;
       if (published < rows.length) {
         // Give back what this pass did not send, so it need not wait for the lease to end.
         await em.execute(
@@ -173,5 +173,94 @@ export class OutboxRelay {
       );
     }
     return published;
+  }
+
+  private async publishOneByOne(
+    em: EntityManager,
+    rows: OutboxRow[],
+    leaseEnds: number,
+  ): Promise<{ published: number; failure?: unknown }> {
+    const { publishTimeoutMs } = this.options;
+    let published = 0;
+    for (const row of rows) {
+      if (performance.now() + publishTimeoutMs > leaseEnds) break;
+      try {
+        await this.publisher.publish(row.event, { timeoutMs: publishTimeoutMs });
+      } catch (err) {
+        // Stop here so that later events of the same aggregate do not overtake this one.
+        await this.recordError(em, [row.id], err);
+        return { published, failure: err };
+      }
+      await em.execute('update outbox set published_at = now(), claimed_until = null where id = ?', [row.id]);
+      published += 1;
+    }
+    return { published };
+  }
+
+  /**
+   * Bulk publish, in rounds: a round holds the oldest unsent row of each
+   * subject (one bulk call per topic), so that a subject's events stay in
+   * order even when some entries of a call fail; the published rows are
+   * marked in one statement per round. The pass stops at the first round with
+   * a failure, as one by one.
+   */
+  private async publishInRounds(
+    em: EntityManager,
+    rows: OutboxRow[],
+    leaseEnds: number,
+  ): Promise<{ published: number; failure?: unknown }> {
+    const { publishTimeoutMs } = this.options;
+    let published = 0;
+    let remaining = rows;
+    while (remaining.length > 0) {
+      if (performance.now() + publishTimeoutMs > leaseEnds) break;
+      const subjects = new Set<string>();
+      const round: OutboxRow[] = [];
+      const later: OutboxRow[] = [];
+      for (const row of remaining) {
+        if (subjects.has(row.event.subject)) later.push(row);
+        else {
+          subjects.add(row.event.subject);
+          round.push(row);
+        }
+      }
+      remaining = later;
+      const failed: string[] = [];
+      let failure: unknown;
+      await Promise.all(
+        [...Map.groupBy(round, (r) => r.topic)].map(async ([topic, topicRows]) => {
+          try {
+            const entries = topicRows.map((r) => ({ entryId: r.id, event: r.event }));
+            failed.push(
+              ...(await this.publisher.publishMany!(topic, entries, { timeoutMs: publishTimeoutMs })),
+            );
+          } catch (err) {
+            failure = err;
+            failed.push(...topicRows.map((r) => r.id));
+          }
+        }),
+      );
+      const sent = round.filter((r) => !failed.includes(r.id)).map((r) => r.id);
+      if (sent.length > 0) {
+        await em.execute(
+          'update outbox set published_at = now(), claimed_until = null where id in (select jsonb_array_elements_text(?::jsonb)::uuid)',
+          [JSON.stringify(sent)],
+        );
+        published += sent.length;
+      }
+      if (failed.length > 0) {
+        failure ??= new Error(`bulk publish: ${failed.length} of ${round.length} events failed`);
+        await this.recordError(em, failed, failure);
+        return { published, failure };
+      }
+    }
+    return { published };
+  }
+
+  private async recordError(em: EntityManager, ids: string[], err: unknown): Promise<void> {
+    await em.execute(
+      'update outbox set last_error = ? where id in (select jsonb_array_elements_text(?::jsonb)::uuid)',
+      [String((err as Error).message).slice(0, 1000), JSON.stringify(ids)],
+    );
   }
 }

@@ -16,6 +16,28 @@ export async function addToOutbox(em: EntityManager, event: DomainEvent): Promis
   ]);
 }
 
+/**
+ * Several events in one statement (a batch of decisions, say), with the
+ * caller's transaction like `addToOutbox`. The rows get ids in the order
+ * given, so events of one subject keep their order.
+ */
+export async function addManyToOutbox(em: EntityManager, events: DomainEvent[]): Promise<void> {
+  if (events.length === 0) return;
+  const rows = events.map((event) => ({
+    id: uuidv7(),
+    topic: event.topic,
+    event_type: event.type,
+    subject: event.subject,
+    event,
+  }));
+  await em.execute(
+    `insert into outbox (id, topic, event_type, subject, event)
+     select id, topic, event_type, subject, event
+     from jsonb_to_recordset(?::jsonb) as r(id uuid, topic text, event_type text, subject text, event jsonb)`,
+    [JSON.stringify(rows)],
+  );
+}
+
 export interface OutboxRow {
   id: string;
   topic: string;
