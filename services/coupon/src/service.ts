@@ -5,6 +5,7 @@ import { migrations } from './db/migrations.ts';
 import { COUPON_QUOTA_ACTOR } from './events/topics.ts';
 import { issueRequestedHandler } from './issuance/issue-requested.handler.ts';
 import { IssueWorker } from './issuance/issue-worker.ts';
+import { defineRequestGauges } from './issuance/request-metrics.ts';
 import { RequestStatusCache } from './issuance/requests.ts';
 import { couponsRouter } from './routes/coupons.router.ts';
 import { userRegisteredHandler } from './users/user-registered.handler.ts';
@@ -30,6 +31,7 @@ export const couponService: ServiceDefinition<typeof couponConfigSchema> = {
   configSchema: couponConfigSchema,
   migrations,
   build: ({ config, orm, sidecar, log, outboxWritten }) => {
+    defineRequestGauges(orm.em);
     const redis = createRedis(config.REDIS_URL, log, config.REDIS_KEY_PREFIX);
     const statuses = new RequestStatusCache(redis);
     const worker = new IssueWorker(

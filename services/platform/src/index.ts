@@ -37,6 +37,21 @@ export {
 } from './http/validate.ts';
 export { consumeOnce } from './inbox/inbox.ts';
 export { createLogger, type Logger, traceIdFrom } from './logger.ts';
+export { traceparentInterceptor } from './observability/grpc-trace.ts';
+export {
+  defineCounter,
+  defineScrapedGauge,
+  metricsRegistry,
+} from './observability/metrics.ts';
+export {
+  contextFrom,
+  currentTraceId,
+  currentTraceparent,
+  inSpan,
+  inTraceOf,
+  SpanKind,
+} from './observability/tracing.ts';
+export { tracedActivity, withTraceparent } from './observability/workflow-trace.ts';
 export { addToOutbox } from './outbox/outbox.ts';
 export { OutboxRelay } from './outbox/outbox-relay.ts';
 export {

@@ -11,6 +11,8 @@ import { problemTypeUri } from './errors/app-error.ts';
 import { PROBLEM_CONTENT_TYPE } from './errors/problem-middleware.ts';
 import type { ReadinessCheck } from './http/health.router.ts';
 import { createLogger, type Logger } from './logger.ts';
+import { definePlatformGauges, initMetrics, metricsRouter } from './observability/metrics.ts';
+import { initTracing } from './observability/tracing.ts';
 import { OutboxRelay } from './outbox/outbox-relay.ts';
 import { deadLettersRouter } from './pubsub/dead-letters.router.ts';
 import { type EventHandler, subscriptionsRouter } from './pubsub/subscriptions.ts';
@@ -65,9 +67,11 @@ function loadOrExit<S extends z.ZodObject>(schema: S): z.infer<S> {
 /** Builds the Koa app of a service from its parts plus the platform's own routes. */
 export function assembleApp(deps: ServiceDeps, parts: ServiceParts) {
   const em = deps.orm.em;
+  definePlatformGauges(em);
   return createApp({
     log: deps.log,
     routers: [
+      metricsRouter(),
       subscriptionsRouter(em, deps.log, parts.eventHandlers ?? [], deps.outboxWritten),
       deadLettersRouter(em, deps.outboxWritten),
       actorHostRouter(parts.actors ?? [], deps.sidecar, deps.log),
@@ -91,6 +95,12 @@ export async function runService<S extends z.ZodObject>(definition: ServiceDefin
   const config = loadOrExit(schema) as z.infer<S> & BaseConfig;
   const log = createLogger(config.APP_ID, config.LOG_LEVEL);
   process.on('unhandledRejection', (err) => log.error({ err }, 'unhandled rejection'));
+  const tracing = initTracing({
+    serviceName: config.APP_ID,
+    zipkinUrl: config.TRACING_ZIPKIN_URL,
+    samplingRate: config.TRACING_SAMPLING_RATE,
+  });
+  initMetrics(config.APP_ID);
 
   const orm = await initOrm({
     clientUrl: config.DATABASE_URL,
@@ -152,6 +162,7 @@ export async function runService<S extends z.ZodObject>(definition: ServiceDefin
     await parts.onStopping?.().catch((err) => log.error({ err }, 'error while stopping'));
     await relay.stop();
     await orm.close();
+    await tracing.shutdown();
     log.info('stopped');
     process.exit(0);
   };

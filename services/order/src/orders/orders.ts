@@ -12,6 +12,7 @@ import {
   ValidationError,
 } from '@shop/platform';
 import { AppId, ORDER_EVENTS, OrderEventType } from '../events/topics.ts';
+import { ordersEnded, sagaStepStates } from './order-metrics.ts';
 
 /** The saga's steps, in the order of DESIGN.md (cheap, self-restorable steps first; payment last). */
 export const STEPS = [
@@ -267,6 +268,7 @@ export async function markStep(
        where order_id = ? and step = ?`,
     [state, detail ?? null, state, orderId, step],
   );
+  sagaStepStates.inc({ step, state });
 }
 
 export async function applyDiscount(em: EntityManager, orderId: string, discount: number): Promise<void> {
@@ -311,12 +313,13 @@ export async function finishOrder(
   status: Exclude<OrderStatus, 'PENDING'>,
   reason?: string,
 ): Promise<void> {
-  await em.fork().transactional(async (tx) => {
+  const ended = await em.fork().transactional(async (tx) => {
     const updated = await tx.execute(
       "update orders set status = ?, failure_reason = ?, updated_at = now() where id = ? and status in ('PENDING', 'NEEDS_ATTENTION') returning id",
       [status, reason ?? null, orderId],
     );
-    if (updated.length === 0 || status === 'NEEDS_ATTENTION') return;
+    if (updated.length === 0) return false;
+    if (status === 'NEEDS_ATTENTION') return true;
     const type = status === 'COMPLETED' ? OrderEventType.OrderCompleted : OrderEventType.OrderFailed;
     await addToOutbox(
       tx,
@@ -328,5 +331,7 @@ export async function finishOrder(
         data: { orderId, ...(reason ? { reason } : {}) },
       }),
     );
+    return true;
   });
+  if (ended) ordersEnded.inc({ status });
 }

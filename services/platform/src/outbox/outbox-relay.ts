@@ -3,6 +3,8 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import type { CallOptions } from '../dapr/sidecar.ts';
 import type { DomainEvent } from '../events/cloud-event.ts';
 import type { Logger } from '../logger.ts';
+import { outboxPublished } from '../observability/metrics.ts';
+import { inTraceOf, SpanKind } from '../observability/tracing.ts';
 import type { OutboxRow } from './outbox.ts';
 
 export interface Publisher {
@@ -138,7 +140,21 @@ export class OutboxRelay {
       for (const row of rows) {
         if (performance.now() + publishTimeoutMs > leaseEnds) break;
         try {
-          await this.publisher.publish(row.event, { timeoutMs: publishTimeoutMs });
+          const { event } = row;
+          await inTraceOf(
+            event.traceparent,
+            `publish ${event.topic}`,
+            {
+              kind: SpanKind.PRODUCER,
+              attributes: {
+                'messaging.destination.name': event.topic,
+                'event.type': event.type,
+                'event.id': event.id,
+              },
+            },
+            () => this.publisher.publish(event, { timeoutMs: publishTimeoutMs }),
+          );
+          outboxPublished.inc({ topic: event.topic });
         } catch (err) {
           // Stop here so that later events of the same aggregate do not overtake this one.
           failure = err;
