@@ -12,6 +12,7 @@ import {
   type ServiceAddress,
   scheduler,
   serviceList,
+  zipkin,
 } from './topology.ts';
 import { step } from './ui.ts';
 
@@ -38,6 +39,8 @@ function appSpec(s: ServiceAddress, extraEnv: Record<string, string>) {
       // every failure branch of the saga can be driven by hand and by tests.
       FAKE_GATEWAY_FAULTS: 'true',
       LOG_LEVEL: process.env.LOG_LEVEL ?? 'info',
+      TRACING_ZIPKIN_URL: zipkin.spansUrl,
+      TRACING_SAMPLING_RATE: zipkin.samplingRate,
       ...extraEnv,
     },
     ports: [s.appPort],
