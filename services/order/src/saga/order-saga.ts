@@ -71,6 +71,7 @@ export class OrderSaga {
         orderId: order.orderId,
         userId: order.userId,
         reason: `${order.failureReason ?? 'failed'} (re-driven)`,
+        traceparent: currentTraceparent(),
       },
       instanceId,
     );
