@@ -259,6 +259,70 @@ describe('charts/shop against a real kube-apiserver', () => {
       expect(dapr.filter((o) => o.kind === 'Subscription').every((s) => s.scopes?.length > 0)).toBe(true);
     });
 
+    test('Observability: with a Zipkin endpoint the sidecars and services send spans to it at the given rate, without one nothing leaves; pods are annotated for Prometheus; the Grafana dashboard is a labelled ConfigMap', () => {
+      const endpoint = 'http://zipkin.observability:9411/api/v2/spans';
+      const withZipkin = parseAll(
+        template(
+          [],
+          [
+            '--set',
+            `observability.tracing.zipkinEndpoint=${endpoint}`,
+            '--set-string',
+            'observability.tracing.samplingRate=0.25',
+          ],
+        ).stdout,
+      );
+      const config = withZipkin.find((o) => o.kind === 'Configuration');
+      expect(config.spec.tracing).toEqual({
+        samplingRate: '0.25',
+        stdout: false,
+        zipkin: { endpointAddress: endpoint },
+      });
+      const order = withZipkin.find((o) => o.kind === 'Deployment' && o.metadata.name === 'order');
+      const env = order.spec.template.spec.containers[0].env;
+      expect(env).toEqual(
+        expect.arrayContaining([
+          { name: 'TRACING_ZIPKIN_URL', value: endpoint },
+          { name: 'TRACING_SAMPLING_RATE', value: '0.25' },
+        ]),
+      );
+      expect(order.spec.template.metadata.annotations).toMatchObject({
+        'prometheus.io/scrape': 'true',
+        'prometheus.io/port': '3000',
+        'prometheus.io/path': '/metrics',
+      });
+
+      const byDefault = parseAll(template([]).stdout);
+      expect(byDefault.find((o) => o.kind === 'Configuration').spec.tracing).toEqual({
+        samplingRate: '0.1',
+        stdout: false,
+      });
+      const dashboard = byDefault.find(
+        (o) => o.kind === 'ConfigMap' && o.metadata.name === 'shop-grafana-dashboard',
+      );
+      expect(dashboard.metadata.labels.grafana_dashboard).toBe('1');
+      const json = JSON.parse(dashboard.data['shop.json']);
+      const queries: string[] = json.panels.flatMap((p: K8sObject) =>
+        (p.targets ?? []).map((t: K8sObject) => t.expr),
+      );
+      for (const metric of [
+        'saga_step_states_total',
+        'orders',
+        'outbox_backlog_events',
+        'dead_letters_pending',
+        'coupon_requests',
+      ])
+        expect(
+          queries.some(
+            (q) => q.includes(`${metric}{`) || q.includes(`${metric}[`) || q.includes(`(${metric})`),
+          ),
+        ).toBe(true);
+      const off = parseAll(template([], ['--set', 'observability.grafanaDashboard=false']).stdout);
+      expect(
+        off.find((o) => o.kind === 'ConfigMap' && o.metadata.name === 'shop-grafana-dashboard'),
+      ).toBeUndefined();
+    });
+
     test('Each subscription has its own dead-letter topic, <topic>.<consumer>.dlq, that only its consumer reads, and the topics Job creates it', () => {
       const objects = parseAll(template([]).stdout);
       const subscriptions = objects.filter((o) => o.kind === 'Subscription');
@@ -341,6 +405,11 @@ describe('values.schema.json', () => {
     ['a pull policy that does not exist', ['--set', 'image.pullPolicy=Sometimes'], 'value must be one of'],
     ['a node port out of range', ['--set', 'services.user.nodePort=8080'], '/services/user/nodePort'],
     ['a non-string env value', ['--set', 'services.user.env.FOO=1'], 'got number, want string'],
+    [
+      'a sampling rate above 1',
+      ['--set-string', 'observability.tracing.samplingRate=2'],
+      '/observability/tracing/samplingRate',
+    ],
   ])('rejects %s, naming it', (_, args, message) => {
     const r = template([], args);
     expect(r.code).not.toBe(0);

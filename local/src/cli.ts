@@ -21,6 +21,7 @@ import {
   replicasOf,
   scheduler,
   serviceList,
+  zipkin,
 } from './topology.ts';
 import { say, step, table } from './ui.ts';
 
@@ -55,6 +56,11 @@ function printAddresses(withServices: boolean): void {
     ['kafka', kafka.brokers, 'KRaft, single node'],
     ['placement', `127.0.0.1:${placement.port}`, ''],
     ['scheduler', `127.0.0.1:${scheduler.port}`, ''],
+    [
+      'zipkin',
+      `${zipkin.url}/zipkin/`,
+      `traces (sampling ${zipkin.samplingRate}): find an order by its log line's traceId, or by service and span name`,
+    ],
   ];
   if (withServices) {
     rows.push([
@@ -66,7 +72,7 @@ function printAddresses(withServices: boolean): void {
       rows.push([
         s.name,
         s.appUrl,
-        `sidecar ${s.daprUrl} (grpc ${s.daprGrpcPort}); via Dapr: ${s.daprUrl}/v1.0/invoke/${s.appId}/method/healthz`,
+        `sidecar ${s.daprUrl} (grpc ${s.daprGrpcPort}); metrics ${s.appUrl}/metrics, the sidecar's http://127.0.0.1:${s.daprMetricsPort}/metrics`,
       ]);
     }
   }

@@ -18,6 +18,12 @@ describe('what npm start prints', () => {
     ).toBeDefined();
     expect(show('order-dapr', daprInfo)).toBeUndefined();
     expect(show('kafka', '[2026-11-29 06:42:01,000] INFO [KafkaServer id=1] started')).toBeUndefined();
+    expect(
+      show(
+        'zipkin',
+        '2026-11-29T06:42:01.123Z  INFO [/] 1 --- [main] c.l.a.s.Server : Serving HTTP at /127.0.0.1:9411',
+      ),
+    ).toBeUndefined();
     expect(show('order-dapr', daprError)).toBe(daprError);
     expect(
       show('postgres', '2026-11-29 06:42:01 UTC [12] FATAL:  the database system is starting up'),

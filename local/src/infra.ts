@@ -5,7 +5,7 @@ import pg from 'pg';
 import { DATA, ROOT, RUN } from './paths.ts';
 import type { Tools } from './provision.ts';
 import { httpOk, isPortOpen, type Supervisor } from './supervisor.ts';
-import { HOST, kafka, placement, postgres, redis, scheduler, serviceList } from './topology.ts';
+import { HOST, kafka, placement, postgres, redis, scheduler, serviceList, zipkin } from './topology.ts';
 import { step } from './ui.ts';
 
 /** postgres refuses to run as root: when we are root, it runs as the `postgres` user apt created. */
@@ -163,6 +163,34 @@ async function startKafka(sup: Supervisor, tools: Tools): Promise<void> {
   });
 }
 
+/**
+ * Zipkin with in-memory storage (traces live until it stops; the newest
+ * 200,000 spans are kept), on loopback only. Its JVM is kept small and
+ * quick to start: it idles most of the time.
+ */
+async function startZipkin(sup: Supervisor, tools: Tools): Promise<void> {
+  await sup.start({
+    name: 'zipkin',
+    command: 'java',
+    args: [
+      '-Xms32m',
+      '-Xmx384m',
+      '-XX:TieredStopAtLevel=1',
+      '-XX:+UseSerialGC',
+      '-jar',
+      tools.zipkinJar,
+      `--armeria.ports[0].port=${zipkin.port}`,
+      `--armeria.ports[0].ip=${HOST}`,
+      '--armeria.ports[0].protocols=http',
+      '--logging.level.root=WARN',
+    ],
+    env: { STORAGE_TYPE: 'mem', MEM_MAX_SPANS: '200000' },
+    ports: [zipkin.port],
+    ready: () => httpOk(`${zipkin.url}/health`),
+    readyTimeoutMs: 120_000,
+  });
+}
+
 async function startDaprControlPlane(sup: Supervisor, tools: Tools): Promise<void> {
   await Promise.all([
     sup.start({
@@ -218,6 +246,8 @@ export function renderComponents(): { resourcesPath: string; configPath: string 
     KAFKA_BROKERS: kafka.brokers,
     REDIS_HOST: new URL(redis.url).host,
     RUN_DIR: RUN,
+    TRACING_SAMPLING_RATE: zipkin.samplingRate,
+    ZIPKIN_ENDPOINT: zipkin.spansUrl,
   };
   const render = (text: string, file: string) =>
     text.replace(/\$\{([A-Z_]+)\}/g, (_, name: string) => {
@@ -247,6 +277,7 @@ export async function startInfra(sup: Supervisor, tools: Tools): Promise<void> {
       ? undefined
       : step('starting Kafka (KRaft, single node)', () => startKafka(sup, tools)),
     step('starting Dapr placement and scheduler', () => startDaprControlPlane(sup, tools)),
+    step('starting Zipkin (traces)', () => startZipkin(sup, tools)),
   ]);
   await step('creating the service databases', createDatabases);
 }

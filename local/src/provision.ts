@@ -9,6 +9,7 @@ import { step } from './ui.ts';
 export const versions = {
   dapr: '1.18.2',
   kafka: '4.1.1',
+  zipkin: '3.5.1',
   k6: 'v2.0.0',
   helm: 'v3.19.5',
   kubernetes: 'v1.34.3',
@@ -21,6 +22,7 @@ export interface Tools {
   postgresBin: string;
   redisServer: string;
   kafkaLibs: string;
+  zipkinJar: string;
   daprBin: string;
   k6: string;
   helm: string;
@@ -117,6 +119,24 @@ async function ensureKafka(): Promise<string> {
   return libs;
 }
 
+/** Zipkin's server (the UI and the span intake in one executable jar) from Maven Central. */
+async function ensureZipkin(): Promise<string> {
+  const dir = join(CACHE, `zipkin-${versions.zipkin}`);
+  const jar = join(dir, `zipkin-server-${versions.zipkin}-exec.jar`);
+  if (existsSync(jar)) return jar;
+  if (!onPath('mvn') || !onPath('java')) throw new Error('Zipkin needs java and mvn on the PATH');
+  await step(`fetching Zipkin ${versions.zipkin} from Maven Central`, () =>
+    run('mvn', [
+      '-q',
+      '-B',
+      'dependency:copy',
+      `-Dartifact=io.zipkin:zipkin-server:${versions.zipkin}:jar:exec`,
+      `-DoutputDirectory=${dir}`,
+    ]),
+  );
+  return jar;
+}
+
 /**
  * daprd, placement and scheduler: from SHOP_DAPR_BIN_DIR, the PATH or
  * ~/.dapr/bin when present, otherwise built from Go modules with
@@ -193,7 +213,11 @@ export async function provision(options: {
     const redisServer = options.needExternal.redis ? '' : await ensureRedis();
     return { postgresBin, redisServer };
   })();
-  const kafkaLibs = options.needExternal.kafka ? Promise.resolve('') : ensureKafka();
+  // Maven takes a lock on its local repository: one after the other.
+  const mavenChain = (async () => {
+    const kafkaLibs = options.needExternal.kafka ? '' : await ensureKafka();
+    return { kafkaLibs, zipkinJar: await ensureZipkin() };
+  })();
   // Go builds share two cores: one after the other.
   const goChain = (async () => {
     const daprBin = await ensureDapr();
@@ -202,11 +226,11 @@ export async function provision(options: {
     return { daprBin, k6, helm };
   })();
   // Let every chain finish (an apt or a build killed half-way leaves a mess), then report.
-  const [apt, libs, go] = await Promise.allSettled([aptChain, kafkaLibs, goChain]);
-  for (const r of [apt, libs, go]) if (r.status === 'rejected') throw r.reason;
+  const [apt, maven, go] = await Promise.allSettled([aptChain, mavenChain, goChain]);
+  for (const r of [apt, maven, go]) if (r.status === 'rejected') throw r.reason;
   return {
     ...(apt as PromiseFulfilledResult<Awaited<typeof aptChain>>).value,
-    kafkaLibs: (libs as PromiseFulfilledResult<string>).value,
+    ...(maven as PromiseFulfilledResult<Awaited<typeof mavenChain>>).value,
     ...(go as PromiseFulfilledResult<Awaited<typeof goChain>>).value,
   };
 }

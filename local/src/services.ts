@@ -14,6 +14,7 @@ import {
   type ServiceAddress,
   scheduler,
   serviceList,
+  zipkin,
 } from './topology.ts';
 import { step } from './ui.ts';
 
@@ -40,6 +41,8 @@ function appSpec(s: ServiceAddress, extraEnv: Record<string, string>) {
       // every failure branch of the saga can be driven by hand and by tests.
       FAKE_GATEWAY_FAULTS: 'true',
       LOG_LEVEL: process.env.LOG_LEVEL ?? 'info',
+      TRACING_ZIPKIN_URL: zipkin.spansUrl,
+      TRACING_SAMPLING_RATE: zipkin.samplingRate,
       ...extraEnv,
     },
     ports: [s.appPort],
@@ -61,6 +64,9 @@ function gatewaySpec() {
       DAPR_HOST: HOST,
       DAPR_HTTP_PORT: String(gateway.daprHttpPort),
       LOG_LEVEL: process.env.LOG_LEVEL ?? 'info',
+      // The trace of a request starts here, at the one public entry.
+      TRACING_ZIPKIN_URL: zipkin.spansUrl,
+      TRACING_SAMPLING_RATE: zipkin.samplingRate,
     },
     ports: [gateway.appPort],
     ready: () => httpOk(`${gateway.appUrl}/healthz`),

@@ -106,6 +106,8 @@ export class Supervisor {
         );
       }
     }
+    // stopAll ran while the ports were checked (a part beside this one failed): start nothing it missed.
+    if (this.stopping) throw new Error(`${spec.name} not started: stopping`);
     const log = createWriteStream(join(this.logs, `${spec.name}.log`), { flags: 'a' });
     log.write(`\n--- ${new Date().toISOString()} ${spec.command} ${spec.args.join(' ')}\n`);
     const child = spawn(spec.command, spec.args, {
@@ -235,7 +237,8 @@ export class Supervisor {
     this.stopping = true;
     const names = [...this.running.keys()].reverse();
     const services = names.filter(
-      (n) => !['postgres', 'redis', 'kafka', 'placement', 'scheduler'].includes(n),
+      // Zipkin last too: a service sends its last spans as it stops.
+      (n) => !['postgres', 'redis', 'kafka', 'placement', 'scheduler', 'zipkin'].includes(n),
     );
     await Promise.all(services.map((n) => this.stop(n)));
     for (const n of names.filter((n) => !services.includes(n))) await this.stop(n);

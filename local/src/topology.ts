@@ -39,6 +39,22 @@ export const kafka = {
   },
 };
 
+/**
+ * Zipkin (the trace view and the spans' intake, for the sidecars and the
+ * services alike). SHOP_TRACE_SAMPLING is the share of requests traced
+ * (sidecars' samplingRate; 1 by default, 0 turns tracing off).
+ */
+export const zipkin = {
+  port: num('SHOP_ZIPKIN_PORT', 9411),
+  get url(): string {
+    return `http://${HOST}:${this.port}`;
+  },
+  get spansUrl(): string {
+    return `${this.url}/api/v2/spans`;
+  },
+  samplingRate: env.SHOP_TRACE_SAMPLING ?? '1',
+};
+
 // Every port we listen on is below Linux's ephemeral range (32768-60999), so that
 // an outgoing connection can never be holding it when a process starts.
 export const placement = { port: 30005, healthzPort: 30081, raftPort: 30201, metricsPort: 30091 };

@@ -56,4 +56,20 @@ describe('Supervisor', () => {
     expect(await sup.stop('test-server')).toBe(true);
     expect(await isPortOpen(port)).toBe(false);
   });
+
+  test('When everything is stopped while a part is still checking its ports (another part failed), then that part is never started', async () => {
+    const own = new Supervisor({ dir: { logs: dir, run: dir } });
+    const port = busyPort + 2;
+    const starting = own.start({
+      name: 'test-late',
+      command: 'bash',
+      args: ['-c', `node -e "require('net').createServer().listen(${port}, '127.0.0.1')" & wait`],
+      ports: [port],
+      ready: () => isPortOpen(port),
+    });
+    await own.stopAll();
+    await expect(starting).rejects.toThrow('test-late not started: stopping');
+    expect(own.names().some((p) => p.running)).toBe(false);
+    expect(await isPortOpen(port)).toBe(false);
+  });
 });

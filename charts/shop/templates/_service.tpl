@@ -63,6 +63,10 @@ spec:
         {{- with $root.Values.dapr.apiTokenSecret }}
         dapr.io/api-token-secret: {{ . | quote }}
         {{- end }}
+        # The app's own metrics; the sidecar's are on its `dapr-metrics` port (9090).
+        prometheus.io/scrape: "true"
+        prometheus.io/port: "3000"
+        prometheus.io/path: /metrics
         # daprd reads its components at start: a change of them rolls the pods.
         checksum/dapr-resources: {{ include (print $root.Template.BasePath "/dapr/resources.yaml") $root | sha256sum }}
     spec:
@@ -125,6 +129,10 @@ spec:
               value: "3000"
             - name: LOG_LEVEL
               value: {{ $root.Values.common.logLevel | quote }}
+            - name: TRACING_ZIPKIN_URL
+              value: {{ $root.Values.observability.tracing.zipkinEndpoint | quote }}
+            - name: TRACING_SAMPLING_RATE
+              value: {{ $root.Values.observability.tracing.samplingRate | quote }}
             {{- if $database }}
             - name: SEED_DEMO_DATA
               value: {{ $root.Values.common.seedDemoData | quote }}

@@ -6,6 +6,7 @@ import { CouponDefinitions } from './coupons/coupons.ts';
 import { migrations } from './db/migrations.ts';
 import { COUPON_QUOTA_ACTOR } from './events/topics.ts';
 import { IssueWorker } from './issuance/issue-worker.ts';
+import { defineRequestGauges } from './issuance/request-metrics.ts';
 import { IssueIntake, RequestStatusCache } from './issuance/requests.ts';
 import { couponsOperations, couponsRouter } from './routes/coupons.router.ts';
 import { userRegisteredHandler } from './users/user-registered.handler.ts';
@@ -36,6 +37,7 @@ export const couponService: ServiceDefinition<typeof couponConfigSchema> = {
   configSchema: couponConfigSchema,
   migrations,
   build: ({ config, orm, sidecar, log, outboxWritten }) => {
+    defineRequestGauges(orm.em);
     const redis = createRedis(config.REDIS_URL, log, config.REDIS_KEY_PREFIX);
     const statuses = new RequestStatusCache(redis);
     const coupons = new CouponDefinitions();

@@ -1,6 +1,7 @@
 import { baseConfigSchema, type ServiceDefinition } from '@shop/platform';
 import { z } from 'zod';
 import { migrations } from './db/migrations.ts';
+import { defineOrderGauges } from './orders/order-metrics.ts';
 import { opsOperations, opsRouter } from './routes/ops.router.ts';
 import { ordersOperations, ordersRouter } from './routes/orders.router.ts';
 import { createActivities } from './saga/activities.ts';
@@ -27,6 +28,7 @@ export const orderService: ServiceDefinition<typeof orderConfigSchema> = {
   configSchema: orderConfigSchema,
   migrations,
   build: ({ config, orm, sidecar, log, outboxWritten }) => {
+    defineOrderGauges(orm.em);
     const activities = createActivities({
       em: orm.em,
       sidecar,

@@ -51,6 +51,21 @@ export {
 } from './http/validate.ts';
 export { consumeOnce } from './inbox/inbox.ts';
 export { createLogger, type Logger, traceIdFrom } from './logger.ts';
+export { traceparentInterceptor } from './observability/grpc-trace.ts';
+export {
+  defineCounter,
+  defineScrapedGauge,
+  metricsRegistry,
+} from './observability/metrics.ts';
+export {
+  contextFrom,
+  currentTraceId,
+  currentTraceparent,
+  inSpan,
+  inTraceOf,
+  SpanKind,
+} from './observability/tracing.ts';
+export { tracedActivity, withTraceparent } from './observability/workflow-trace.ts';
 export type { ApiOperation } from './openapi/api-operation.ts';
 export {
   API_VERSION,

@@ -1,4 +1,5 @@
 import pino, { type Logger } from 'pino';
+import { currentTraceId } from './observability/tracing.ts';
 
 export type { Logger };
 
@@ -8,6 +9,12 @@ export function createLogger(appId: string, level = 'info'): Logger {
     base: { service: appId },
     timestamp: pino.stdTimeFunctions.isoTime,
     formatters: { level: (label) => ({ level: label }) },
+    // Whatever runs in a trace (a request, a saga activity, an event delivery, an
+    // outbox publish) logs its trace id, so a line leads to its trace and back.
+    mixin: () => {
+      const traceId = currentTraceId();
+      return traceId ? { traceId } : {};
+    },
   });
 }
 

@@ -9,6 +9,8 @@ import { type EntityManager, initOrm, migrate, type NamedMigration, pingDatabase
 import type { ReadinessCheck } from './http/health.router.ts';
 import { serve } from './http/serve.ts';
 import { createLogger, type Logger } from './logger.ts';
+import { definePlatformGauges, initMetrics, metricsRouter } from './observability/metrics.ts';
+import { initTracing } from './observability/tracing.ts';
 import type { ApiOperation } from './openapi/api-operation.ts';
 import { openApiRouter } from './openapi/openapi.router.ts';
 import { serviceDocument } from './openapi/openapi-document.ts';
@@ -68,9 +70,11 @@ export function loadOrExit<S extends z.ZodObject>(schema: S): z.infer<S> {
 /** Builds the Koa app of a service from its parts plus the platform's own routes. */
 export function assembleApp(deps: ServiceDeps, parts: ServiceParts) {
   const em = deps.orm.em;
+  definePlatformGauges(em);
   return createApp({
     log: deps.log,
     routers: [
+      metricsRouter(),
       subscriptionsRouter(em, deps.log, parts.eventHandlers ?? [], deps.outboxWritten),
       deadLettersRouter(em, deps.outboxWritten),
       actorHostRouter(parts.actors ?? [], deps.sidecar, deps.log),
@@ -97,6 +101,12 @@ export async function runService<S extends z.ZodObject>(definition: ServiceDefin
   const config = loadOrExit(schema) as z.infer<S> & BaseConfig;
   const log = createLogger(config.APP_ID, config.LOG_LEVEL);
   process.on('unhandledRejection', (err) => log.error({ err }, 'unhandled rejection'));
+  const tracing = initTracing({
+    serviceName: config.APP_ID,
+    zipkinUrl: config.TRACING_ZIPKIN_URL,
+    samplingRate: config.TRACING_SAMPLING_RATE,
+  });
+  initMetrics(config.APP_ID);
 
   const orm = await initOrm({
     clientUrl: config.DATABASE_URL,
@@ -134,6 +144,7 @@ export async function runService<S extends z.ZodObject>(definition: ServiceDefin
       await parts.onStopping?.().catch((err) => log.error({ err }, 'error while stopping'));
       await relay.stop();
       await orm.close();
+      await tracing.shutdown();
     },
   });
   relay.start();

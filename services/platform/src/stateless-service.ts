@@ -7,6 +7,7 @@ import { DaprSidecar } from './dapr/sidecar.ts';
 import type { ReadinessCheck } from './http/health.router.ts';
 import { serve } from './http/serve.ts';
 import { createLogger, type Logger } from './logger.ts';
+import { initTracing } from './observability/tracing.ts';
 import { openApiRouter } from './openapi/openapi.router.ts';
 import type { OpenApiDocument } from './openapi/openapi-document.ts';
 import { loadOrExit } from './service.ts';
@@ -20,6 +21,8 @@ export const statelessConfigSchema = baseConfigSchema.pick({
   DAPR_HOST: true,
   DAPR_HTTP_PORT: true,
   SHUTDOWN_GRACE_MS: true,
+  TRACING_ZIPKIN_URL: true,
+  TRACING_SAMPLING_RATE: true,
 });
 export type StatelessConfig = z.infer<typeof statelessConfigSchema>;
 
@@ -63,6 +66,11 @@ export async function runStatelessService<S extends z.ZodObject>(
     StatelessConfig;
   const log = createLogger(config.APP_ID, config.LOG_LEVEL);
   process.on('unhandledRejection', (err) => log.error({ err }, 'unhandled rejection'));
+  const tracing = initTracing({
+    serviceName: config.APP_ID,
+    zipkinUrl: config.TRACING_ZIPKIN_URL,
+    samplingRate: config.TRACING_SAMPLING_RATE,
+  });
   const sidecar = new DaprSidecar({
     host: config.DAPR_HOST,
     httpPort: config.DAPR_HTTP_PORT,
@@ -77,6 +85,7 @@ export async function runStatelessService<S extends z.ZodObject>(
     graceMs: config.SHUTDOWN_GRACE_MS,
     onStopping: async () => {
       await parts.onStopping?.().catch((err) => log.error({ err }, 'error while stopping'));
+      await tracing.shutdown();
     },
   });
 }

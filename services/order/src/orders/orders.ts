@@ -12,6 +12,7 @@ import {
   ValidationError,
 } from '@shop/platform';
 import { AppId, ORDER_EVENTS, OrderEventType } from '../events/topics.ts';
+import { ordersEnded, sagaStepStates } from './order-metrics.ts';
 
 /** The saga's steps, in the order of DESIGN.md (cheap, self-restorable steps first; payment last). */
 export const STEPS = [
@@ -266,6 +267,7 @@ export async function markStep(
        where order_id = ? and step = ?`,
     [state, detail ?? null, state, orderId, step],
   );
+  sagaStepStates.inc({ step, state });
 }
 
 /** A step's recorded state, or undefined when the order has no such step. */
@@ -325,12 +327,13 @@ export async function finishOrder(
   status: Exclude<OrderStatus, 'PENDING'>,
   reason?: string,
 ): Promise<void> {
-  await em.fork().transactional(async (tx) => {
+  const ended = await em.fork().transactional(async (tx) => {
     const updated = await tx.execute(
       "update orders set status = ?, failure_reason = ?, updated_at = now() where id = ? and status in ('PENDING', 'NEEDS_ATTENTION') returning id",
       [status, reason ?? null, orderId],
     );
-    if (updated.length === 0 || status === 'NEEDS_ATTENTION') return;
+    if (updated.length === 0) return false;
+    if (status === 'NEEDS_ATTENTION') return true;
     const type = status === 'COMPLETED' ? OrderEventType.OrderCompleted : OrderEventType.OrderFailed;
     await addToOutbox(
       tx,
@@ -342,5 +345,7 @@ export async function finishOrder(
         data: { orderId, ...(reason ? { reason } : {}) },
       }),
     );
+    return true;
   });
+  if (ended) ordersEnded.inc({ status });
 }

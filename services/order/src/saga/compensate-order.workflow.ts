@@ -1,4 +1,5 @@
 import type { Task, TWorkflow, WorkflowContext } from '@dapr/dapr';
+import { withTraceparent } from '@shop/platform';
 import type { Activities, StepResult } from './activities.ts';
 import { COMPENSATION_ATTEMPTS } from './place-order.workflow.ts';
 import { MAX_BACKOFF_S, UNTIL_DONE, withRetry } from './retry.ts';
@@ -15,11 +16,19 @@ export const COMPENSATE_ORDER_WORKFLOW = 'compensateOrderWorkflow';
 export function compensateOrderWorkflow(a: Activities): TWorkflow {
   return async function* (
     ctx: WorkflowContext,
-    input: { orderId: string; userId: string; reason: string; compensationAttempts?: number },
+    input: {
+      orderId: string;
+      userId: string;
+      reason: string;
+      compensationAttempts?: number;
+      traceparent?: string;
+    },
   ): AsyncGenerator<Task<unknown>, unknown, unknown> {
     const { orderId, userId } = input;
+    // Every activity runs in the trace of the operator's re-drive request.
+    const traced = (arg: unknown) => withTraceparent(arg, input.traceparent);
     const end = (status: 'FAILED' | 'NEEDS_ATTENTION', reason: string) =>
-      withRetry(ctx, a.endOrder, { orderId, status, reason }, UNTIL_DONE);
+      withRetry(ctx, a.endOrder, traced({ orderId, status, reason }), UNTIL_DONE);
     const undo = [
       [a.refundPoints, { orderId, userId }],
       [a.cancelPayment, { orderId }],
@@ -30,7 +39,7 @@ export function compensateOrderWorkflow(a: Activities): TWorkflow {
       let delay = 1;
       for (let attempt = 1; ; attempt++) {
         try {
-          const result = (yield ctx.callActivity(activity as never, arg as never)) as StepResult;
+          const result = (yield ctx.callActivity(activity as never, traced(arg) as never)) as StepResult;
           if (result.ok) break;
           throw new Error(result.reason);
         } catch (err) {

@@ -1,5 +1,5 @@
 import type { DaprWorkflowClient, WorkflowState } from '@dapr/dapr';
-import type { EntityManager } from '@shop/platform';
+import { currentTraceparent, type EntityManager } from '@shop/platform';
 import { type OrderView, switchWorkflow } from '../orders/orders.ts';
 import { COMPENSATE_ORDER_WORKFLOW } from './compensate-order.workflow.ts';
 import type { SagaFaults } from './faults.ts';
@@ -30,6 +30,7 @@ export class OrderSaga {
       pointsToUse: order.pointsToUse,
       totalAmount: order.totalAmount,
       compensationAttempts: this.compensationAttempts,
+      traceparent: currentTraceparent(),
       ...options.faults,
     };
     try {
@@ -70,6 +71,7 @@ export class OrderSaga {
         orderId: order.orderId,
         userId: order.userId,
         reason: `${order.failureReason ?? 'failed'} (re-driven)`,
+        traceparent: currentTraceparent(),
       },
       instanceId,
     );

@@ -267,3 +267,23 @@ describe('the saga records its progress whatever its database does', () => {
     expect(marks.output).toMatchObject({ status: 'FAILED' });
   });
 });
+
+describe('the trace an order runs in', () => {
+  const traceparent = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
+
+  test('When the order was placed in a trace, then every activity, compensations and records included, is handed its traceparent', async () => {
+    const run = await runSaga(
+      { couponId: 'c-1', pointsToUse: 1000, traceparent },
+      { captureAndComplete: refused('capture refused') },
+    );
+    expect(called(run)).toEqual(
+      expect.arrayContaining(['useCoupon', 'cancelPayment', 'restoreCoupon', 'endOrder']),
+    );
+    for (const call of run.calls) expect(call.arg).toMatchObject({ traceparent });
+  });
+
+  test('When the order carries no trace (placed before tracing), then the activities get their arguments unchanged', async () => {
+    const run = await runSaga({});
+    for (const call of run.calls) expect(call.arg).not.toHaveProperty('traceparent');
+  });
+});

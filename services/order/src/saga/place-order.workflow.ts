@@ -1,4 +1,5 @@
 import type { TWorkflow, WorkflowContext } from '@dapr/dapr';
+import { withTraceparent } from '@shop/platform';
 import { settleBill } from '../orders/amounts.ts';
 import type { Step } from '../orders/orders.ts';
 import type { Activities, StepResult } from './activities.ts';
@@ -17,6 +18,8 @@ export interface PlaceOrderInput extends SagaFaults {
   totalAmount: number;
   /** Attempts of each compensation before the order needs attention (SAGA_COMPENSATION_ATTEMPTS). */
   compensationAttempts?: number;
+  /** The trace of the request that placed the order; every activity runs in it. */
+  traceparent?: string;
 }
 
 /**
@@ -50,7 +53,7 @@ export function placeOrderWorkflow(a: Activities): TWorkflow {
     const { orderId } = input;
 
     const retry = <T>(activity: (...args: never[]) => Promise<T>, arg: unknown, attempts: number) =>
-      withRetry(ctx, activity, arg, attempts);
+      withRetry(ctx, activity, withTraceparent(arg, input.traceparent), attempts);
     const record = (activity: (...args: never[]) => Promise<unknown>, arg: unknown) =>
       retry(activity, arg, UNTIL_DONE);
     const mark = (step: Step, state: string, detail?: string) =>

@@ -5,7 +5,7 @@ import {
   type WorkflowActivityContext,
   WorkflowRuntime,
 } from '@dapr/dapr';
-import type { Logger } from '@shop/platform';
+import { type Logger, tracedActivity, traceparentInterceptor } from '@shop/platform';
 
 // biome-ignore lint/suspicious/noExplicitAny: activities take and return any JSON value
 export type Activity = (ctx: WorkflowActivityContext, input: any) => Promise<unknown>;
@@ -58,7 +58,11 @@ export class Workflows {
   constructor(sidecar: { host: string; grpcPort: number }, registration: WorkflowRegistration, log: Logger) {
     quietSdkInfo(log);
     this.options = { daprHost: sidecar.host, daprPort: String(sidecar.grpcPort), logger: { level: 1 } };
-    this.client = new DaprWorkflowClient(this.options);
+    // The client sends the scheduling request's trace to the sidecar, whose workflow spans join it.
+    this.client = new DaprWorkflowClient({
+      ...this.options,
+      grpcOptions: { interceptors: [traceparentInterceptor] },
+    });
     this.registration = registration;
     this.log = log;
   }
@@ -78,7 +82,7 @@ export class Workflows {
     for (const [name, workflow] of Object.entries(this.registration.workflows))
       runtime.registerWorkflowWithName(name, workflow);
     for (const [name, activity] of Object.entries(this.registration.activities))
-      runtime.registerActivityWithName(name, activity);
+      runtime.registerActivityWithName(name, tracedActivity(name, activity, this.log));
     return runtime;
   }
 

@@ -29,6 +29,14 @@ export const baseConfigSchema = z.object({
    * pods × DATABASE_POOL_MAX under its max_connections (or use PgBouncer).
    */
   DATABASE_POOL_MAX: z.coerce.number().int().min(2).max(50).default(8),
+  /**
+   * Where spans go: a Zipkin-format intake (Zipkin, Jaeger, Tempo, an
+   * OpenTelemetry collector), e.g. `http://127.0.0.1:9411/api/v2/spans`.
+   * Empty: no span is exported (trace ids still reach the logs and the calls).
+   */
+  TRACING_ZIPKIN_URL: z.preprocess((v) => (v === '' ? undefined : v), z.url().optional()),
+  /** Share of the traces that start in this service that are recorded; incoming ones keep the sidecar's decision. */
+  TRACING_SAMPLING_RATE: z.coerce.number().min(0).max(1).default(1),
   OUTBOX_POLL_MS: z.coerce.number().int().positive().default(500),
   /** Outbox rows one relay pass claims and publishes (in bulk, one call per topic and round). */
   OUTBOX_BATCH_SIZE: z.coerce.number().int().positive().max(1000).default(100),

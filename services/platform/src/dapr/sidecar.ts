@@ -1,4 +1,5 @@
 import type { DomainEvent } from '../events/cloud-event.ts';
+import { currentTraceparent } from '../observability/tracing.ts';
 
 export interface SidecarOptions {
   host: string;
@@ -10,6 +11,7 @@ export interface SidecarOptions {
 }
 
 export interface CallOptions {
+  /** The trace the call belongs to; the active span's by default. */
   traceparent?: string;
   timeoutMs?: number;
   headers?: Record<string, string>;
@@ -75,7 +77,8 @@ export class DaprSidecar {
 
   async request(method: string, path: string, body?: unknown, call: CallOptions = {}): Promise<Response> {
     const headers: Record<string, string> = { ...call.headers };
-    if (call.traceparent) headers.traceparent = call.traceparent;
+    const traceparent = call.traceparent ?? currentTraceparent();
+    if (traceparent) headers.traceparent = traceparent;
     let payload: string | undefined;
     if (body !== undefined) {
       payload = typeof body === 'string' ? body : JSON.stringify(body);

@@ -13,6 +13,11 @@ export interface DomainEvent<T = Record<string, unknown>> {
   topic: string;
   time: string;
   data: T;
+  /**
+   * The trace the event was written in (W3C), kept with it in the outbox so
+   * that its publish, and through Dapr its consumers, join that trace.
+   */
+  traceparent?: string;
 }
 
 /** What a subscriber receives from Dapr: a CloudEvent envelope. */

@@ -3,6 +3,8 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import type { CallOptions } from '../dapr/sidecar.ts';
 import type { DomainEvent } from '../events/cloud-event.ts';
 import type { Logger } from '../logger.ts';
+import { outboxPublished } from '../observability/metrics.ts';
+import { inTraceOf, SpanKind } from '../observability/tracing.ts';
 import type { OutboxRow } from './outbox.ts';
 
 export interface Publisher {
@@ -148,9 +150,12 @@ export class OutboxRelay {
       const rows = await em.execute<OutboxRow[]>(CLAIM, [batchSize, batchSize, leaseMs, this.id]);
       rows.sort((a, b) => (a.id < b.id ? -1 : 1));
       this.backlog = rows.length === batchSize;
-      const sent = this.publisher.publishMany
-        ? await this.publishInRounds(em, rows, leaseEnds)
-        : await this.publishOneByOne(em, rows, leaseEnds);
+      // Events written in a trace are published in it, one by one (a bulk call has no trace per
+      // entry); a pass without any goes in bulk.
+      const sent =
+        this.publisher.publishMany && !rows.some((r) => r.event.traceparent)
+          ? await this.publishInRounds(em, rows, leaseEnds)
+          : await this.publishOneByOne(em, rows, leaseEnds);
       published = sent.published;
       failure = sent.failure;
       if (published < rows.length) {
@@ -185,7 +190,21 @@ export class OutboxRelay {
     for (const row of rows) {
       if (performance.now() + publishTimeoutMs > leaseEnds) break;
       try {
-        await this.publisher.publish(row.event, { timeoutMs: publishTimeoutMs });
+        const { event } = row;
+        await inTraceOf(
+          event.traceparent,
+          `publish ${event.topic}`,
+          {
+            kind: SpanKind.PRODUCER,
+            attributes: {
+              'messaging.destination.name': event.topic,
+              'event.type': event.type,
+              'event.id': event.id,
+            },
+          },
+          () => this.publisher.publish(event, { timeoutMs: publishTimeoutMs }),
+        );
+        outboxPublished.inc({ topic: event.topic });
       } catch (err) {
         // Stop here so that later events of the same aggregate do not overtake this one.
         await this.recordError(em, [row.id], err);
@@ -241,6 +260,7 @@ export class OutboxRelay {
         }),
       );
       const sent = round.filter((r) => !failed.includes(r.id)).map((r) => r.id);
+      for (const r of round) if (!failed.includes(r.id)) outboxPublished.inc({ topic: r.topic });
       if (sent.length > 0) {
         await em.execute(
           'update outbox set published_at = now(), claimed_until = null where id in (select jsonb_array_elements_text(?::jsonb)::uuid)',

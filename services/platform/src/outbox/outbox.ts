@@ -1,9 +1,11 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { type DomainEvent, uuidv7 } from '../events/cloud-event.ts';
+import { currentTraceparent } from '../observability/tracing.ts';
 
 /**
  * Writes the event into the outbox with the caller's transaction (`em` must be
  * the transactional one), so the event exists if and only if the change does.
+ * The active trace is stored with it: the relay publishes it in that trace.
  */
 export async function addToOutbox(em: EntityManager, event: DomainEvent): Promise<void> {
   // The row id is the outbox's own (time-ordered): a re-driven event keeps its event id.
@@ -12,7 +14,7 @@ export async function addToOutbox(em: EntityManager, event: DomainEvent): Promis
     event.topic,
     event.type,
     event.subject,
-    JSON.stringify(event),
+    JSON.stringify({ ...event, traceparent: event.traceparent ?? currentTraceparent() }),
   ]);
 }
 

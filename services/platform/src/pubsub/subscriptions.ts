@@ -5,6 +5,8 @@ import type { ZodType, z } from 'zod';
 import type { ReceivedEvent } from '../events/cloud-event.ts';
 import { consumeOnce } from '../inbox/inbox.ts';
 import type { Logger } from '../logger.ts';
+import { eventsConsumed } from '../observability/metrics.ts';
+import { inSpan, SpanKind } from '../observability/tracing.ts';
 
 /** Dapr's pub/sub delivery answers (HTTP 200 with this body). */
 export type DeliveryStatus = 'SUCCESS' | 'RETRY' | 'DROP';
@@ -80,6 +82,8 @@ export function subscriptionsRouter(
       }
       const matching = topicHandlers.filter((h) => h.eventType === event.type);
       const eventLog = log.child({ topic, eventId: event.id, eventType: event.type });
+      const count = (consumer: string, outcome: 'applied' | 'duplicate' | 'dropped' | 'retry') =>
+        eventsConsumed.inc({ topic, type: event.type, consumer, outcome });
       for (const handler of matching) {
         const parsed = handler.data.safeParse(event.data);
         if (!parsed.success) {
@@ -87,14 +91,31 @@ export function subscriptionsRouter(
             { issues: parsed.error.issues },
             'event data is invalid; sending it to the dead-letter topic',
           );
+          count(handler.consumer, 'dropped');
           return answer(ctx, 'DROP');
         }
         try {
           const received = event as ReceivedEvent<typeof parsed.data>;
-          const prepared = await handler.prepare?.(parsed.data, received);
-          const applied = await consumeOnce(em, handler.consumer, event.id, (tx) =>
-            handler.handle(tx, parsed.data, received, prepared),
+          // The delivery's request span is in the publisher's trace (Dapr carries it in the
+          // event); each consumer gets its own span in it.
+          const applied = await inSpan(
+            `consume ${event.type}`,
+            {
+              kind: SpanKind.CONSUMER,
+              attributes: {
+                'messaging.destination.name': topic,
+                'event.id': event.id,
+                consumer: handler.consumer,
+              },
+            },
+            async () => {
+              const prepared = await handler.prepare?.(parsed.data, received);
+              return consumeOnce(em, handler.consumer, event.id, (tx) =>
+                handler.handle(tx, parsed.data, received, prepared),
+              );
+            },
           );
+          count(handler.consumer, applied ? 'applied' : 'duplicate');
           if (applied) onApplied();
           eventLog.info(
             { consumer: handler.consumer, duplicate: !applied },
@@ -102,12 +123,14 @@ export function subscriptionsRouter(
           );
         } catch (err) {
           if (err instanceof PermanentEventError) {
+            count(handler.consumer, 'dropped');
             eventLog.warn(
               { err, consumer: handler.consumer },
               'event can never be handled; sending it to the dead-letter topic',
             );
             return answer(ctx, 'DROP');
           }
+          count(handler.consumer, 'retry');
           eventLog.error({ err, consumer: handler.consumer }, 'event handler failed; asking Dapr to retry');
           return answer(ctx, 'RETRY');
         }

@@ -1,0 +1,180 @@
+/**
+ * Observability on the real stack: one order is one trace in Zipkin, from the
+ * client's POST through the workflow, every saga activity, every service it
+ * calls, the outbox publish and the consumers; its log lines carry that trace
+ * id; and the metrics endpoints show the saga's counters moving.
+ */
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, jest, test } from '@jest/globals';
+import { LOGS } from '../src/paths.ts';
+import { zipkin } from '../src/topology.ts';
+import { appUrl, couponFor, newProduct, newUser, placeOrder, settled } from './shop-fixtures.ts';
+import { call, eventually, services } from './stack.ts';
+
+jest.setTimeout(180_000);
+
+interface ZipkinSpan {
+  traceId: string;
+  id: string;
+  parentId?: string;
+  name?: string;
+  localEndpoint?: { serviceName?: string };
+}
+
+/** `service: span name` of every span of the trace Zipkin holds (Zipkin lower-cases both). */
+async function spansOf(traceId: string): Promise<string[]> {
+  const res = await call<ZipkinSpan[]>('GET', `${zipkin.url}/api/v2/trace/${traceId}`);
+  if (res.status !== 200) return [];
+  return res.body.map((s) => `${s.localEndpoint?.serviceName}: ${s.name}`);
+}
+
+/** Waits until the trace holds every expected span (they arrive in batches), then checks it. */
+async function expectTrace(traceId: string, expected: string[]): Promise<string[]> {
+  const complete = () => spansOf(traceId).then((spans) => expected.every((e) => spans.includes(e)) && spans);
+  const spans = await eventually(`trace ${traceId} to hold every span`, complete, 30_000).catch(() =>
+    spansOf(traceId),
+  );
+  expect(spans).toEqual(expect.arrayContaining(expected));
+  return spans;
+}
+
+const logLines = (process: string, traceId: string) =>
+  readFileSync(join(LOGS, `${process}.log`), 'utf8')
+    .split('\n')
+    .filter((line) => line.startsWith('{') && line.includes(traceId))
+    .map((line) => JSON.parse(line) as Record<string, unknown>);
+
+describe('one order, one trace', () => {
+  test('When an order with a coupon and points goes through, then Zipkin holds one trace with the workflow, a span for every saga step, every service hop, the outbox publish and the consumers', async () => {
+    const userId = await newUser(50_000);
+    const productId = await newProduct(20_000, 10);
+    const couponId = await couponFor(userId);
+    // The client starts the trace: its id is known before the order exists.
+    const traceId = randomBytes(16).toString('hex');
+    const orderId = await placeOrder(
+      { userId, items: [{ productId, quantity: 1 }], couponId, pointsToUse: 1000 },
+      { traceparent: `00-${traceId}-${randomBytes(8).toString('hex')}-01` },
+    );
+    expect((await settled(orderId)).status).toBe('COMPLETED');
+
+    const steps = [
+      'useCoupon',
+      'applyCoupon',
+      'deductStock',
+      'startPayment',
+      'deductPoints',
+      'completePayment',
+      'completeOrder',
+    ];
+    const spans = await expectTrace(
+      traceId,
+      [
+        // The request, and the workflow as the order's sidecar records it.
+        'order: post /orders',
+        'order: orchestration||placeorderworkflow',
+        // Every saga step: the sidecar's activity span and the order service's own.
+        ...steps.flatMap((s) => [
+          `order: activity||${s.toLowerCase()}`,
+          `order: activity ${s.toLowerCase()}`,
+        ]),
+        // Every service the saga calls, in the service itself.
+        'coupon: post /saga/coupons/use',
+        'product: post /saga/stock/deduct',
+        'payment: post /saga/payments/start',
+        'user: post /saga/points/deduct',
+        'payment: post /saga/payments/complete',
+        // OrderCompleted: out of the outbox, through Kafka, into its consumers.
+        'order: publish order-events',
+        'product: consume ordercompleted',
+        'user: consume ordercompleted',
+      ].map((s) => s.toLowerCase()),
+    );
+    // The services' own events of the order (StockDeducted, PointsUsed...) are in it too.
+    expect(spans).toEqual(
+      expect.arrayContaining(['product: publish product-events', 'user: publish user-events']),
+    );
+
+    // Its log lines lead to it: the order service's activities and the product service's consumer.
+    expect(
+      logLines('order', traceId)
+        .filter((l) => l.msg === 'activity')
+        .map((l) => l.activity),
+    ).toEqual(expect.arrayContaining(steps));
+    expect(
+      logLines('product', traceId).some((l) => l.msg === 'event applied' && l.eventType === 'OrderCompleted'),
+    ).toBe(true);
+  });
+});
+
+type Series = Map<string, number>;
+
+/** A Prometheus text page as `name{label="v",…}` → value (labels in the order they are printed). */
+async function scrape(url: string): Promise<Series> {
+  const res = await fetch(url, { signal: AbortSignal.timeout(10_000) });
+  expect(res.status).toBe(200);
+  const series: Series = new Map();
+  for (const line of (await res.text()).split('\n')) {
+    const m = /^([a-zA-Z_:][\w:]*)(\{.*\})?\s+(\S+)$/.exec(line);
+    if (m) series.set(`${m[1]}${m[2] ?? ''}`, Number(m[3]));
+  }
+  return series;
+}
+
+/** The value of the series named `name` whose labels include all of `labels` (0 when there is none). */
+const value = (series: Series, name: string, labels: Record<string, string> = {}) => {
+  let sum = 0;
+  for (const [key, v] of series) {
+    if (!(key === name || key.startsWith(`${name}{`))) continue;
+    if (Object.entries(labels).every(([k, l]) => key.includes(`${k}="${l}"`))) sum += v;
+  }
+  return sum;
+};
+
+describe('metrics', () => {
+  test("When orders complete and fail, then the order service's /metrics shows steps started, failed and compensated, orders by status and requests, next to the sidecar's own", async () => {
+    const metricsUrl = appUrl('order', '/metrics');
+    const before = await scrape(metricsUrl);
+    const userId = await newUser(0);
+    const productId = await newProduct(12_000, 10);
+    const completed = await placeOrder({ userId, items: [{ productId, quantity: 1 }] });
+    const declined = await placeOrder(
+      { userId, items: [{ productId, quantity: 1 }] },
+      { 'x-fake-gateway': 'fail' },
+    );
+    expect((await settled(completed)).status).toBe('COMPLETED');
+    expect((await settled(declined)).status).toBe('FAILED');
+
+    const after = await scrape(metricsUrl);
+    const moved = (name: string, labels: Record<string, string>) =>
+      value(after, name, labels) - value(before, name, labels);
+    expect(moved('saga_step_states_total', { step: 'deductStock', state: 'running' })).toBeGreaterThanOrEqual(
+      2,
+    );
+    expect(moved('saga_step_states_total', { step: 'startPayment', state: 'failed' })).toBeGreaterThanOrEqual(
+      1,
+    );
+    expect(
+      moved('saga_step_states_total', { step: 'deductStock', state: 'compensated' }),
+    ).toBeGreaterThanOrEqual(1);
+    expect(moved('orders_ended_total', { status: 'COMPLETED' })).toBeGreaterThanOrEqual(1);
+    expect(moved('orders_ended_total', { status: 'FAILED' })).toBeGreaterThanOrEqual(1);
+    expect(
+      moved('http_server_request_duration_seconds_count', { route: '/orders', method: 'POST' }),
+    ).toBeGreaterThanOrEqual(2);
+    // Read from the database at scrape time: every status is there, NEEDS_ATTENTION included.
+    expect(value(after, 'orders', { status: 'COMPLETED' })).toBeGreaterThanOrEqual(1);
+    expect(after.has('orders{status="NEEDS_ATTENTION",app_id="order"}')).toBe(true);
+    expect(after.has('outbox_backlog_events{app_id="order"}')).toBe(true);
+    expect(after.has('outbox_oldest_unpublished_age_seconds{app_id="order"}')).toBe(true);
+
+    // The coupon service's requests by state, and the sidecar's own metrics on its port.
+    const coupon = await scrape(appUrl('coupon', '/metrics'));
+    expect(coupon.has('coupon_requests{status="QUEUED",reason="",app_id="coupon"}')).toBe(true);
+    const sidecar = await scrape(`http://127.0.0.1:${services.order.daprMetricsPort}/metrics`);
+    expect(
+      value(sidecar, 'dapr_runtime_service_invocation_req_sent_total', { dst_app_id: 'payment' }),
+    ).toBeGreaterThan(0);
+  });
+});
