@@ -23,8 +23,11 @@ const services: [string, ServiceDefinition<any>][] = [
   ['order', orderService],
 ];
 
-/** Where Dapr calls the app (subscriptions, deliveries, actors): the sidecar's, not a client's. */
-const SIDECAR_CALLBACK = /^\/(dapr|actors|events|dead-letters)\//;
+/**
+ * Not a client's API: where Dapr calls the app (subscriptions, deliveries,
+ * actors), and Prometheus's scrape (`/metrics`, text in its own format).
+ */
+const SIDECAR_CALLBACK = /^\/(dapr|actors|events|dead-letters)\/|^\/metrics$/;
 
 /** Every `METHOD /path` the app's routers serve (from @koa/router's dispatchers). */
 function servedRoutes(app: Koa): string[] {
