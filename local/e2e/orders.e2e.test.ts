@@ -9,60 +9,10 @@ import { randomUUID } from 'node:crypto';
 import { describe, expect, jest, test } from '@jest/globals';
 import { Redis } from 'ioredis';
 import { checkInvariants } from '../../loadtest/invariants.ts';
+import { appUrl as app, couponFor, newProduct, newUser, settled } from './shop-fixtures.ts';
 import { call, eventually, findOnKafka, processControl, query, services } from './stack.ts';
 
 jest.setTimeout(240_000);
-
-const hour = 3_600_000;
-const app = (name: keyof typeof services, path: string) => `${services[name].appUrl}${path}`;
-
-async function newUser(points: number): Promise<string> {
-  const user = await call('POST', app('user', '/users'), {
-    email: `${randomUUID()}@example.com`,
-    name: 'Buyer',
-  });
-  if (points > 0) {
-    await call('POST', app('user', `/users/${user.body.id}/points/charge`), {
-      amount: points,
-      idempotencyKey: randomUUID(),
-    });
-  }
-  return user.body.id;
-}
-
-async function newProduct(price: number, stock: number): Promise<string> {
-  return (
-    await call('POST', app('product', '/products'), {
-      name: `Item ${randomUUID().slice(0, 6)}`,
-      price,
-      stock,
-    })
-  ).body.id;
-}
-
-/** A coupon (5,000 KRW off orders of 10,000 or more) issued to the user through the real first-come path. */
-async function couponFor(userId: string): Promise<string> {
-  const coupon = await call('POST', app('coupon', '/coupons'), {
-    name: 'Order test',
-    discountType: 'FIXED',
-    discountValue: 5000,
-    quota: 10,
-    minOrderAmount: 10_000,
-    startsAt: new Date(Date.now() - hour).toISOString(),
-    endsAt: new Date(Date.now() + hour).toISOString(),
-  });
-  await eventually('the coupon service to know the user', async () => {
-    const r = await call('POST', app('coupon', `/coupons/${coupon.body.id}/issue`), { userId });
-    return r.status === 202 ? r.body.requestId : undefined;
-  }).then((requestId) =>
-    eventually(
-      'the coupon to be issued',
-      async () =>
-        (await call('GET', app('coupon', `/coupon-requests/${requestId}`))).body.status === 'COMPLETED',
-    ),
-  );
-  return coupon.body.id;
-}
 
 /** Every order this suite placed, for the invariant check at its end. */
 const placed: string[] = [];
@@ -75,17 +25,6 @@ async function placeOrder(
   expect(res.status).toBe(202);
   placed.push(res.body.orderId);
   return res.body.orderId;
-}
-
-async function settled(orderId: string): Promise<any> {
-  return eventually(
-    `order ${orderId} to end`,
-    async () => {
-      const o = (await call('GET', app('order', `/orders/${orderId}`))).body;
-      return o.status === 'PENDING' ? undefined : o;
-    },
-    120_000,
-  );
 }
 
 const stepStates = (order: any) => Object.fromEntries(order.steps.map((s: any) => [s.step, s.state]));
