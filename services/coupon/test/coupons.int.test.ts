@@ -107,6 +107,34 @@ describe('coupon definitions', () => {
   });
 });
 
+describe('GET /coupons', () => {
+  test('When coupons are open, coming or ended, then the list shows the open and coming ones, newest first, with their seats taken', async () => {
+    const open = await newCoupon({ name: 'Open now', quota: 3 });
+    const coming = await newCoupon({
+      name: 'Drop at noon',
+      startsAt: new Date(Date.now() + hour).toISOString(),
+      endsAt: new Date(Date.now() + 2 * hour).toISOString(),
+    });
+    const ended = await newCoupon({
+      name: 'Over',
+      startsAt: new Date(Date.now() - 2 * hour).toISOString(),
+      endsAt: new Date(Date.now() - hour).toISOString(),
+    });
+    await issued(open.id, await knownUser());
+    await sql('update coupons set issued = 1 where id = ?', [open.id]);
+
+    const res = await http.get('/coupons');
+    expect(res.status).toBe(200);
+    const listed = res.body.items.filter((c: { id: string }) =>
+      [open.id, coming.id, ended.id].includes(c.id),
+    );
+    expect(listed).toEqual([
+      { ...coming, issued: 0, window: 'NOT_STARTED' },
+      { ...open, issued: 1, window: 'OPEN' },
+    ]);
+  });
+});
+
 describe('POST /coupons/:id/issue', () => {
   test('When a known user asks, then it is 202 QUEUED at once, and recorded in Postgres before the answer', async () => {
     const coupon = await newCoupon();

@@ -89,6 +89,31 @@ export class CouponDefinitions {
   }
 }
 
+/** A coupon as a shop window shows it: with the seats taken so far and where its window stands. */
+export interface ListedCoupon extends Coupon {
+  issued: number;
+  window: 'NOT_STARTED' | 'OPEN' | 'EXPIRED';
+}
+
+/**
+ * The coupons a customer can still ask for — open or coming (a drop's
+ * countdown) — newest first (the drop just announced on top). `issued` is the seats taken as the issuing
+ * transactions counted them, so a drop shows its quota running out.
+ */
+export async function listCurrentCoupons(em: EntityManager, limit = 20): Promise<ListedCoupon[]> {
+  const rows = await em
+    .fork()
+    .execute<(CouponRow & { issued: number })[]>(
+      'select * from coupons where ends_at > now() order by created_at desc, id desc limit ?',
+      [limit],
+    );
+  const now = new Date();
+  return rows.map((r) => {
+    const coupon = toCoupon(r);
+    return { ...coupon, issued: Number(r.issued), window: windowState(coupon, now) };
+  });
+}
+
 export async function getCoupon(em: EntityManager, id: string): Promise<Coupon> {
   const coupon = await findCoupon(em, id);
   if (!coupon) throw new NotFoundError('coupon', id);

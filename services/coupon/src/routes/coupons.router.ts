@@ -8,7 +8,7 @@ import {
   streamChanges,
 } from '@shop/platform';
 import { z } from 'zod';
-import { createCoupon, getCoupon } from '../coupons/coupons.ts';
+import { createCoupon, getCoupon, listCurrentCoupons } from '../coupons/coupons.ts';
 import { getRequest, type IssueIntake, isTerminal, type RequestStatusCache } from '../issuance/requests.ts';
 import { listUserCoupons, restoreCoupon, useCoupon } from '../usage/coupon-use.ts';
 
@@ -48,6 +48,12 @@ export const couponsOperations: ApiOperation[] = [
     summary: 'Admin: defines a coupon',
     body: createBody,
     responses: { 201: { description: 'The coupon' } },
+  },
+  {
+    method: 'get',
+    path: '/coupons',
+    summary: 'The coupons open or coming (not yet ended), newest first, with the seats taken',
+    responses: { 200: { description: '`{items}`: each coupon with `issued` and `window`' } },
   },
   {
     method: 'get',
@@ -125,6 +131,9 @@ export function couponsRouter(deps: CouponRoutesDeps): Router {
     ctx.status = 201;
     ctx.set('location', `/coupons/${coupon.id}`);
     ctx.body = coupon;
+  });
+  router.get('/coupons', async (ctx) => {
+    ctx.body = { items: await listCurrentCoupons(em) };
   });
   router.get('/coupons/:id', async (ctx) => {
     ctx.body = await getCoupon(em, parseParams(ctx, idParams).id);

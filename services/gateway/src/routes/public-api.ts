@@ -46,6 +46,7 @@ export const publicApi: PublicRoute[] = [
   { method: 'PATCH', path: '/products/:id', app: 'product', access: role('admin') },
   // Coupons: admins define them, a user asks for one for themselves.
   { method: 'POST', path: '/coupons', app: 'coupon', access: role('admin') },
+  { method: 'GET', path: '/coupons', app: 'coupon', access: anyone },
   { method: 'GET', path: '/coupons/:id', app: 'coupon', access: anyone },
   { method: 'POST', path: '/coupons/:id/issue', app: 'coupon', access: ownBody('userId', 'coupons') },
   { method: 'GET', path: '/coupon-requests/:id', app: 'coupon', access: ownAnswer('coupon requests') },
