@@ -148,6 +148,11 @@ describe('the order saga', () => {
       deductStock: 'failed',
       startPayment: 'pending',
     });
+    // The refusal's kind is kept with the step, so that a page can say "out of stock" in its words.
+    expect(order.steps.find((s: { step: string }) => s.step === 'deductStock')).toMatchObject({
+      problemType: 'urn:shop-on-dapr:problem:out-of-stock',
+      detail: `Product ${productId} has 10 left; 11 were asked for.`,
+    });
     expect(order.discount).toBe(0);
     expect(await couponState(userId)).toBe('ISSUED');
     expect(await stockOf(productId)).toBe(10);
@@ -189,6 +194,9 @@ describe('the order saga', () => {
       deductPoints: 'failed',
       completePayment: 'pending',
     });
+    expect(order.steps.find((s: { step: string }) => s.step === 'deductPoints')?.problemType).toBe(
+      'urn:shop-on-dapr:problem:insufficient-points',
+    );
     expect((await paymentOf(orderId)).status).toBe('CANCELLED');
     expect(await stockOf(productId)).toBe(10);
     expect(await couponState(userId)).toBe('ISSUED');

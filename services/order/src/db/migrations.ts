@@ -64,8 +64,17 @@ class WorkflowRuns extends Migration {
   }
 }
 
+class StepProblemTypes extends Migration {
+  override up(): void {
+    // A refused step keeps the refusal's problem type next to its detail: the progress view
+    // says "out of stock" from the type, not by reading another service's sentence.
+    this.addSql('alter table order_steps add column problem_type text');
+  }
+}
+
 export const migrations: NamedMigration[] = [
   { name: '20261122-order-001-orders', class: CreateOrders },
   { name: '20261129-order-002-exact-amounts-scoped-keys', class: ExactAmountsAndScopedKeys },
   { name: '20261129-order-003-workflow-runs', class: WorkflowRuns },
+  { name: '20261129-order-004-step-problem-types', class: StepProblemTypes },
 ];

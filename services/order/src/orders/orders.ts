@@ -64,9 +64,23 @@ export interface OrderView {
   /** The saga instance driving the order: its id for the first run, another after a re-run. */
   workflowId: string;
   items: { productId: string; productName: string; unitPrice: number; quantity: number }[];
-  /** `attempts`: how many times the step was started (more than 1: it was retried). */
-  steps: { step: Step; state: StepState; detail: string | null; attempts: number; updatedAt: string }[];
+  /**
+   * `attempts`: how many times the step was started (more than 1: it was retried).
+   * `problemType`: when a service refused the step, its RFC 9457 problem type
+   * (e.g. `urn:shop-on-dapr:problem:out-of-stock`), so that a client can say
+   * what went wrong in its own words; `detail` is the service's own sentence.
+   */
+  steps: OrderStepView[];
   createdAt: string;
+  updatedAt: string;
+}
+
+export interface OrderStepView {
+  step: Step;
+  state: StepState;
+  detail: string | null;
+  problemType: string | null;
+  attempts: number;
   updatedAt: string;
 }
 
@@ -208,7 +222,7 @@ export async function getOrder(em: EntityManager, orderId: string): Promise<Orde
   const [o] = await em.fork().execute<
     (OrderRow & {
       items: { productId: string; productName: string; unitPrice: number | string; quantity: number }[];
-      steps: { step: Step; state: StepState; detail: string | null; attempts: number; updatedAt: string }[];
+      steps: OrderStepView[];
     })[]
   >(
     `select o.*,
@@ -216,7 +230,7 @@ export async function getOrder(em: EntityManager, orderId: string): Promise<Orde
                   'unitPrice', i.unit_price, 'quantity', i.quantity) order by i.product_id)
                  from order_items i where i.order_id = o.id), '[]') as items,
        coalesce((select json_agg(json_build_object('step', s.step, 'state', s.state, 'detail', s.detail,
-                  'attempts', s.attempts, 'updatedAt', s.updated_at) order by s.position)
+                  'problemType', s.problem_type, 'attempts', s.attempts, 'updatedAt', s.updated_at) order by s.position)
                  from order_steps s where s.order_id = o.id), '[]') as steps
      from orders o where o.id = ?`,
     [orderId],
@@ -260,12 +274,14 @@ export async function markStep(
   step: Step,
   state: StepState,
   detail?: string,
+  /** The refusal's problem type, when a service refused the step. */
+  problemType?: string,
 ): Promise<void> {
   await em.fork().execute(
-    `update order_steps set state = ?, detail = ?, updated_at = now(),
+    `update order_steps set state = ?, detail = ?, problem_type = ?, updated_at = now(),
          attempts = attempts + case when ? = 'running' then 1 else 0 end
        where order_id = ? and step = ?`,
-    [state, detail ?? null, state, orderId, step],
+    [state, detail ?? null, problemType ?? null, state, orderId, step],
   );
   sagaStepStates.inc({ step, state });
 }

@@ -85,6 +85,7 @@ export function createActivities(deps: SagaDeps) {
           step,
           result.ok ? 'done' : 'failed',
           result.ok ? undefined : result.reason,
+          result.ok ? undefined : result.type,
         );
       }
       return result;
