@@ -3,6 +3,7 @@ import { renderComponents } from './infra.ts';
 import { ROOT } from './paths.ts';
 import type { Tools } from './provision.ts';
 import { localSigningKey } from './signing-key.ts';
+import { ensureStorefrontBuilt } from './storefront.ts';
 import { httpOk, type Supervisor } from './supervisor.ts';
 import {
   gateway,
@@ -51,7 +52,7 @@ function appSpec(s: ServiceAddress, extraEnv: Record<string, string>) {
 }
 
 /** The gateway: no database; it reaches the services only through its own sidecar. */
-function gatewaySpec() {
+function gatewaySpec(storefrontDir: string) {
   return {
     name: gateway.name,
     command: node,
@@ -67,6 +68,8 @@ function gatewaySpec() {
       // The trace of a request starts here, at the one public entry.
       TRACING_ZIPKIN_URL: zipkin.spansUrl,
       TRACING_SAMPLING_RATE: zipkin.samplingRate,
+      // The storefront page, served at `/`.
+      STOREFRONT_DIR: storefrontDir,
     },
     ports: [gateway.appPort],
     ready: () => httpOk(`${gateway.appUrl}/healthz`),
@@ -173,8 +176,9 @@ export async function startServices(
       await Promise.all(others.map((r) => startReplica(r, { SEED_DEMO_DATA: 'false' })));
     }),
   );
+  const storefrontDir = await ensureStorefrontBuilt();
   await step('starting the gateway and its sidecar', async () => {
-    await sup.start(gatewaySpec());
+    await sup.start(gatewaySpec(storefrontDir));
     await sup.start(sidecarSpec(gateway, tools, paths));
   });
 }

@@ -4,6 +4,7 @@ import { remoteTokenVerifier } from './auth/access-token.ts';
 import { gatewayDocument } from './openapi/gateway-document.ts';
 import { TokenBuckets } from './rate-limit/token-bucket.ts';
 import { gatewayRouter } from './routes/gateway.router.ts';
+import { storefrontRouter } from './storefront/storefront.router.ts';
 
 export const gatewayConfigSchema = statelessConfigSchema.extend({
   /** Requests a second per signed-in user, after a burst of RATE_LIMIT_BURST. */
@@ -19,6 +20,8 @@ export const gatewayConfigSchema = statelessConfigSchema.extend({
   TRUST_PROXY: z.stringbool().default(false),
   /** How long a proxied call may take; streams (server-sent events) are not bounded. */
   UPSTREAM_TIMEOUT_MS: z.coerce.number().int().positive().default(15_000),
+  /** The storefront page's built files (services/storefront/dist), served at `/`; none when empty. */
+  STOREFRONT_DIR: z.string().default(''),
 });
 
 export const gatewayService: StatelessServiceDefinition<typeof gatewayConfigSchema> = {
@@ -39,6 +42,7 @@ export const gatewayService: StatelessServiceDefinition<typeof gatewayConfigSche
         },
         upstreamTimeoutMs: config.UPSTREAM_TIMEOUT_MS,
       }),
+      ...(config.STOREFRONT_DIR ? [storefrontRouter(config.STOREFRONT_DIR)] : []),
     ],
   }),
 };
