@@ -7,6 +7,7 @@ import { startControlServer } from './control.ts';
 import { startInfra } from './infra.ts';
 import { LOGS, ROOT, RUN, STATE } from './paths.ts';
 import { provision } from './provision.ts';
+import { ensureChromium } from './provision-chromium.ts';
 import { provisionK8sTools, provisionLocalCluster } from './provision-k8s.ts';
 import { ensureSchemathesis } from './provision-schemathesis.ts';
 import { startServices } from './services.ts';
@@ -78,7 +79,10 @@ function printAddresses(withServices: boolean): void {
   }
   rows.push(['control', control.url, 'GET /processes, POST /processes/<name>/stop|start']);
   console.log(`\n${table(rows)}\n\nlogs: ${LOGS}/<name>.log\n`);
-  if (withServices) say(`use the gateway: ${gateway.appUrl} (the services' own ports are for debugging)`);
+  if (withServices) {
+    say(`the storefront page: ${gateway.appUrl}/ (sign in as a demo user; see README "Storefront")`);
+    say(`use the gateway: ${gateway.appUrl} (the services' own ports are for debugging)`);
+  }
 }
 
 /** Runs jest on one suite; returns its pass/fail counts. */
@@ -285,13 +289,15 @@ async function main(command: string | undefined): Promise<number> {
       // placed across hosts and move when one dies (local/e2e/coupon-replicas).
       process.env.SHOP_COUPON_REPLICAS ??= '3';
       try {
-        await step('type check', () =>
-          runChecked(process.execPath, [
-            join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'),
-            '-p',
-            'tsconfig.json',
-          ]),
-        );
+        await step('type check', async () => {
+          for (const project of ['tsconfig.json', join('services', 'storefront', 'tsconfig.json')]) {
+            await runChecked(process.execPath, [
+              join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'),
+              '-p',
+              project,
+            ]);
+          }
+        });
         await step('lint and format check', () =>
           runChecked(join(ROOT, 'node_modules', '.bin', 'biome'), ['check', '.']),
         );
@@ -308,11 +314,20 @@ async function main(command: string | undefined): Promise<number> {
       add(await jest('unit'));
       // The fuzzer of the contract tests (local/e2e/contract): provisioned only when they run;
       // without it they fail, saying so.
-      const contractTools: Record<string, string> = {};
+      const e2eTools: Record<string, string> = {};
       if (!testFilter.length || testFilter.some((f) => /contract/.test(f))) {
         await step('provisioning schemathesis (cached after the first run)', ensureSchemathesis).then(
           (bin) => {
-            contractTools.SHOP_SCHEMATHESIS = bin;
+            e2eTools.SHOP_SCHEMATHESIS = bin;
+          },
+          (err: Error) => console.error(`\n${err.message}`),
+        );
+      }
+      // The browser of the storefront's tests (local/e2e/storefront): the same way.
+      if (!testFilter.length || testFilter.some((f) => /storefront|e2e/.test(f))) {
+        await step('provisioning chromium (cached after the first run)', ensureChromium).then(
+          (bin) => {
+            e2eTools.SHOP_CHROMIUM = bin;
           },
           (err: Error) => console.error(`\n${err.message}`),
         );
@@ -322,7 +337,7 @@ async function main(command: string | undefined): Promise<number> {
         true,
         async () => {
           add(await jest('integration'));
-          add(await jest('e2e', contractTools));
+          add(await jest('e2e', e2eTools));
           return totals.failed === 0 ? 0 : 1;
         },
         'test',
