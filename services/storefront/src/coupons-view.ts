@@ -24,12 +24,15 @@ interface CouponRequest {
 
 interface Card {
   coupon: ListedCoupon;
+  element: HTMLElement;
   clock: HTMLElement;
   seats: HTMLElement;
   button: HTMLButtonElement;
   request: HTMLElement;
 }
 
+/** The newest drops shown (the API lists up to 20). */
+const SHOWN = 6;
 const FLOW: CouponRequestStatus[] = ['QUEUED', 'PROCESSING', 'COMPLETED'];
 const granted = new Set<() => void>();
 
@@ -106,14 +109,22 @@ export function startCoupons(): void {
         opens > now ? `opens in ${countdown(opens, now)}` : soldOut ? 'sold out' : 'open now';
       card.clock.dataset.open = String(opens <= now);
       card.clock.dataset.soldOut = String(soldOut);
-      if (!card.request.dataset.status) card.button.disabled = !signedIn || opens > now;
+      if (!card.request.dataset.status) card.button.disabled = !signedIn || opens > now || soldOut;
     }
     renderAdmin(admin);
   };
 
   every(1000, async () => {
     const { items } = await api<{ items: ListedCoupon[] }>('GET', '/coupons');
-    for (const coupon of items) {
+    const shown = items.slice(0, SHOWN);
+    // A coupon pushed out by newer ones leaves, unless the person asked for it here.
+    for (const [id, card] of cards) {
+      if (!card.request.dataset.status && !shown.some((c) => c.id === id)) {
+        card.element.remove();
+        cards.delete(id);
+      }
+    }
+    for (const coupon of shown.reverse()) {
       let card = cards.get(coupon.id);
       if (!card) {
         const clock = h('span', { class: 'clock', 'data-testid': 'countdown' });
@@ -134,7 +145,7 @@ export function startCoupons(): void {
           button,
           request,
         );
-        card = { coupon, clock, seats, button, request };
+        card = { coupon, element: el, clock, seats, button, request };
         const created = card;
         button.addEventListener('click', () => void ask(created));
         cards.set(coupon.id, card);
