@@ -2,6 +2,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
+import { insiderHeaders, localApiTokens } from '../local/src/api-tokens.ts';
 import { ROOT, RUN } from '../local/src/paths.ts';
 import { provision } from '../local/src/provision.ts';
 import { postgres, services } from '../local/src/topology.ts';
@@ -20,7 +21,7 @@ const log = (line: string) => console.log(`[orders] ${line}`);
 const post = async (url: string, body: unknown): Promise<any> => {
   const res = await fetch(url, {
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    headers: { 'content-type': 'application/json', ...insiderHeaders(url) },
     body: JSON.stringify(body),
   });
   if (!res.ok) throw new Error(`${url} answered ${res.status}: ${await res.text()}`);
@@ -88,6 +89,7 @@ async function main() {
   log(`placing orders at ${rate}/s for 25 s and following each to its end…`);
   const summary = await runK6(tools.k6, 'order-flow.js', {
     BASE_URL: services.order.appUrl,
+    APP_TOKEN: localApiTokens().app,
     FIXTURES: fixturesFile,
     RATE: String(rate),
     POLL_MS: args['poll-ms'],

@@ -10,7 +10,7 @@ import { describe, expect, jest, test } from '@jest/globals';
 import { Redis } from 'ioredis';
 import { checkInvariants } from '../../loadtest/invariants.ts';
 import { appUrl as app, couponFor, newProduct, newUser, settled } from './shop-fixtures.ts';
-import { call, eventually, findOnKafka, processControl, query, services } from './stack.ts';
+import { call, eventually, findOnKafka, insiderHeaders, processControl, query, services } from './stack.ts';
 
 jest.setTimeout(240_000);
 
@@ -363,7 +363,8 @@ describe('the order saga', () => {
       { userId, items: [{ productId, quantity: 1 }] },
       { 'x-fake-gateway': 'slow:500' },
     );
-    const res = await fetch(`${services.order.daprUrl}/v1.0/invoke/order/method/orders/${orderId}/events`);
+    const events = `${services.order.daprUrl}/v1.0/invoke/order/method/orders/${orderId}/events`;
+    const res = await fetch(events, { headers: insiderHeaders(events) });
     expect(res.headers.get('content-type')).toContain('text/event-stream');
     const snapshots = [...(await res.text()).matchAll(/^data: (.*)$/gm)].map((m) => JSON.parse(m[1]!));
     expect(snapshots.at(-1).status).toBe('COMPLETED');
