@@ -10,6 +10,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
+import { insiderHeaders } from '../local/src/api-tokens.ts';
 import { ROOT } from '../local/src/paths.ts';
 import type { Supervisor } from '../local/src/supervisor.ts';
 import { postgres, serviceList, services } from '../local/src/topology.ts';
@@ -60,7 +61,7 @@ async function post(url: string, body: unknown, headers: Record<string, string> 
   try {
     const res = await fetch(url, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', ...headers },
+      headers: { 'content-type': 'application/json', ...insiderHeaders(url), ...headers },
       body: JSON.stringify(body),
       signal: AbortSignal.timeout(5_000),
     });

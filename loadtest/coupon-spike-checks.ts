@@ -4,13 +4,14 @@
  * in the coupon service's database once every request has ended.
  */
 import type pg from 'pg';
+import { insiderHeaders } from '../local/src/api-tokens.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export async function postJson(url: string, body: unknown) {
   const res = await fetch(url, {
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    headers: { 'content-type': 'application/json', ...insiderHeaders(url) },
     body: JSON.stringify(body),
   });
   const text = await res.text();

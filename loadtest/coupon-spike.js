@@ -1,5 +1,5 @@
 // k6 spike on first-come-first-served coupon issuance (open model).
-//   k6 run -e BASE_URL=http://127.0.0.1:3103 -e COUPON_ID=<id> -e USERS_FILE=<json array> \
+//   k6 run -e BASE_URL=http://127.0.0.1:3103 [-e APP_TOKEN=<token>] -e COUPON_ID=<id> -e USERS_FILE=<json array> \
 //          -e PEAK_RATE=1500 -e HOLD_S=10 -e SUMMARY_FILE=<out.json> loadtest/coupon-spike.js
 // Usually started by loadtest/run-coupon-spike.ts, which prepares the coupon and
 // the users, runs this against the coupon service and the baseline, and checks
@@ -12,6 +12,8 @@ import { Counter, Trend } from 'k6/metrics';
 // One copy for all VUs: 20,000 ids parsed per VU would cost hundreds of MB at a thousand VUs.
 const users = new SharedArray('users', () => JSON.parse(open(__ENV.USERS_FILE)));
 const peak = Number(__ENV.PEAK_RATE || 1500);
+// The coupon service's port answers only with its sidecar's token (APP_TOKEN); the baseline needs none.
+const appToken = __ENV.APP_TOKEN ? { 'dapr-api-token': __ENV.APP_TOKEN } : {};
 const holdS = Number(__ENV.HOLD_S || 10);
 const accepted = new Counter('accepted_requests');
 const rateLimited = new Counter('rate_limited_requests');
@@ -49,7 +51,7 @@ export default function () {
     `${__ENV.BASE_URL}/coupons/${__ENV.COUPON_ID}/issue`,
     JSON.stringify({ userId: user }),
     {
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', ...appToken },
       timeout: '10s',
     },
   );

@@ -4,6 +4,7 @@
  * Returns the violations found; an empty list means the data agrees.
  */
 import pg from 'pg';
+import { insiderHeaders } from '../local/src/api-tokens.ts';
 import { postgres, services } from '../local/src/topology.ts';
 
 // biome-ignore lint/suspicious/noExplicitAny: rows of several services' tables, read as they come
@@ -122,7 +123,9 @@ async function workflowDisagreements(daprUrl: string, orders: Row[]): Promise<st
   const worker = async () => {
     for (let o = queue.shift(); o; o = queue.shift()) {
       // The instance that drives the order: its own id, or a re-run's (orders.workflow_id).
-      const res = await fetch(`${daprUrl}/v1.0/workflows/dapr/${o.workflow_id ?? o.id}`, {
+      const url = `${daprUrl}/v1.0/workflows/dapr/${o.workflow_id ?? o.id}`;
+      const res = await fetch(url, {
+        headers: insiderHeaders(url),
         signal: AbortSignal.timeout(10_000),
       });
       const workflow = res.ok ? ((await res.json()) as { runtimeStatus: string }).runtimeStatus : 'missing';

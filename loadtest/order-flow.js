@@ -1,5 +1,5 @@
 // k6 order flow: orders placed at a steady arrival rate, each followed until it ends.
-//   k6 run -e BASE_URL=http://127.0.0.1:3105 -e FIXTURES=<json> -e RATE=10 [-e POLL_MS=250] -e SUMMARY_FILE=<out.json> loadtest/order-flow.js
+//   k6 run -e BASE_URL=http://127.0.0.1:3100 (the gateway; or the order service's port with -e APP_TOKEN=<token>) -e FIXTURES=<json> -e RATE=10 [-e POLL_MS=250] -e SUMMARY_FILE=<out.json> loadtest/order-flow.js
 // Usually started by loadtest/run-order-flow.ts, which prepares users and products,
 // then checks the invariants and prints the figures.
 
@@ -9,6 +9,21 @@ import http from 'k6/http';
 import { Counter, Trend } from 'k6/metrics';
 
 const fixtures = JSON.parse(open(__ENV.FIXTURES));
+// Through the gateway, each buyer sends their own access token (in the fixtures). Straight to
+// the order service (BASE_URL its port), the service's port answers only with its sidecar's
+// token (APP_TOKEN), which this insider holds.
+const appToken = { 'dapr-api-token': __ENV.APP_TOKEN || '' };
+const credentialsOf = (user) => (user.token ? { authorization: `Bearer ${user.token}` } : appToken);
+// Through the gateway: its own share of each request, the client's time less the time the
+// service behind took (the gateway's Server-Timing `upstream`).
+const gatewayShare = {
+  post: new Trend('gateway_share_post', true),
+  get: new Trend('gateway_share_get', true),
+};
+function noteGatewayShare(trend, res) {
+  const upstream = /upstream;dur=([\d.]+)/.exec(res.headers['Server-Timing'] || '');
+  if (upstream) trend.add(res.timings.duration - Number(upstream[1]));
+}
 const rate = Number(__ENV.RATE || 10);
 // Each buyer watches their order as the SSE stream does (it reads the order every 250 ms).
 const pollSeconds = Number(__ENV.POLL_MS || 250) / 1000;
@@ -51,13 +66,18 @@ export default function () {
   };
   const started = Date.now();
   const res = http.post(`${__ENV.BASE_URL}/orders`, JSON.stringify(body), {
-    headers: { 'content-type': 'application/json' },
+    headers: { 'content-type': 'application/json', ...credentialsOf(user) },
   });
+  noteGatewayShare(gatewayShare.post, res);
   if (res.status !== 202) return;
   const orderId = res.json('orderId');
   for (const until = started + 600_000; Date.now() < until; ) {
     sleep(pollSeconds);
-    const order = http.get(`${__ENV.BASE_URL}/orders/${orderId}`, { tags: { name: 'GET /orders/:id' } });
+    const order = http.get(`${__ENV.BASE_URL}/orders/${orderId}`, {
+      headers: credentialsOf(user),
+      tags: { name: 'GET /orders/:id' },
+    });
+    noteGatewayShare(gatewayShare.get, order);
     const status = order.status === 200 ? order.json('status') : 'PENDING';
     if (status === 'PENDING') continue;
     // The end is the order's own time of ending (same clock), not when this poll saw it:

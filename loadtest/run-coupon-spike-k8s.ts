@@ -39,8 +39,8 @@ const kubectl = (...a: string[]) => cluster.run(...a);
 const log = (line: string) => console.log(`[k8s-spike] ${line}`);
 
 async function main(): Promise<number> {
-  const userUrl = `http://127.0.0.1:${await cluster.portForward('svc/user', 80)}`;
-  const couponUrl = `http://127.0.0.1:${await cluster.portForward('svc/coupon', 80)}`;
+  const userUrl = await cluster.serviceUrl('user');
+  const couponUrl = await cluster.serviceUrl('coupon');
   // The coupon service's database: given, or the bundled one.
   const couponDb = new pg.Pool({
     connectionString: args['coupon-db-url'] ?? (await cluster.bundledDatabaseUrl('coupon')),

@@ -12,6 +12,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
+import { insiderHeaders } from '../local/src/api-tokens.ts';
 import { ROOT, RUN } from '../local/src/paths.ts';
 import { provision } from '../local/src/provision.ts';
 import { control, postgres, redis, services } from '../local/src/topology.ts';
@@ -62,6 +63,12 @@ interface K6Figures {
   durationS: number;
 }
 
+/** The app token for the coupon service's own port (the baseline server needs none). */
+const insiderAppToken = (baseUrl: string): Record<string, string> => {
+  const header = insiderHeaders(baseUrl)['dapr-api-token'];
+  return header ? { APP_TOKEN: header } : {};
+};
+
 async function runSpike(
   k6: string,
   baseUrl: string,
@@ -74,6 +81,7 @@ async function runSpike(
     'coupon-spike.js',
     {
       BASE_URL: baseUrl,
+      ...insiderAppToken(baseUrl),
       COUPON_ID: couponId,
       USERS_FILE: usersFile,
       PEAK_RATE: String(peak),
@@ -314,7 +322,7 @@ async function actorClaimRate(shards: number, claims = 1200, concurrency = 32): 
           `${services.coupon.daprUrl}/v1.0/actors/CouponQuotaActor/${ids[i % shards]}/method/claim`,
           {
             method: 'PUT',
-            headers: { 'content-type': 'application/json' },
+            headers: { 'content-type': 'application/json', ...insiderHeaders(services.coupon.daprUrl) },
             body: JSON.stringify({
               requestId: crypto.randomUUID(),
               userId: crypto.randomUUID(),

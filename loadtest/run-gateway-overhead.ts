@@ -10,6 +10,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
+import { insiderHeaders } from '../local/src/api-tokens.ts';
 import { gateway, services } from '../local/src/topology.ts';
 
 const { values: args } = parseArgs({
@@ -24,6 +25,7 @@ async function json(method: string, url: string, body?: unknown, token?: string)
   const res = await fetch(url, {
     method,
     headers: {
+      ...insiderHeaders(url),
       ...(body === undefined ? {} : { 'content-type': 'application/json' }),
       ...(token ? { authorization: `Bearer ${token}` } : {}),
     },
@@ -136,8 +138,9 @@ async function measure(mode: Mode, buyers: Buyer[]): Promise<{ p50: number; p95:
   for (let i = 0; i < requests; i++) {
     const buyer = buyers[i % buyers.length]!;
     const started = performance.now();
-    const res = await fetch(mode.url(buyer), {
-      headers: mode.token ? { authorization: `Bearer ${mode.token(buyer)}` } : {},
+    const url = mode.url(buyer);
+    const res = await fetch(url, {
+      headers: mode.token ? { authorization: `Bearer ${mode.token(buyer)}` } : insiderHeaders(url),
     });
     await res.arrayBuffer();
     times.push(performance.now() - started);

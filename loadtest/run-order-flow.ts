@@ -2,60 +2,89 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
+import { signIn, signUp } from '../local/e2e/stack.ts';
+import { insiderHeaders, localApiTokens } from '../local/src/api-tokens.ts';
 import { ROOT, RUN } from '../local/src/paths.ts';
 import { provision } from '../local/src/provision.ts';
-import { postgres, services } from '../local/src/topology.ts';
+import { gateway, postgres, services } from '../local/src/topology.ts';
 import { daprCounters, daprCountersTable } from './dapr-metrics.ts';
 import { checkInvariants } from './invariants.ts';
 import { runK6 } from './k6.ts';
 import { cpuSnapshot, cpuTable, idleCores, redisCommandsTable } from './process-cpu.ts';
 
 const { values: args } = parseArgs({
-  options: { rate: { type: 'string', default: '10' }, 'poll-ms': { type: 'string', default: '250' } },
+  options: {
+    rate: { type: 'string', default: '10' },
+    'poll-ms': { type: 'string', default: '250' },
+    // gateway: as buyers do, signed in, through the gateway; direct: to the order service's port.
+    via: { type: 'string', default: 'gateway' },
+  },
 });
 const rate = Number(args.rate);
+if (args.via !== 'gateway' && args.via !== 'direct') throw new Error('--via is gateway or direct');
+const viaGateway = args.via === 'gateway';
 const IDLE_SECONDS = 15;
 const log = (line: string) => console.log(`[orders] ${line}`);
 // biome-ignore lint/suspicious/noExplicitAny: JSON answers of our own services
 const post = async (url: string, body: unknown): Promise<any> => {
   const res = await fetch(url, {
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    headers: { 'content-type': 'application/json', ...insiderHeaders(url) },
     body: JSON.stringify(body),
   });
   if (!res.ok) throw new Error(`${url} answered ${res.status}: ${await res.text()}`);
   return res.json();
 };
 
+/** A buyer through the gateway: signed up with a password, signed in, points charged with their token. */
+async function gatewayBuyer(points: number) {
+  const { token, userId } = await signUp('Flow');
+  if (points > 0) {
+    const res = await fetch(`${gateway.appUrl}/users/${userId}/points/charge`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+      body: JSON.stringify({ amount: points, idempotencyKey: `flow-${userId}` }),
+    });
+    if (!res.ok) throw new Error(`charging points answered ${res.status}: ${await res.text()}`);
+  }
+  return { id: userId, points, token };
+}
+
+/** A buyer made on the user service's own port, as its sidecar would. */
+async function directBuyer(i: number, points: number) {
+  const user = await post(`${services.user.appUrl}/users`, {
+    email: `flow-${Date.now()}-${i}@example.com`,
+    name: 'Flow',
+  });
+  if (points > 0)
+    await post(`${services.user.appUrl}/users/${user.id}/points/charge`, {
+      amount: points,
+      idempotencyKey: `flow-${user.id}`,
+    });
+  return { id: user.id as string, points };
+}
+
 async function fixtures() {
-  log('creating 100 buyers (one in five without points) and 10 products…');
+  log(`creating 100 buyers (one in five without points) and 10 products, ${args.via}…`);
   const users = await Promise.all(
-    Array.from({ length: 100 }, async (_, i) => {
-      const user = await post(`${services.user.appUrl}/users`, {
-        email: `flow-${Date.now()}-${i}@example.com`,
-        name: 'Flow',
-      });
+    Array.from({ length: 100 }, (_, i) => {
       const points = i % 5 === 0 ? 0 : 1_000_000;
-      if (points > 0)
-        await post(`${services.user.appUrl}/users/${user.id}/points/charge`, {
-          amount: points,
-          idempotencyKey: `flow-${user.id}`,
-        });
-      return { id: user.id as string, points };
+      return viaGateway ? gatewayBuyer(points) : directBuyer(i, points);
     }),
   );
+  const admin = viaGateway ? await signIn('admin@example.com', 'admin-demo-pass') : undefined;
   const products = await Promise.all(
-    Array.from(
-      { length: 10 },
-      async (_, i) =>
-        (
-          await post(`${services.product.appUrl}/products`, {
-            name: `Flow ${i}`,
-            price: 10_000 + i * 1000,
-            stock: 100_000,
-          })
-        ).id as string,
-    ),
+    Array.from({ length: 10 }, async (_, i) => {
+      const product = { name: `Flow ${i}`, price: 10_000 + i * 1000, stock: 100_000 };
+      if (!admin) return (await post(`${services.product.appUrl}/products`, product)).id as string;
+      const res = await fetch(`${gateway.appUrl}/products`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${admin.token}` },
+        body: JSON.stringify(product),
+      });
+      if (!res.ok) throw new Error(`adding a product answered ${res.status}: ${await res.text()}`);
+      return ((await res.json()) as { id: string }).id;
+    }),
   );
   return { users, products };
 }
@@ -85,9 +114,11 @@ async function main() {
   const cpuBefore = await cpuSnapshot();
   const cpuFrom = Date.now();
   const daprBefore = await daprCounters();
-  log(`placing orders at ${rate}/s for 25 s and following each to its end…`);
+  log(`placing orders at ${rate}/s for 25 s, ${args.via}, and following each to its end…`);
   const summary = await runK6(tools.k6, 'order-flow.js', {
-    BASE_URL: services.order.appUrl,
+    ...(viaGateway
+      ? { BASE_URL: gateway.appUrl }
+      : { BASE_URL: services.order.appUrl, APP_TOKEN: localApiTokens().app }),
     FIXTURES: fixturesFile,
     RATE: String(rate),
     POLL_MS: args['poll-ms'],
@@ -126,6 +157,7 @@ async function main() {
   const figures = {
     at: new Date().toISOString(),
     rate,
+    via: args.via,
     seconds,
     placed: rows.length,
     completed: rows.filter((r) => r.status === 'COMPLETED').length,
@@ -142,8 +174,17 @@ async function main() {
       p95: m.saga_duration?.values['p(95)'],
       p99: m.saga_duration?.values['p(99)'],
     },
+    gatewayShareMs: viaGateway
+      ? {
+          postP50: m.gateway_share_post?.values.med,
+          postP95: m.gateway_share_post?.values['p(95)'],
+          getP50: m.gateway_share_get?.values.med,
+          getP95: m.gateway_share_get?.values['p(95)'],
+        }
+      : undefined,
     violations: report.violations,
   };
+  const share = figures.gatewayShareMs;
   console.log(`
 orders placed                 ${figures.placed}
 completed / failed            ${figures.completed} / ${figures.failed}
@@ -152,6 +193,12 @@ completed sagas per second    ${figures.completedPerSecond.toFixed(2)}
 followed by k6 to their end   ${figures.followedByK6.completed} completed, ${figures.followedByK6.failed} failed (${figures.followedByK6.compensated} with compensations)
 POST to end, p50 / p95 / p99  ${figures.sagaMs.p50?.toFixed(0)} / ${figures.sagaMs.p95?.toFixed(0)} / ${figures.sagaMs.p99?.toFixed(0)} ms (orders k6 followed to their end)
 invariant violations          ${report.violations.length}
+${
+  share
+    ? `the gateway's own share      POST /orders p50 ${share.postP50?.toFixed(1)} ms, p95 ${share.postP95?.toFixed(1)} ms; GET /orders/:id p50 ${share.getP50?.toFixed(1)} ms, p95 ${share.getP95?.toFixed(1)} ms
+                              (per request: k6's time less the service's, from the gateway's Server-Timing; --via direct for the run without it)`
+    : 'straight to the order service (--via direct): no gateway in the way'
+}
 
 CPU of each process the runner started, from the first order to the last one's end, divided by the completed sagas (k6 not included);
 idle cores: what it burnt per second at rest just before the run; net of idle: per saga after taking that away:

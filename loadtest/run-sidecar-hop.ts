@@ -9,6 +9,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { localApiTokens } from '../local/src/api-tokens.ts';
 import { ROOT } from '../local/src/paths.ts';
 import { provision } from '../local/src/provision.ts';
 import { services } from '../local/src/topology.ts';
@@ -42,6 +43,7 @@ async function main() {
     DIRECT_URL: urls.direct,
     ONE_SIDECAR_URL: urls.one_sidecar,
     TWO_SIDECARS_URL: urls.two_sidecars,
+    DAPR_TOKEN: localApiTokens().dapr,
     RATE: args.rate,
     DURATION: args.duration,
   });

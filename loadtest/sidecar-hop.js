@@ -1,5 +1,5 @@
 // k6: the cost of Dapr's sidecars on one service call, measured side by side.
-//   k6 run -e DIRECT_URL=… -e ONE_SIDECAR_URL=… -e TWO_SIDECARS_URL=… -e RATE=200 -e SUMMARY_FILE=<out.json> loadtest/sidecar-hop.js
+//   k6 run -e DIRECT_URL=… -e ONE_SIDECAR_URL=… -e TWO_SIDECARS_URL=… -e DAPR_TOKEN=… -e RATE=200 -e SUMMARY_FILE=<out.json> loadtest/sidecar-hop.js
 // Usually started by loadtest/run-sidecar-hop.ts. The three paths reach the same
 // handler (a service's /healthz, which touches no database) at the same rate, at
 // the same time, so the machine's noise falls on all three alike:
@@ -39,8 +39,11 @@ export const options = {
   summaryTrendStats: ['med', 'p(90)', 'p(99)', 'max'],
 };
 
+// The sidecars demand the Dapr API token; the app's /healthz is open to probes.
+const sidecarHeaders = { headers: { 'dapr-api-token': __ENV.DAPR_TOKEN || '' } };
+
 export function call() {
-  http.get(paths[__ENV.HOP_PATH]);
+  http.get(paths[__ENV.HOP_PATH], __ENV.HOP_PATH === 'direct' ? {} : sidecarHeaders);
 }
 
 export function handleSummary(data) {

@@ -174,9 +174,11 @@ describe('charts/shop against a real kube-apiserver', () => {
           'dapr.io/enabled': 'true',
           'dapr.io/app-id': name,
           'dapr.io/app-port': '3000',
-          'dapr.io/config': 'shop-config',
+          'dapr.io/config': `${name}-config`,
           'dapr.io/log-as-json': 'true',
           'dapr.io/enable-metrics': 'true',
+          'dapr.io/api-token-secret': 'shop-dapr-api-token',
+          'dapr.io/app-token-secret': 'shop-app-api-token',
         });
         expect(pod.spec.initContainers.map((c: K8sObject) => c.name)).toEqual([
           'wait-for-infrastructure',
@@ -193,6 +195,8 @@ describe('charts/shop against a real kube-apiserver', () => {
         expect(pod.spec.securityContext).toMatchObject({ runAsNonRoot: true, runAsUser: 10001 });
         const envOf = Object.fromEntries(app.env.map((e: K8sObject) => [e.name, e.value ?? e.valueFrom]));
         expect(envOf.APP_ID).toBe(name);
+        expect(envOf.DAPR_API_TOKEN).toEqual({ secretKeyRef: { name: 'shop-dapr-api-token', key: 'token' } });
+        expect(envOf.APP_API_TOKEN).toEqual({ secretKeyRef: { name: 'shop-app-api-token', key: 'token' } });
         expect(envOf.DATABASE_URL).toEqual({ secretKeyRef: { name: 'shop-database-urls', key: name } });
         expect(named('Service', name).spec.ports[0].targetPort).toBe('http');
         expect(named('PodDisruptionBudget', name)).toBeDefined();
@@ -206,6 +210,34 @@ describe('charts/shop against a real kube-apiserver', () => {
       );
     });
 
+    test('Each service has its own Configuration whose access control lets only order reach the saga steps; the tokens are Secrets', () => {
+      const objects = parseAll(template([]).stdout);
+      const named = (kind: string, name: string) =>
+        objects.find((o) => o.kind === kind && o.metadata.name === name);
+      for (const name of ['user', 'product', 'coupon', 'payment']) {
+        const acl = named('Configuration', `${name}-config`).spec.accessControl;
+        expect(acl).toMatchObject({ defaultAction: 'deny', trustDomain: 'public' });
+        const policy = (appId: string) => acl.policies.find((p: K8sObject) => p.appId === appId);
+        expect(policy('order')).toMatchObject({ defaultAction: 'allow', namespace: 'shop' });
+        // The gateway: deny by default, public prefixes only, none of them /saga.
+        expect(policy('gateway')).toMatchObject({ defaultAction: 'deny', namespace: 'shop' });
+        for (const op of policy('gateway').operations) expect(op.name).not.toMatch(/^\/saga/);
+        expect(policy('shop-tests').operations).toEqual([
+          { name: '/readyz', httpVerb: ['GET'], action: 'allow' },
+        ]);
+      }
+      expect(named('Configuration', 'gateway-config').spec.accessControl.policies).toBeUndefined();
+      expect(named('Configuration', 'shop-config')).toBeUndefined();
+      for (const secret of ['shop-dapr-api-token', 'shop-app-api-token'])
+        expect(Buffer.from(named('Secret', secret).data.token, 'base64').toString()).toMatch(
+          /^[A-Za-z0-9]{43}$/,
+        );
+      const pubsub = named('Component', 'pubsub').spec.metadata;
+      expect(pubsub.find((m: K8sObject) => m.name === 'publishingScopes').value).toContain(
+        'payment=payment-events;',
+      );
+    });
+
     test('The gateway is a Deployment with its sidecar and no database; the user service signs with the key in a Secret', () => {
       const objects = parseAll(template([]).stdout);
       const named = (kind: string, name: string) =>
@@ -216,8 +248,12 @@ describe('charts/shop against a real kube-apiserver', () => {
         'dapr.io/app-id': 'gateway',
       });
       expect(pod.spec.initContainers).toBeUndefined();
+      // Its routes are public: its sidecar demands the Dapr API token but sends its app none.
+      expect(pod.metadata.annotations['dapr.io/api-token-secret']).toBe('shop-dapr-api-token');
+      expect(pod.metadata.annotations['dapr.io/app-token-secret']).toBeUndefined();
       const gatewayEnv = pod.spec.containers[0].env.map((e: K8sObject) => e.name);
       expect(gatewayEnv).not.toContain('DATABASE_URL');
+      expect(gatewayEnv).not.toContain('APP_API_TOKEN');
       expect(pod.spec.containers[0].image).toBe('shop/gateway:0.1.0');
       expect(named('Service', 'gateway')).toBeDefined();
 
@@ -239,12 +275,14 @@ describe('charts/shop against a real kube-apiserver', () => {
 
     test('The Dapr resources are those of components/, with cluster addresses and Redis password from its Secret', () => {
       const objects = parseAll(template([]).stdout);
+      // config/config.yaml becomes one <service>-config each; access-control.yaml is merged into them.
       const local = readdirSync(join(ROOT, 'components'), { recursive: true })
-        .filter((f) => String(f).endsWith('.yaml'))
+        .filter((f) => String(f).endsWith('.yaml') && !String(f).startsWith('config'))
         .flatMap(
           (f) => readFileSync(join(ROOT, 'components', String(f)), 'utf8').match(/^ {2}name: (.+)$/gm) ?? [],
         )
-        .map((line) => line.replace('  name: ', ''));
+        .map((line) => line.replace('  name: ', ''))
+        .concat(['gateway', 'user', 'product', 'coupon', 'payment', 'order'].map((s) => `${s}-config`));
       const dapr = objects.filter((o) => o.apiVersion.startsWith('dapr.io/'));
       expect(dapr.map((o) => o.metadata.name).sort()).toEqual([...local].sort());
       const pubsub = dapr.find((o) => o.metadata.name === 'pubsub');

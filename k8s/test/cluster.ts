@@ -43,11 +43,12 @@ export function servicePodsSettled(timeoutMs = 300_000): Promise<true> {
 
 export const closeForwards = () => cluster.closeForwards();
 
-/** Base URLs of the services' Kubernetes Services (port 80), through port-forwards. */
+/**
+ * Base URLs of the services' Kubernetes Services (port 80), through port-forwards;
+ * `call` sends them the app API token (from the chart's Secret).
+ */
 export async function serviceUrls(): Promise<Record<Service, string>> {
-  const entries = await Promise.all(
-    SERVICES.map(async (s) => [s, `http://127.0.0.1:${await cluster.portForward(`svc/${s}`, 80)}`] as const),
-  );
+  const entries = await Promise.all(SERVICES.map(async (s) => [s, await cluster.serviceUrl(s)] as const));
   return Object.fromEntries(entries) as Record<Service, string>;
 }
 

@@ -4,6 +4,7 @@
  * and the bundled databases behind them.
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { addInsiderAddress } from '../../local/src/api-tokens.ts';
 
 export class Kubectl {
   private readonly forwards: ChildProcess[] = [];
@@ -45,10 +46,25 @@ export class Kubectl {
     for (const f of this.forwards.splice(0)) f.kill();
   }
 
+  /** One value of a Secret, decoded. */
+  secretValue(name: string, key: string): string {
+    return Buffer.from(this.run('get', 'secret', name, '-o', `jsonpath={.data.${key}}`), 'base64').toString();
+  }
+
+  /**
+   * A port-forward to a service's Service (port 80), known to `insiderHeaders` as
+   * that service's own port: calls through it carry the app API token of the
+   * chart's Secret, as its sidecar's would.
+   */
+  async serviceUrl(service: string): Promise<string> {
+    const url = `http://127.0.0.1:${await this.portForward(`svc/${service}`, 80)}`;
+    addInsiderAddress(url, { 'dapr-api-token': this.secretValue('shop-app-api-token', 'token') });
+    return url;
+  }
+
   /** The URL of a service's database on the chart's bundled Postgres, through a port-forward. */
   async bundledDatabaseUrl(service: string): Promise<string> {
-    const secret = this.run('get', 'secret', 'shop-postgres', '-o', 'jsonpath={.data.password}');
-    const password = encodeURIComponent(Buffer.from(secret, 'base64').toString());
+    const password = encodeURIComponent(this.secretValue('shop-postgres', 'password'));
     const port = await this.portForward(`svc/postgres-${service}`, 5432);
     return `postgres://postgres:${password}@127.0.0.1:${port}/shop_${service}`;
   }

@@ -6,7 +6,7 @@
  */
 import { describe, expect, jest, test } from '@jest/globals';
 import { checkInvariants, issue, newCoupon, newUsers, waitAllResolved } from './coupon-spike.ts';
-import { invoke, processControl, query, services } from './stack.ts';
+import { insiderHeaders, invoke, processControl, query, services } from './stack.ts';
 
 jest.setTimeout(240_000);
 
@@ -47,9 +47,8 @@ describe('first-come-first-served issuance', () => {
     const couponId = await newCoupon(5);
     const [userId] = await newUsers(1);
     const { body } = await issue(couponId, userId!);
-    const res = await fetch(
-      `${services.coupon.daprUrl}/v1.0/invoke/coupon/method/coupon-requests/${body.requestId}/events`,
-    );
+    const url = `${services.coupon.daprUrl}/v1.0/invoke/coupon/method/coupon-requests/${body.requestId}/events`;
+    const res = await fetch(url, { headers: insiderHeaders(url) });
     expect(res.headers.get('content-type')).toContain('text/event-stream');
     const text = await res.text(); // the stream ends after the final state
     const events = [...text.matchAll(/^data: (.*)$/gm)].map((m) => JSON.parse(m[1]!));

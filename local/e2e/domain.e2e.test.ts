@@ -7,7 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import { describe, expect, jest, test } from '@jest/globals';
 import { problemTypeUri, uuidv7 } from '@shop/platform';
-import { call, eventually, findOnKafka, invoke, services } from './stack.ts';
+import { call, eventually, findOnKafka, insiderHeaders, invoke, services } from './stack.ts';
 
 jest.setTimeout(120_000);
 
@@ -143,7 +143,10 @@ describe('product: stock through the sidecar', () => {
         `${services.order.daprUrl}/v1.0/publish/pubsub/order-events?metadata.partitionKey=${orderId}`,
         {
           method: 'POST',
-          headers: { 'content-type': 'application/cloudevents+json' },
+          headers: {
+            'content-type': 'application/cloudevents+json',
+            ...insiderHeaders(services.order.daprUrl),
+          },
           body: JSON.stringify(completed),
         },
       );
@@ -165,7 +168,10 @@ describe('product: stock through the sidecar', () => {
       `${services.order.daprUrl}/v1.0/publish/pubsub/order-events?metadata.partitionKey=${orderId}`,
       {
         method: 'POST',
-        headers: { 'content-type': 'application/cloudevents+json' },
+        headers: {
+          'content-type': 'application/cloudevents+json',
+          ...insiderHeaders(services.order.daprUrl),
+        },
         body: JSON.stringify({ ...completed, id: uuidv7(), data: { orderId: markerOrder } }),
       },
     );

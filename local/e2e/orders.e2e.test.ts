@@ -9,32 +9,53 @@ import { randomUUID } from 'node:crypto';
 import { describe, expect, jest, test } from '@jest/globals';
 import { Redis } from 'ioredis';
 import { checkInvariants } from '../../loadtest/invariants.ts';
-import { appUrl as app, couponFor, newProduct, newUser, settled } from './shop-fixtures.ts';
-import { call, eventually, findOnKafka, processControl, query, services } from './stack.ts';
+import {
+  asBuyer,
+  asBuyerOf,
+  asOps,
+  couponFor,
+  newProduct,
+  newUser,
+  orderNow,
+  placeOrder as placeOrderAsBuyer,
+  settled,
+  tokenOf,
+} from './shop-fixtures.ts';
+import {
+  call,
+  eventually,
+  findOnKafka,
+  gateway,
+  processControl,
+  query,
+  services,
+  viaGateway,
+} from './stack.ts';
 
 jest.setTimeout(240_000);
 
 /** Every order this suite placed, for the invariant check at its end. */
 const placed: string[] = [];
 
+/** Places an order as its buyer, through the gateway, and notes it for the invariant check. */
 async function placeOrder(
-  body: Record<string, unknown>,
+  body: { userId: string } & Record<string, unknown>,
   headers: Record<string, string> = {},
 ): Promise<string> {
-  const res = await call('POST', `${services.order.daprUrl}/v1.0/invoke/order/method/orders`, body, headers);
-  expect(res.status).toBe(202);
-  placed.push(res.body.orderId);
-  return res.body.orderId;
+  const orderId = await placeOrderAsBuyer(body, headers);
+  placed.push(orderId);
+  return orderId;
 }
 
 const stepStates = (order: any) => Object.fromEntries(order.steps.map((s: any) => [s.step, s.state]));
+// What the buyer (or anyone, for stock) reads through the gateway.
 const stockOf = async (productId: string) =>
-  (await call('GET', app('product', `/products/${productId}/stock`))).body.quantity;
+  (await viaGateway('GET', `/products/${productId}/stock`)).body.quantity;
 const balanceOf = async (userId: string) =>
-  (await call('GET', app('user', `/users/${userId}/points`))).body.balance;
+  (await asBuyer(userId, 'GET', `/users/${userId}/points`)).body.balance;
 const couponState = async (userId: string) =>
-  (await call('GET', app('coupon', `/users/${userId}/coupons`))).body.items[0]?.status;
-const paymentOf = async (orderId: string) => (await call('GET', app('payment', `/payments/${orderId}`))).body;
+  (await asBuyer(userId, 'GET', `/users/${userId}/coupons`)).body.items[0]?.status;
+const paymentOf = async (orderId: string) => (await asBuyerOf(orderId, 'GET', `/payments/${orderId}`)).body;
 
 /** A buyer with 50,000 points and a coupon, and a product at 20,000 KRW with 10 in stock. */
 async function scene() {
@@ -96,10 +117,10 @@ describe('the order saga', () => {
       await redis.quit();
     }
     expect(
-      (await call('GET', app('order', `/users/${userId}/orders`))).body.items.map((o: any) => o.orderId),
+      (await asBuyer(userId, 'GET', `/users/${userId}/orders`)).body.items.map((o: any) => o.orderId),
     ).toContain(orderId);
     const told = await eventually('the buyer to be notified', async () => {
-      const n = (await call('GET', app('user', `/users/${userId}/notifications`))).body.items;
+      const n = (await asBuyer(userId, 'GET', `/users/${userId}/notifications`)).body.items;
       return n.length > 0 ? n : undefined;
     });
     expect(told).toEqual([expect.objectContaining({ orderId, kind: 'OrderCompleted' })]);
@@ -133,7 +154,7 @@ describe('the order saga', () => {
       startPayment: 'pending',
     });
     expect(await stockOf(productId)).toBe(10);
-    expect((await call('GET', app('payment', `/payments/${order.orderId}`))).status).toBe(404);
+    expect((await asBuyerOf(order.orderId, 'GET', `/payments/${order.orderId}`)).status).toBe(404);
   });
 
   test('When stock is short, then the coupon is given back and nothing is paid', async () => {
@@ -221,7 +242,7 @@ describe('the order saga', () => {
       completeOrder: 'pending',
     });
     expect(await balanceOf(userId)).toBe(50_000);
-    const ledger = (await call('GET', app('user', `/users/${userId}/points/ledger`))).body.items;
+    const ledger = (await asBuyer(userId, 'GET', `/users/${userId}/points/ledger`)).body.items;
     expect(ledger.filter((e: any) => e.orderId === orderId).map((e: any) => [e.kind, e.amount])).toEqual([
       ['REFUND', 7000],
       ['USE', -7000],
@@ -231,7 +252,7 @@ describe('the order saga', () => {
     expect(await couponState(userId)).toBe('ISSUED');
     await findOnKafka('order-events', (e) => e.type === 'OrderFailed' && e.subject === orderId);
     const toldFailed = await eventually('the buyer to be notified', async () => {
-      const n = (await call('GET', app('user', `/users/${userId}/notifications`))).body.items;
+      const n = (await asBuyer(userId, 'GET', `/users/${userId}/notifications`)).body.items;
       return n.length > 0 ? n : undefined;
     });
     expect(toldFailed).toEqual([
@@ -324,9 +345,10 @@ describe('the order saga', () => {
       { 'idempotency-key': key },
     );
 
-    const otherBody = await call(
+    const otherBody = await asBuyer(
+      alice,
       'POST',
-      app('order', '/orders'),
+      '/orders',
       { userId: alice, items: [{ productId, quantity: 2 }] },
       { 'idempotency-key': key },
     );
@@ -340,29 +362,29 @@ describe('the order saga', () => {
     expect(bobs).not.toBe(first);
     expect((await settled(bobs)).userId).toBe(bob);
     expect((await settled(first)).userId).toBe(alice);
-    const alicesOrders = (await call('GET', app('order', `/users/${alice}/orders`))).body.items;
+    const alicesOrders = (await asBuyer(alice, 'GET', `/users/${alice}/orders`)).body.items;
     expect(alicesOrders.map((o: any) => o.orderId)).toEqual([first]);
     expect(await stockOf(productId)).toBe(3);
   });
 
   test('When bad orders are posted, then they get a clear 4xx and no order', async () => {
     const userId = await newUser(0);
-    const unknown = await call('POST', app('order', '/orders'), {
+    const unknown = await asBuyer(userId, 'POST', '/orders', {
       userId,
       items: [{ productId: randomUUID(), quantity: 1 }],
     });
     expect(unknown.status).toBe(422);
     expect(unknown.body.errors).toEqual([{ field: 'body.items.0.productId', message: 'no such product' }]);
-    const empty = await call('POST', app('order', '/orders'), { userId, items: [] });
+    const empty = await asBuyer(userId, 'POST', '/orders', { userId, items: [] });
     expect(empty.body.errors[0].field).toBe('body.items');
     const productId = await newProduct(1000, 1);
-    const tooManyPoints = await call('POST', app('order', '/orders'), {
+    const tooManyPoints = await asBuyer(userId, 'POST', '/orders', {
       userId,
       items: [{ productId, quantity: 1 }],
       pointsToUse: 1001,
     });
     expect(tooManyPoints.body.errors[0].field).toBe('body.pointsToUse');
-    expect((await call('GET', app('order', `/orders/${randomUUID()}`))).status).toBe(404);
+    expect((await asBuyer(userId, 'GET', `/orders/${randomUUID()}`)).status).toBe(404);
   });
 
   test('When a client follows an order on its SSE stream, then it sees the steps advance to COMPLETED', async () => {
@@ -371,7 +393,9 @@ describe('the order saga', () => {
       { userId, items: [{ productId, quantity: 1 }] },
       { 'x-fake-gateway': 'slow:500' },
     );
-    const res = await fetch(`${services.order.daprUrl}/v1.0/invoke/order/method/orders/${orderId}/events`);
+    const res = await fetch(`${gateway.appUrl}/orders/${orderId}/events`, {
+      headers: { authorization: `Bearer ${tokenOf(userId)}` },
+    });
     expect(res.headers.get('content-type')).toContain('text/event-stream');
     const snapshots = [...(await res.text()).matchAll(/^data: (.*)$/gm)].map((m) => JSON.parse(m[1]!));
     expect(snapshots.at(-1).status).toBe('COMPLETED');
@@ -432,7 +456,7 @@ describe('compensations that keep failing', () => {
       { 'x-fake-gateway': 'slow:2500' },
     );
     await eventually('the payment to be under way', async () => {
-      const o = (await call('GET', app('order', `/orders/${orderId}`))).body;
+      const o = await orderNow(orderId);
       return stepStates(o).startPayment === 'running';
     });
     await processControl('product', 'stop');
@@ -440,7 +464,7 @@ describe('compensations that keep failing', () => {
       const stuck = await eventually(
         'the order to need attention',
         async () => {
-          const o = (await call('GET', app('order', `/orders/${orderId}`))).body;
+          const o = await orderNow(orderId);
           return o.status === 'NEEDS_ATTENTION' ? o : undefined;
         },
         60_000,
@@ -451,16 +475,16 @@ describe('compensations that keep failing', () => {
         startPayment: 'compensated',
         deductPoints: 'failed',
       });
-      const listed = (await call('GET', app('order', '/ops/orders?status=NEEDS_ATTENTION'))).body.items;
+      const listed = (await asOps('GET', '/ops/order/orders?status=NEEDS_ATTENTION')).body.items;
       expect(listed.map((o: any) => o.orderId)).toContain(orderId);
     } finally {
       await processControl('product', 'start');
     }
 
-    const redrive = await call('POST', app('order', `/ops/orders/${orderId}/redrive`));
+    const redrive = await asOps('POST', `/ops/order/orders/${orderId}/redrive`);
     expect(redrive.status).toBe(202);
     const done = await eventually('the re-drive to end the order', async () => {
-      const o = (await call('GET', app('order', `/orders/${orderId}`))).body;
+      const o = await orderNow(orderId);
       return o.status === 'FAILED' ? o : undefined;
     });
     expect(done.failureReason).toMatch(/re-driven/);
@@ -468,7 +492,7 @@ describe('compensations that keep failing', () => {
     expect((await paymentOf(orderId)).status).toBe('CANCELLED');
     expect(await balanceOf(userId)).toBe(1000);
     // Only a NEEDS_ATTENTION order can be re-driven.
-    expect((await call('POST', app('order', `/ops/orders/${orderId}/redrive`))).status).toBe(422);
+    expect((await asOps('POST', `/ops/order/orders/${orderId}/redrive`)).status).toBe(422);
   });
 });
 
@@ -487,7 +511,7 @@ describe('crash recovery', () => {
         ),
       );
       await eventually('the sagas to be under way', async () => {
-        const o = (await call('GET', app('order', `/orders/${orders.at(-1)}`))).body;
+        const o = await orderNow(orders.at(-1)!);
         return ['running', 'done'].includes(stepStates(o).startPayment);
       });
       await processControl(victim, 'stop', 'SIGKILL');
@@ -515,7 +539,7 @@ describe('the reconciler', () => {
     eventually(
       `the reconciler to act on ${orderId}`,
       async () => {
-        const { recent } = (await call('GET', app('order', '/ops/reconciler'))).body;
+        const { recent } = (await asOps('GET', '/ops/order/reconciler')).body;
         return recent.some((r: any) => r.orderId === orderId)
           ? recent.filter((r: any) => r.orderId === orderId)
           : undefined;
@@ -535,8 +559,8 @@ describe('the reconciler', () => {
       { userId, items: [{ productId, quantity: 1 }] },
       { 'x-saga-fault': 'no-workflow' },
     );
-    expect((await call('GET', app('order', `/orders/${orderId}`))).body.status).toBe('PENDING');
-    const pending = (await call('GET', app('order', '/ops/orders?status=PENDING'))).body.items;
+    expect((await orderNow(orderId)).status).toBe('PENDING');
+    const pending = (await asOps('GET', '/ops/order/orders?status=PENDING')).body.items;
     expect(pending.map((o: any) => o.orderId)).toContain(orderId);
 
     expect(await reconciled(orderId)).toEqual([
@@ -554,7 +578,7 @@ describe('the reconciler', () => {
       { 'x-fake-gateway': 'slow:3000' },
     );
     await eventually('the payment to be under way', async () => {
-      const o = (await call('GET', app('order', `/orders/${orderId}`))).body;
+      const o = await orderNow(orderId);
       return stepStates(o).startPayment === 'running';
     });
     expect((await workflowApi(orderId, 'terminate')).status).toBe(202);
@@ -577,7 +601,7 @@ describe('the reconciler', () => {
       { 'x-fake-gateway': 'slow:2000' },
     );
     await eventually('the payment to be under way', async () => {
-      const o = (await call('GET', app('order', `/orders/${orderId}`))).body;
+      const o = await orderNow(orderId);
       return stepStates(o).startPayment === 'running';
     });
     expect((await workflowApi(orderId, 'pause')).status).toBe(202);

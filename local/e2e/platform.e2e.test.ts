@@ -7,7 +7,16 @@ import { afterAll, beforeAll, describe, expect, jest, test } from '@jest/globals
 import { DaprSidecar, uuidv7 } from '@shop/platform';
 import { Redis } from 'ioredis';
 import { type ServiceName, serviceList } from '../src/topology.ts';
-import { call, eventually, findOnKafka, invoke, processControl, query, services } from './stack.ts';
+import {
+  call,
+  eventually,
+  findOnKafka,
+  insiderHeaders,
+  invoke,
+  processControl,
+  query,
+  services,
+} from './stack.ts';
 
 jest.setTimeout(120_000);
 
@@ -31,7 +40,7 @@ async function publishRaw(
     `${services.user.daprUrl}/v1.0/publish/pubsub/${topic}?metadata.partitionKey=${event.subject}`,
     {
       method: 'POST',
-      headers: { 'content-type': 'application/cloudevents+json' },
+      headers: { 'content-type': 'application/cloudevents+json', ...insiderHeaders(services.user.daprUrl) },
       body: JSON.stringify({
         specversion: '1.0',
         source: 'e2e',
@@ -80,6 +89,7 @@ describe('(b) state store on Redis', () => {
       httpPort: services.order.daprHttpPort,
       pubsubName: 'pubsub',
       stateStoreName: 'statestore',
+      apiToken: insiderHeaders(services.order.daprUrl)['dapr-api-token'],
     });
     const key = `e2e-${randomUUID()}`;
     await sidecar.saveState(key, { step: 'deductStock', attempts: 2 });

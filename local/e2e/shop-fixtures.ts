@@ -1,65 +1,136 @@
-/** What an end-to-end test needs to place an order: a buyer, a product, a coupon of the buyer's. */
+/**
+ * What an end-to-end test needs to place an order — a buyer, a product, a
+ * coupon of the buyer's — done as people do it: through the gateway, the buyer
+ * signed in with their own token, the catalog and coupons made by the demo
+ * admin, operations by the demo ops user.
+ */
 import { randomUUID } from 'node:crypto';
-import { call, eventually, services } from './stack.ts';
+import { eventually, type JsonResponse, services, signIn, signUp, viaGateway } from './stack.ts';
 
 const hour = 3_600_000;
+
+/** A service's own port, for what no user calls (its /metrics). */
 export const appUrl = (name: keyof typeof services, path: string) => `${services[name].appUrl}${path}`;
 
+/** Each buyer's access token by user id, and each order's buyer: the tests act as the buyer they made. */
+const tokens = new Map<string, string>();
+const buyers = new Map<string, string>();
+
+/** The access token the buyer `userId` signed up with. */
+export const tokenOf = (userId: string) => {
+  const token = tokens.get(userId);
+  if (!token) throw new Error(`no buyer ${userId} was made by newUser()`);
+  return token;
+};
+
+const signedIn = (email: string, password: string) => {
+  let token: Promise<string> | undefined;
+  return () => (token ??= signIn(email, password).then((s) => s.token));
+};
+const admin = signedIn('admin@example.com', 'admin-demo-pass');
+const ops = signedIn('ops@example.com', 'ops-demo-pass');
+
+const expectStatus = async (what: string, status: number, pending: Promise<JsonResponse>) => {
+  const res = await pending;
+  if (res.status !== status) throw new Error(`${what} answered ${res.status}: ${JSON.stringify(res.body)}`);
+  return res.body;
+};
+
+/** A call through the gateway as the buyer `userId`. */
+export const asBuyer = (
+  userId: string,
+  method: string,
+  path: string,
+  body?: unknown,
+  headers: Record<string, string> = {},
+) => viaGateway(method, path, { token: tokenOf(userId), body, headers });
+
+/** A call through the gateway as the buyer of `orderId` (placed with placeOrder). */
+export const asBuyerOf = (orderId: string, method: string, path: string) => {
+  const userId = buyers.get(orderId);
+  if (!userId) throw new Error(`order ${orderId} was not placed with placeOrder()`);
+  return asBuyer(userId, method, path);
+};
+
+/** A call through the gateway as the demo ops user (`/ops/<app>/…`). */
+export const asOps = async (method: string, path: string) => viaGateway(method, path, { token: await ops() });
+
+/** A customer who signed up through the gateway, with `points` charged to their account. */
 export async function newUser(points: number): Promise<string> {
-  const user = await call('POST', appUrl('user', '/users'), {
-    email: `${randomUUID()}@example.com`,
-    name: 'Buyer',
-  });
+  const { token, userId } = await signUp('Buyer');
+  tokens.set(userId, token);
   if (points > 0) {
-    await call('POST', appUrl('user', `/users/${user.body.id}/points/charge`), {
-      amount: points,
-      idempotencyKey: randomUUID(),
-    });
+    await expectStatus(
+      'charging points',
+      200,
+      asBuyer(userId, 'POST', `/users/${userId}/points/charge`, {
+        amount: points,
+        idempotencyKey: randomUUID(),
+      }),
+    );
   }
-  return user.body.id;
+  return userId;
 }
 
+/** A product the demo admin adds to the catalog. */
 export async function newProduct(price: number, stock: number): Promise<string> {
+  const body = { name: `Item ${randomUUID().slice(0, 6)}`, price, stock };
   return (
-    await call('POST', appUrl('product', '/products'), {
-      name: `Item ${randomUUID().slice(0, 6)}`,
-      price,
-      stock,
-    })
-  ).body.id;
+    await expectStatus(
+      'adding a product',
+      201,
+      viaGateway('POST', '/products', { token: await admin(), body }),
+    )
+  ).id;
 }
 
 /** A coupon (5,000 KRW off orders of 10,000 or more) issued to the user through the real first-come path. */
 export async function couponFor(userId: string): Promise<string> {
-  const coupon = await call('POST', appUrl('coupon', '/coupons'), {
-    name: 'Test coupon',
-    discountType: 'FIXED',
-    discountValue: 5000,
-    quota: 10,
-    minOrderAmount: 10_000,
-    startsAt: new Date(Date.now() - hour).toISOString(),
-    endsAt: new Date(Date.now() + hour).toISOString(),
-  });
+  const coupon = await expectStatus(
+    'creating a coupon',
+    201,
+    viaGateway('POST', '/coupons', {
+      token: await admin(),
+      body: {
+        name: 'Test coupon',
+        discountType: 'FIXED',
+        discountValue: 5000,
+        quota: 10,
+        minOrderAmount: 10_000,
+        startsAt: new Date(Date.now() - hour).toISOString(),
+        endsAt: new Date(Date.now() + hour).toISOString(),
+      },
+    }),
+  );
   const requestId = await eventually('the coupon service to know the user', async () => {
-    const r = await call('POST', appUrl('coupon', `/coupons/${coupon.body.id}/issue`), { userId });
+    const r = await asBuyer(userId, 'POST', `/coupons/${coupon.id}/issue`, { userId });
     return r.status === 202 ? (r.body.requestId as string) : undefined;
   });
   await eventually(
     'the coupon to be issued',
-    async () =>
-      (await call('GET', appUrl('coupon', `/coupon-requests/${requestId}`))).body.status === 'COMPLETED',
+    async () => (await asBuyer(userId, 'GET', `/coupon-requests/${requestId}`)).body.status === 'COMPLETED',
   );
-  return coupon.body.id;
+  return coupon.id;
 }
 
-/** Places an order through the order service's sidecar; answers its id. */
+/** Places an order as its buyer (`body.userId`) through the gateway; answers its id. */
 export async function placeOrder(
-  body: Record<string, unknown>,
+  body: { userId: string } & Record<string, unknown>,
   headers: Record<string, string> = {},
 ): Promise<string> {
-  const res = await call('POST', `${services.order.daprUrl}/v1.0/invoke/order/method/orders`, body, headers);
-  if (res.status !== 202) throw new Error(`POST /orders answered ${res.status}: ${JSON.stringify(res.body)}`);
-  return res.body.orderId;
+  const { orderId } = await expectStatus(
+    'POST /orders',
+    202,
+    asBuyer(body.userId, 'POST', '/orders', body, headers),
+  );
+  buyers.set(orderId, body.userId);
+  return orderId;
+}
+
+/** The order as its buyer sees it now; undefined while it cannot be read (a service restarting, a 429). */
+export async function orderNow(orderId: string): Promise<any> {
+  const res = await asBuyerOf(orderId, 'GET', `/orders/${orderId}`);
+  return res.status === 200 ? res.body : undefined;
 }
 
 /** The order once it has ended (COMPLETED, FAILED or NEEDS_ATTENTION). */
@@ -67,8 +138,8 @@ export function settled(orderId: string): Promise<any> {
   return eventually(
     `order ${orderId} to end`,
     async () => {
-      const o = (await call('GET', appUrl('order', `/orders/${orderId}`))).body;
-      return o.status === 'PENDING' ? undefined : o;
+      const o = await orderNow(orderId);
+      return o && o.status !== 'PENDING' ? o : undefined;
     },
     120_000,
   );

@@ -2,10 +2,11 @@ import { randomUUID } from 'node:crypto';
 import { eventually } from '@shop/platform/testing';
 import kafkajs from 'kafkajs';
 import pg from 'pg';
+import { insiderHeaders } from '../src/api-tokens.ts';
 import { control, gateway, replicasOf, type ServiceName, services } from '../src/topology.ts';
 
 export { eventually, sleep } from '@shop/platform/testing';
-export { gateway, replicasOf, services };
+export { gateway, insiderHeaders, replicasOf, services };
 
 const { Kafka, logLevel } = kafkajs;
 
@@ -42,13 +43,19 @@ export interface JsonResponse<T = any> {
   body: T;
 }
 
-/** An HTTP call with a JSON body, answered with status and parsed body. */
+/**
+ * An HTTP call with a JSON body, answered with status and parsed body. The
+ * tests are insiders: to a sidecar or a service's own port the call carries the
+ * token that it demands (`insiderHeaders`); the refusals without one are tested
+ * with plain fetch.
+ */
 export async function call<T = any>(
   method: string,
   url: string,
   body?: unknown,
-  headers: Record<string, string> = {},
+  extraHeaders: Record<string, string> = {},
 ): Promise<JsonResponse<T>> {
+  const headers = { ...insiderHeaders(url), ...extraHeaders };
   const res = await fetch(url, {
     method,
     headers: body === undefined ? headers : { 'content-type': 'application/json', ...headers },

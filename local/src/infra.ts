@@ -2,10 +2,22 @@ import { execFileSync } from 'node:child_process';
 import { chownSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
+import { parse, stringify } from 'yaml';
 import { DATA, ROOT, RUN } from './paths.ts';
 import type { Tools } from './provision.ts';
 import { httpOk, isPortOpen, type Supervisor } from './supervisor.ts';
-import { HOST, kafka, placement, postgres, redis, scheduler, serviceList, zipkin } from './topology.ts';
+import {
+  gateway,
+  HOST,
+  kafka,
+  placement,
+  postgres,
+  redis,
+  scheduler,
+  sentry,
+  serviceList,
+  zipkin,
+} from './topology.ts';
 import { step } from './ui.ts';
 
 /** postgres refuses to run as root: when we are root, it runs as the `postgres` user apt created. */
@@ -191,7 +203,68 @@ async function startZipkin(sup: Supervisor, tools: Tools): Promise<void> {
   });
 }
 
+/**
+ * Sentry's own settings (a Dapr Configuration): mTLS on, certificates for a
+ * day. Its self-signed root and issuer are made at its first start and kept
+ * with the data (a year's validity), so restarts keep the same trust.
+ */
+const SENTRY_CONFIG = `apiVersion: dapr.io/v1alpha1
+kind: Configuration
+metadata:
+  name: daprsystem
+spec:
+  mtls:
+    enabled: true
+    workloadCertTTL: 24h
+    allowedClockSkew: 15m
+`;
+
+const sentryCredentials = () => join(DATA, 'sentry');
+/** The root certificate every sidecar and control-plane process trusts (Sentry writes it). */
+export const trustAnchorsFile = () => join(sentryCredentials(), 'ca.crt');
+
+/** What placement and scheduler need to take their identity from Sentry and speak mTLS. */
+const controlPlaneTls = () => [
+  '--tls-enabled',
+  '--trust-domain',
+  'localhost',
+  '--trust-anchors-file',
+  trustAnchorsFile(),
+  '--sentry-address',
+  `${HOST}:${sentry.port}`,
+];
+
 async function startDaprControlPlane(sup: Supervisor, tools: Tools): Promise<void> {
+  mkdirSync(sentryCredentials(), { recursive: true });
+  const configFile = join(RUN, 'sentry.yaml');
+  writeFileSync(configFile, SENTRY_CONFIG);
+  await sup.start({
+    name: 'sentry',
+    command: join(tools.daprBin, 'sentry'),
+    args: [
+      '--config',
+      configFile,
+      '--issuer-credentials',
+      sentryCredentials(),
+      '--trust-domain',
+      'localhost',
+      '--port',
+      String(sentry.port),
+      '--listen-address',
+      HOST,
+      '--healthz-port',
+      String(sentry.healthzPort),
+      '--healthz-listen-address',
+      HOST,
+      '--metrics-port',
+      String(sentry.metricsPort),
+      '--log-level',
+      'warn',
+    ],
+    ports: [sentry.port, sentry.healthzPort, sentry.metricsPort],
+    ready: async () =>
+      existsSync(trustAnchorsFile()) && httpOk(`http://${HOST}:${sentry.healthzPort}/healthz`),
+  });
   await Promise.all([
     sup.start({
       name: 'placement',
@@ -207,6 +280,7 @@ async function startDaprControlPlane(sup: Supervisor, tools: Tools): Promise<voi
         String(placement.metricsPort),
         '--initial-cluster',
         `dapr-placement-0=${HOST}:${placement.raftPort}`,
+        ...controlPlaneTls(),
         '--log-level',
         'warn',
       ],
@@ -231,6 +305,9 @@ async function startDaprControlPlane(sup: Supervisor, tools: Tools): Promise<voi
         String(scheduler.etcdClientPort),
         '--etcd-initial-cluster',
         `dapr-scheduler-server-0=http://${HOST}:${scheduler.etcdPeerPort}`,
+        ...controlPlaneTls(),
+        '--identity-directory-write',
+        join(RUN, 'scheduler-identity'),
         '--log-level',
         'warn',
       ],
@@ -240,14 +317,40 @@ async function startDaprControlPlane(sup: Supervisor, tools: Tools): Promise<voi
   ]);
 }
 
-/** Renders components/ (with ${NAME} placeholders) into .shop/run for the sidecars. */
-export function renderComponents(): { resourcesPath: string; configPath: string } {
+/**
+ * Each app's Configuration: config/config.yaml (tracing) with the app's own
+ * access control from config/access-control.yaml — as the chart builds them.
+ */
+function appConfigurations(render: (text: string, file: string) => string): Record<string, string> {
+  const dir = join(ROOT, 'components', 'config');
+  const base = render(readFileSync(join(dir, 'config.yaml'), 'utf8'), 'config/config.yaml');
+  const acl = parse(
+    render(readFileSync(join(dir, 'access-control.yaml'), 'utf8'), 'config/access-control.yaml'),
+  );
+  return Object.fromEntries(
+    [...serviceList.map((s) => s.appId), gateway.appId].map((appId) => {
+      if (!acl[appId]) throw new Error(`config/access-control.yaml has no entry for ${appId}`);
+      const config = parse(base);
+      config.metadata.name = `${appId}-config`;
+      config.spec.accessControl = acl[appId];
+      return [appId, stringify(config)];
+    }),
+  );
+}
+
+/**
+ * Renders components/ (with ${NAME} placeholders) into .shop/run for the
+ * sidecars: the resources, and one Configuration per app.
+ */
+export function renderComponents(): { resourcesPath: string; configPathOf: (appId: string) => string } {
   const values: Record<string, string> = {
     KAFKA_BROKERS: kafka.brokers,
     REDIS_HOST: new URL(redis.url).host,
     RUN_DIR: RUN,
     TRACING_SAMPLING_RATE: zipkin.samplingRate,
     ZIPKIN_ENDPOINT: zipkin.spansUrl,
+    // Self-hosted sidecars and their mTLS identities live in the namespace "default".
+    NAMESPACE: 'default',
   };
   const render = (text: string, file: string) =>
     text.replace(/\$\{([A-Z_]+)\}/g, (_, name: string) => {
@@ -260,12 +363,10 @@ export function renderComponents(): { resourcesPath: string; configPath: string 
   for (const file of readdirSync(src).filter((f) => f.endsWith('.yaml'))) {
     writeFileSync(join(resourcesPath, file), render(readFileSync(join(src, file), 'utf8'), file));
   }
-  const configPath = join(RUN, 'config.yaml');
-  writeFileSync(
-    configPath,
-    render(readFileSync(join(src, 'config', 'config.yaml'), 'utf8'), 'config/config.yaml'),
-  );
-  return { resourcesPath, configPath };
+  const configPathOf = (appId: string) => join(RUN, `config-${appId}.yaml`);
+  for (const [appId, config] of Object.entries(appConfigurations(render)))
+    writeFileSync(configPathOf(appId), config);
+  return { resourcesPath, configPathOf };
 }
 
 /** Postgres, Redis, Kafka (each unless an external one is given), placement and scheduler. */

@@ -138,12 +138,12 @@ async function ensureZipkin(): Promise<string> {
 }
 
 /**
- * daprd, placement and scheduler: from SHOP_DAPR_BIN_DIR, the PATH or
+ * daprd, placement, scheduler and sentry: from SHOP_DAPR_BIN_DIR, the PATH or
  * ~/.dapr/bin when present, otherwise built from Go modules with
  * local/daprd (a wrapper module; see its go.mod for why) into the cache.
  * `stablecomponents` is the tag upstream builds with; without it daprd refuses to start.
  */
-export async function ensureDapr(names = ['daprd', 'placement', 'scheduler']): Promise<string> {
+export async function ensureDapr(names = ['daprd', 'placement', 'scheduler', 'sentry']): Promise<string> {
   const candidates = [
     process.env.SHOP_DAPR_BIN_DIR,
     ...(process.env.PATH ?? '').split(delimiter),

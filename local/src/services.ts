@@ -1,5 +1,7 @@
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { renderComponents } from './infra.ts';
+import { localApiTokens } from './api-tokens.ts';
+import { renderComponents, trustAnchorsFile } from './infra.ts';
 import { ROOT } from './paths.ts';
 import type { Tools } from './provision.ts';
 import { localSigningKey } from './signing-key.ts';
@@ -14,6 +16,7 @@ import {
   replicasOf,
   type ServiceAddress,
   scheduler,
+  sentry,
   serviceList,
   zipkin,
 } from './topology.ts';
@@ -36,6 +39,8 @@ function appSpec(s: ServiceAddress, extraEnv: Record<string, string>) {
       DAPR_HOST: HOST,
       DAPR_HTTP_PORT: String(s.daprHttpPort),
       DAPR_GRPC_PORT: String(s.daprGrpcPort),
+      DAPR_API_TOKEN: localApiTokens().dapr,
+      APP_API_TOKEN: localApiTokens().app,
       MIGRATE_ON_START: 'true',
       SEED_DEMO_DATA: 'true',
       // The payment service's fake gateway obeys the x-fake-gateway header, so
@@ -64,6 +69,7 @@ function gatewaySpec(storefrontDir: string) {
       HOST,
       DAPR_HOST: HOST,
       DAPR_HTTP_PORT: String(gateway.daprHttpPort),
+      DAPR_API_TOKEN: localApiTokens().dapr,
       LOG_LEVEL: process.env.LOG_LEVEL ?? 'info',
       // The trace of a request starts here, at the one public entry.
       TRACING_ZIPKIN_URL: zipkin.spansUrl,
@@ -88,7 +94,16 @@ type SidecarAddress = Pick<
   | 'daprUrl'
 >;
 
-function sidecarSpec(s: SidecarAddress, tools: Tools, paths: { resourcesPath: string; configPath: string }) {
+type RenderedComponents = ReturnType<typeof renderComponents>;
+
+/**
+ * A sidecar with its app's own Configuration (access control), an mTLS
+ * identity from Sentry, and both API tokens: it demands the Dapr one from
+ * callers of its API and sends the app one to its app (`appToken` false: the
+ * gateway, whose routes are public anyway).
+ */
+function sidecarSpec(s: SidecarAddress, tools: Tools, paths: RenderedComponents, appToken = true) {
+  const tokens = localApiTokens();
   return {
     name: `${s.name}-dapr`,
     command: join(tools.daprBin, 'daprd'),
@@ -114,7 +129,10 @@ function sidecarSpec(s: SidecarAddress, tools: Tools, paths: { resourcesPath: st
       '--resources-path',
       paths.resourcesPath,
       '--config',
-      paths.configPath,
+      paths.configPathOf(s.appId),
+      '--enable-mtls',
+      '--sentry-address',
+      `${HOST}:${sentry.port}`,
       '--placement-host-address',
       `${HOST}:${placement.port}`,
       '--scheduler-host-address',
@@ -127,8 +145,13 @@ function sidecarSpec(s: SidecarAddress, tools: Tools, paths: { resourcesPath: st
       '--log-level',
       'info',
     ],
-    // daprd registers this address with placement and name resolution.
-    env: { DAPR_HOST_IP: HOST },
+    env: {
+      // daprd registers this address with placement and name resolution.
+      DAPR_HOST_IP: HOST,
+      DAPR_TRUST_ANCHORS: readFileSync(trustAnchorsFile(), 'utf8'),
+      DAPR_API_TOKEN: tokens.dapr,
+      ...(appToken ? { APP_API_TOKEN: tokens.app } : {}),
+    },
     ports: [s.daprHttpPort, s.daprGrpcPort, s.daprInternalGrpcPort, s.daprMetricsPort],
     // 204 once the sidecar has loaded its components and reached the app.
     ready: () => httpOk(`${s.daprUrl}/v1.0/healthz`),
@@ -179,6 +202,6 @@ export async function startServices(
   const storefrontDir = await ensureStorefrontBuilt();
   await step('starting the gateway and its sidecar', async () => {
     await sup.start(gatewaySpec(storefrontDir));
-    await sup.start(sidecarSpec(gateway, tools, paths));
+    await sup.start(sidecarSpec(gateway, tools, paths, false));
   });
 }

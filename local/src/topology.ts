@@ -66,6 +66,12 @@ export const scheduler = {
   metricsPort: 30092,
 };
 
+/**
+ * Sentry, the certificate authority: every sidecar, placement and scheduler get
+ * their mTLS identity from it, which Dapr's access control policies check.
+ */
+export const sentry = { port: 30007, healthzPort: 30083, metricsPort: 30093 };
+
 /** The runner's control API (list, stop and start processes), used by tests. */
 export const control = {
   port: num('SHOP_CONTROL_PORT', 3599),

@@ -105,6 +105,16 @@ volumeClaimTemplates:
 {{- join " " (uniq $topics) }}
 {{- end }}
 
+{{/* The Secret (key `token`) whose value every sidecar demands from callers of its API. */}}
+{{- define "shop.daprApiTokenSecret" -}}
+{{- .Values.dapr.apiTokenSecret | default "shop-dapr-api-token" -}}
+{{- end }}
+
+{{/* The Secret (key `token`) whose value every sidecar sends to its app, which answers nothing else. */}}
+{{- define "shop.appApiTokenSecret" -}}
+{{- .Values.dapr.appTokenSecret | default "shop-app-api-token" -}}
+{{- end }}
+
 {{/* The Secret holding the key that signs access tokens (key private-key.pem). */}}
 {{- define "shop.signingKeySecret" -}}
 {{- .Values.auth.existingSecret | default "shop-jwt-signing-key" -}}

@@ -5,7 +5,13 @@ templates/services/ calls it with the service's name and what it needs:
   (dict "root" $ "name" "product" "redis" true "fakeGateway" false)
 "database" false (the gateway) leaves out the database, its migrations and the
 wait for the infrastructure; "signsTokens" true (the user service) gives the
-app the key that signs access tokens.
+app the key that signs access tokens; "public" true (the gateway) leaves out
+the app API token, since its routes are for everyone.
+
+Every sidecar demands the Dapr API token of its callers (the app sends it) and
+runs with its service's own Configuration, <service>-config (access control);
+every other sidecar sends the app API token to its app, which refuses requests
+without it.
 
 Migrations run in an init container of every pod (see README "Kubernetes"):
 not a Helm hook, because a pre-install hook runs before the bundled database
@@ -50,7 +56,7 @@ spec:
         dapr.io/enabled: "true"
         dapr.io/app-id: {{ $name | quote }}
         dapr.io/app-port: "3000"
-        dapr.io/config: shop-config
+        dapr.io/config: {{ $name }}-config
         dapr.io/log-as-json: "true"
         dapr.io/log-level: {{ $root.Values.dapr.logLevel | quote }}
         dapr.io/enable-metrics: "true"
@@ -60,8 +66,9 @@ spec:
         dapr.io/sidecar-cpu-limit: {{ $root.Values.dapr.sidecar.cpuLimit | quote }}
         dapr.io/sidecar-memory-limit: {{ $root.Values.dapr.sidecar.memoryLimit | quote }}
         dapr.io/graceful-shutdown-seconds: {{ $root.Values.dapr.gracefulShutdownSeconds | quote }}
-        {{- with $root.Values.dapr.apiTokenSecret }}
-        dapr.io/api-token-secret: {{ . | quote }}
+        dapr.io/api-token-secret: {{ include "shop.daprApiTokenSecret" $root | quote }}
+        {{- if not .public }}
+        dapr.io/app-token-secret: {{ include "shop.appApiTokenSecret" $root | quote }}
         {{- end }}
         # The app's own metrics; the sidecar's are on its `dapr-metrics` port (9090).
         prometheus.io/scrape: "true"
@@ -133,6 +140,14 @@ spec:
               value: {{ $root.Values.observability.tracing.zipkinEndpoint | quote }}
             - name: TRACING_SAMPLING_RATE
               value: {{ $root.Values.observability.tracing.samplingRate | quote }}
+            - name: DAPR_API_TOKEN
+              valueFrom:
+                secretKeyRef: { name: {{ include "shop.daprApiTokenSecret" $root }}, key: token }
+            {{- if not .public }}
+            - name: APP_API_TOKEN
+              valueFrom:
+                secretKeyRef: { name: {{ include "shop.appApiTokenSecret" $root }}, key: token }
+            {{- end }}
             {{- if $database }}
             - name: SEED_DEMO_DATA
               value: {{ $root.Values.common.seedDemoData | quote }}

@@ -66,6 +66,7 @@ async function gatewayApp(options: { sidecarPort: number; perSecond?: number; bu
     httpPort: options.sidecarPort,
     pubsubName: 'pubsub',
     stateStoreName: 'statestore',
+    apiToken: 'sidecar-api-token',
   });
   const log = createLogger('gateway', 'silent');
   const deps = { config: {} as never, log, sidecar: sidecarClient };
@@ -140,8 +141,12 @@ describe('what reaches a service', () => {
       'x-user-id': ALICE,
       'x-user-role': 'customer',
       'idempotency-key': 'key-12345',
+      // Its own sidecar's API token, which the sidecar demands.
+      'dapr-api-token': 'sidecar-api-token',
     });
     expect(seen[0]!.headers.authorization).toBeUndefined();
+    // How long the service behind took, so that a client can tell the gateway's own share.
+    expect(res.headers['server-timing']).toMatch(/^upstream;dur=\d+(\.\d+)?$/);
   });
 
   test('When the route is an operations one, then the app is named by the path and its location is rewritten', async () => {

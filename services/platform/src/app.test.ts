@@ -24,3 +24,37 @@ describe('createApp', () => {
     expect(res.headers.allow).toContain('GET');
   });
 });
+
+describe('createApp with the app API token', () => {
+  const router = new Router();
+  router.post('/saga/points/refund', (ctx) => {
+    ctx.body = { refunded: true };
+  });
+  const app = createApp({
+    log: createLogger('test', 'silent'),
+    routers: [router],
+    appApiToken: 'from-sidecar',
+  });
+
+  test('When a call reaches the port without the token, then it is refused with 401 problem+json', async () => {
+    const res = await request(app.callback()).post('/saga/points/refund').send({});
+    expect(res.status).toBe(401);
+    expect(res.headers['content-type']).toContain('application/problem+json');
+    expect(res.body).toMatchObject({ status: 401, type: 'urn:shop-on-dapr:problem:not-from-sidecar' });
+  });
+
+  test('When the token is wrong, then it is refused; when it is the sidecar’s, then it is answered', async () => {
+    const wrong = await request(app.callback())
+      .post('/saga/points/refund')
+      .set('dapr-api-token', 'from-sidecaR');
+    expect(wrong.status).toBe(401);
+    const right = await request(app.callback())
+      .post('/saga/points/refund')
+      .set('dapr-api-token', 'from-sidecar');
+    expect(right).toMatchObject({ status: 200, body: { refunded: true } });
+  });
+
+  test('When a probe asks /healthz without the token, then it is answered', async () => {
+    expect((await request(app.callback()).get('/healthz')).status).toBe(200);
+  });
+});

@@ -4,12 +4,15 @@ import Koa from 'koa';
 import { problemMiddleware } from './errors/problem-middleware.ts';
 import { healthRouter, type ReadinessCheck } from './http/health.router.ts';
 import { requestContext } from './http/request-context.ts';
+import { requireSidecarToken } from './http/sidecar-token.ts';
 import type { Logger } from './logger.ts';
 
 export interface AppOptions {
   log: Logger;
   routers: Router[];
   readiness?: Record<string, ReadinessCheck>;
+  /** The app API token its sidecar sends; when given, nothing else is answered (but probes and metrics). */
+  appApiToken?: string;
 }
 
 /** Builds a service's Koa app (no listen: tests use it in-process). */
@@ -17,6 +20,7 @@ export function createApp(options: AppOptions): Koa {
   const app = new Koa();
   app.use(requestContext(options.log));
   app.use(problemMiddleware);
+  if (options.appApiToken) app.use(requireSidecarToken(options.appApiToken));
   app.use(
     bodyParser({
       enableTypes: ['json'],

@@ -83,6 +83,7 @@ export function assembleApp(deps: ServiceDeps, parts: ServiceParts) {
         serviceDocument(deps.config.APP_ID, [...deadLetterOperations, ...(parts.operations ?? [])]),
       ),
     ],
+    appApiToken: deps.config.APP_API_TOKEN,
     readiness: {
       database: () => pingDatabase(em),
       sidecar: () => deps.sidecar.isHealthy(),
@@ -127,6 +128,7 @@ export async function runService<S extends z.ZodObject>(definition: ServiceDefin
     httpPort: config.DAPR_HTTP_PORT,
     pubsubName: config.PUBSUB_NAME,
     stateStoreName: config.STATE_STORE_NAME,
+    apiToken: config.DAPR_API_TOKEN,
   });
   const relay = new OutboxRelay(orm.em, sidecar, log.child({ component: 'outbox-relay' }), {
     pollMs: config.OUTBOX_POLL_MS,

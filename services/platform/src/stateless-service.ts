@@ -20,6 +20,7 @@ export const statelessConfigSchema = baseConfigSchema.pick({
   LOG_LEVEL: true,
   DAPR_HOST: true,
   DAPR_HTTP_PORT: true,
+  DAPR_API_TOKEN: true,
   SHUTDOWN_GRACE_MS: true,
   TRACING_ZIPKIN_URL: true,
   TRACING_SAMPLING_RATE: true,
@@ -76,6 +77,7 @@ export async function runStatelessService<S extends z.ZodObject>(
     httpPort: config.DAPR_HTTP_PORT,
     pubsubName: 'pubsub',
     stateStoreName: 'statestore',
+    apiToken: config.DAPR_API_TOKEN,
   });
   const parts = definition.build({ config, log, sidecar });
   await serve(assembleStatelessApp({ config, log, sidecar }, parts), {

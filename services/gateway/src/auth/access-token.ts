@@ -57,10 +57,13 @@ export function tokenVerifier(keys: JWTVerifyGetKey): VerifyAccessToken {
  * cached by jose and fetched again when a token names a key id it has not seen
  * (a rotation), at most every 30 s.
  */
-export function remoteTokenVerifier(
-  sidecar: DaprSidecar,
-  headers: Record<string, string> = {},
-): VerifyAccessToken {
+export function remoteTokenVerifier(sidecar: DaprSidecar): VerifyAccessToken {
   const url = new URL(`${sidecar.baseUrl}/v1.0/invoke/user/method${JWKS_PATH}`);
-  return tokenVerifier(createRemoteJWKSet(url, { headers, timeoutDuration: 5_000, cacheMaxAge: 5 * 60_000 }));
+  return tokenVerifier(
+    createRemoteJWKSet(url, {
+      headers: sidecar.authHeaders(),
+      timeoutDuration: 5_000,
+      cacheMaxAge: 5 * 60_000,
+    }),
+  );
 }

@@ -10,6 +10,16 @@ export const baseConfigSchema = z.object({
   DAPR_HOST: z.string().default('127.0.0.1'),
   DAPR_HTTP_PORT: z.coerce.number().int().positive().default(3500),
   DAPR_GRPC_PORT: z.coerce.number().int().positive().default(50001),
+  /**
+   * The token the sidecar demands on its API (daprd's DAPR_API_TOKEN). Empty:
+   * none (a sidecar started without one). The workflow SDK reads it itself.
+   */
+  DAPR_API_TOKEN: z.preprocess((v) => (v === '' ? undefined : v), z.string().optional()),
+  /**
+   * The token the sidecar sends to the app (daprd's APP_API_TOKEN): when set,
+   * the app answers only requests that carry it (probes and metrics aside).
+   */
+  APP_API_TOKEN: z.preprocess((v) => (v === '' ? undefined : v), z.string().optional()),
   PUBSUB_NAME: z.string().default('pubsub'),
   STATE_STORE_NAME: z.string().default('statestore'),
   /** `npm start` applies migrations at start-up; in Kubernetes a Job does it and this stays false. */

@@ -6,6 +6,8 @@ export interface SidecarOptions {
   httpPort: number;
   pubsubName: string;
   stateStoreName: string;
+  /** Sent as `dapr-api-token` on every call: the sidecar refuses calls without it when it has one. */
+  apiToken?: string;
   /** Per-call timeout; a call that takes longer counts as a sidecar failure. */
   timeoutMs?: number;
 }
@@ -75,8 +77,13 @@ export class DaprSidecar {
     this.timeoutMs = options.timeoutMs ?? 5_000;
   }
 
+  /** What a call of the sidecar's API carries (its token), for a client that calls it by itself. */
+  authHeaders(): Record<string, string> {
+    return this.options.apiToken ? { 'dapr-api-token': this.options.apiToken } : {};
+  }
+
   async request(method: string, path: string, body?: unknown, call: CallOptions = {}): Promise<Response> {
-    const headers: Record<string, string> = { ...call.headers };
+    const headers: Record<string, string> = { ...call.headers, ...this.authHeaders() };
     const traceparent = call.traceparent ?? currentTraceparent();
     if (traceparent) headers.traceparent = traceparent;
     let payload: string | undefined;

@@ -1,0 +1,129 @@
+/**
+ * Inside the platform, each refusal that keeps a caller to its lane: a sidecar
+ * without its Dapr API token, a service's port reached around its sidecar, an
+ * app invoking what its access control policy does not allow (checked against
+ * its mTLS identity from Sentry), an app publishing to a topic not its own,
+ * and the gateway, which has no pub/sub or state store at all.
+ */
+import { randomUUID } from 'node:crypto';
+import { describe, expect, test } from '@jest/globals';
+import { call, gateway, insiderHeaders, services } from './stack.ts';
+
+type Caller = 'gateway' | keyof typeof services;
+const sidecarOf = (caller: Caller) => (caller === 'gateway' ? gateway.daprUrl : services[caller].daprUrl);
+
+/** A service invocation as `caller` makes it: through its own sidecar, with the sidecar's token. */
+const invokeAs = (caller: Caller, appId: string, method: string, path: string, body?: unknown) =>
+  call(method, `${sidecarOf(caller)}/v1.0/invoke/${appId}/method/${path}`, body);
+
+const refund = () => ({ orderId: randomUUID(), userId: randomUUID() });
+
+describe('the Dapr API token', () => {
+  test('When a call reaches a sidecar without the token, or with a wrong one, then the sidecar refuses it with 401', async () => {
+    const url = `${services.user.daprUrl}/v1.0/invoke/user/method/saga/points/refund`;
+    const bare = await fetch(url, { method: 'POST', body: JSON.stringify(refund()) });
+    expect(bare.status).toBe(401);
+    const wrong = await fetch(url, {
+      method: 'POST',
+      headers: { 'dapr-api-token': 'guessed' },
+      body: JSON.stringify(refund()),
+    });
+    expect(wrong.status).toBe(401);
+    // The same sidecar serves its own app with the token (and refuses no health probe).
+    expect((await call('GET', `${services.user.daprUrl}/v1.0/invoke/user/method/healthz`)).status).toBe(200);
+    expect((await fetch(`${services.user.daprUrl}/v1.0/healthz`)).status).toBe(204);
+  });
+});
+
+describe('the app API token', () => {
+  test('When a request reaches a service’s port around its sidecar, then it is refused with a 401 problem', async () => {
+    const res = await fetch(`${services.user.appUrl}/saga/points/refund`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(refund()),
+    });
+    expect(res.status).toBe(401);
+    expect(res.headers.get('content-type')).toContain('application/problem+json');
+    expect(await res.json()).toMatchObject({ type: 'urn:shop-on-dapr:problem:not-from-sidecar' });
+    // Probes and scrapes reach the port without it.
+    expect((await fetch(`${services.user.appUrl}/readyz`)).status).toBe(200);
+  });
+
+  test('When the sidecar delivers, then its token lets the request in', async () => {
+    const res = await call('POST', `${services.user.appUrl}/saga/points/refund`, refund());
+    expect(res.status).not.toBe(401);
+    expect(insiderHeaders(services.user.appUrl)['dapr-api-token']).toBeDefined();
+  });
+});
+
+describe('the access control policies', () => {
+  test('When the gateway invokes a saga step, then the callee’s sidecar refuses it with 403, while order reaches it', async () => {
+    const asGateway = await invokeAs('gateway', 'user', 'POST', 'saga/points/refund', refund());
+    expect(asGateway.status).toBe(403);
+    expect(JSON.stringify(asGateway.body)).toContain('access control policy has denied access');
+    // The saga's own caller gets through to the app, which answers itself (a user it does not know).
+    const asOrder = await invokeAs('order', 'user', 'POST', 'saga/points/refund', refund());
+    expect(asOrder).toMatchObject({ status: 404, body: { type: 'urn:shop-on-dapr:problem:user-not-found' } });
+  });
+
+  test.each([
+    ['product', 'saga/stock/restore', { orderId: randomUUID() }],
+    [
+      'coupon',
+      'saga/coupons/restore',
+      { orderId: randomUUID(), userId: randomUUID(), couponId: randomUUID() },
+    ],
+    ['payment', 'saga/payments/cancel', { orderId: randomUUID() }],
+  ])('When the gateway invokes %s’s %s, then it is refused with 403', async (appId, path, body) => {
+    expect((await invokeAs('gateway', appId, 'POST', path, body)).status).toBe(403);
+  });
+
+  test('When another service than order invokes a saga step, then it is refused with 403', async () => {
+    expect((await invokeAs('payment', 'user', 'POST', 'saga/points/refund', refund())).status).toBe(403);
+    expect(
+      (await invokeAs('coupon', 'payment', 'POST', 'saga/payments/cancel', { orderId: randomUUID() })).status,
+    ).toBe(403);
+  });
+
+  test('When the gateway calls a public route, then it goes through; a sidecar callback does not', async () => {
+    expect((await invokeAs('gateway', 'product', 'GET', 'products?size=1')).status).toBe(200);
+    // A forged event delivered by invocation instead of by Kafka.
+    const forged = await invokeAs('gateway', 'product', 'POST', 'events/order-events', {
+      id: randomUUID(),
+      type: 'OrderCompleted',
+      data: { orderId: randomUUID() },
+    });
+    expect(forged.status).toBe(403);
+  });
+
+  test('When the user service reads an order for a notification, then it may; placing one, it may not', async () => {
+    expect((await invokeAs('user', 'order', 'GET', `orders/${randomUUID()}`)).status).toBe(404);
+    const placing = await invokeAs('user', 'order', 'POST', 'orders', {
+      userId: randomUUID(),
+      items: [{ productId: randomUUID(), quantity: 1 }],
+    });
+    expect(placing.status).toBe(403);
+  });
+});
+
+describe('the component and topic scopes', () => {
+  const publish = (caller: Caller, topic: string) =>
+    call('POST', `${sidecarOf(caller)}/v1.0/publish/pubsub/${topic}`, {
+      id: randomUUID(),
+      type: 'Forged',
+      data: {},
+    });
+
+  test('When a service publishes to a topic that is not its own, then its sidecar refuses it with 403', async () => {
+    const res = await publish('payment', 'order-events');
+    expect(res.status).toBe(403);
+    expect(res.body.errorCode).toBe('ERR_PUBSUB_FORBIDDEN');
+  });
+
+  test('When the gateway tries the pub/sub or the state store, then its sidecar has neither', async () => {
+    expect((await publish('gateway', 'order-events')).body.errorCode).toBe('ERR_PUBSUB_NOT_FOUND');
+    const state = await call('GET', `${gateway.daprUrl}/v1.0/state/statestore/anything`);
+    expect(state.status).toBeGreaterThanOrEqual(400);
+    expect(JSON.stringify(state.body)).toContain('statestore');
+  });
+});
