@@ -109,7 +109,8 @@ export function startCoupons(): void {
         opens > now ? `opens in ${countdown(opens, now)}` : soldOut ? 'sold out' : 'open now';
       card.clock.dataset.open = String(opens <= now);
       card.clock.dataset.soldOut = String(soldOut);
-      if (!card.request.dataset.status) card.button.disabled = !signedIn || opens > now || soldOut;
+      // One request per coupon from this page: once asked, the card follows that request.
+      card.button.disabled = !signedIn || opens > now || soldOut || Boolean(card.request.dataset.status);
     }
     renderAdmin(admin);
   };
