@@ -20,6 +20,8 @@ export interface CrowdOptions {
   quota?: number;
   startsInMs?: number;
   admin?: { email: string; password: string };
+  /** Fire when this resolves instead of at the opening (a test lets its person ask first). */
+  fireWhen?: Promise<unknown>;
   log?: (line: string) => void;
 }
 
@@ -157,7 +159,9 @@ export async function fireCrowd(options: CrowdOptions): Promise<CrowdOutcome> {
   const crowd = await registerCrowd(gatewayUrl, options.users);
   log(`${crowd.length} simulated customers signed in`);
   const wait = new Date(coupon.startsAt).getTime() - Date.now();
-  if (wait > 0) {
+  if (options.fireWhen) {
+    await options.fireWhen;
+  } else if (wait > 0) {
     log(`waiting ${(wait / 1000).toFixed(1)} s for the drop to open`);
     await new Promise((r) => setTimeout(r, wait));
   }
