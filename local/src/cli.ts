@@ -20,6 +20,7 @@ import {
   redis,
   replicasOf,
   scheduler,
+  sentry,
   serviceList,
   zipkin,
 } from './topology.ts';
@@ -56,6 +57,7 @@ function printAddresses(withServices: boolean): void {
     ['kafka', kafka.brokers, 'KRaft, single node'],
     ['placement', `127.0.0.1:${placement.port}`, ''],
     ['scheduler', `127.0.0.1:${scheduler.port}`, ''],
+    ['sentry', `127.0.0.1:${sentry.port}`, 'mTLS certificates of every sidecar (access control checks them)'],
     [
       'zipkin',
       `${zipkin.url}/zipkin/`,
