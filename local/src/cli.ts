@@ -80,7 +80,10 @@ function printAddresses(withServices: boolean): void {
   }
   rows.push(['control', control.url, 'GET /processes, POST /processes/<name>/stop|start']);
   console.log(`\n${table(rows)}\n\nlogs: ${LOGS}/<name>.log\n`);
-  if (withServices) say(`use the gateway: ${gateway.appUrl} (the services' own ports are for debugging)`);
+  if (withServices)
+    say(
+      `use the gateway: ${gateway.appUrl} (the services' ports and sidecars, for debugging, want the tokens in .shop/keys: README "Inside")`,
+    );
 }
 
 /** Runs jest on one suite; returns its pass/fail counts. */
