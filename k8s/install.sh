@@ -109,8 +109,9 @@ cat >&2 <<TEXT
 
 [k8s] Shop on Dapr runs in namespace $SHOP_NAMESPACE. For example:
   kubectl -n $SHOP_NAMESPACE get pods
-  kubectl -n $SHOP_NAMESPACE port-forward svc/product 8082:80 & curl -s localhost:8082/products
-  kubectl -n $SHOP_NAMESPACE port-forward deploy/order 3500:3500 & curl -s localhost:3500/v1.0/metadata
+  kubectl -n $SHOP_NAMESPACE port-forward svc/gateway 3100:80 & curl -s localhost:3100/products
+  DAPR_TOKEN=\$(kubectl -n $SHOP_NAMESPACE get secret shop-dapr-api-token -o jsonpath='{.data.token}' | base64 -d)
+  kubectl -n $SHOP_NAMESPACE port-forward deploy/order 3500:3500 & curl -s localhost:3500/v1.0/metadata -H "dapr-api-token: \$DAPR_TOKEN"
 TEXT
 if [ "$dashboard" = true ]; then
   echo "  kubectl -n dapr-system port-forward svc/dapr-dashboard 8080:8080   # the Dapr dashboard: http://localhost:8080" >&2

@@ -98,6 +98,39 @@ describe('charts/shop on the local cluster', () => {
     ).toBe(403);
   });
 
+  test('Inside the cluster, a sidecar wants its token, access control keeps the gateway from a saga step, and a service’s port answers only its sidecar', () => {
+    // Run in the gateway's own pod, as the gateway would call: its daprd on localhost, its token in its env.
+    const script = `
+      const dapr = 'http://127.0.0.1:' + (process.env.DAPR_HTTP_PORT ?? 3500);
+      const token = { 'dapr-api-token': process.env.DAPR_API_TOKEN };
+      const json = { 'content-type': 'application/json' };
+      const body = JSON.stringify({ orderId: crypto.randomUUID(), userId: crypto.randomUUID() });
+      const status = (url, init) => fetch(url, init).then((r) => r.status, (e) => String(e));
+      console.log(JSON.stringify({
+        noToken: await status(dapr + '/v1.0/invoke/product/method/products'),
+        publicRoute: await status(dapr + '/v1.0/invoke/product/method/products', { headers: token }),
+        sagaStep: await status(dapr + '/v1.0/invoke/user/method/saga/points/refund', { method: 'POST', headers: { ...token, ...json }, body }),
+        aroundTheSidecar: await status('http://user.${NAMESPACE}.svc.cluster.local/saga/points/refund', { method: 'POST', headers: json, body }),
+      }));`;
+    const out = kubectl(
+      'exec',
+      'deploy/gateway',
+      '-c',
+      'app',
+      '--',
+      'node',
+      '--input-type=module',
+      '-e',
+      script,
+    );
+    expect(JSON.parse(out.trim())).toEqual({
+      noToken: 401,
+      publicRoute: 200,
+      sagaStep: 403,
+      aroundTheSidecar: 401,
+    });
+  });
+
   test('Each service’s migrations ran once, from the init container, before the app started', async () => {
     for (const service of SERVICES) {
       const { rows } = await (await db(service)).query(

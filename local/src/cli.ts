@@ -21,6 +21,7 @@ import {
   redis,
   replicasOf,
   scheduler,
+  sentry,
   serviceList,
   zipkin,
 } from './topology.ts';
@@ -57,6 +58,7 @@ function printAddresses(withServices: boolean): void {
     ['kafka', kafka.brokers, 'KRaft, single node'],
     ['placement', `127.0.0.1:${placement.port}`, ''],
     ['scheduler', `127.0.0.1:${scheduler.port}`, ''],
+    ['sentry', `127.0.0.1:${sentry.port}`, 'mTLS certificates of every sidecar (access control checks them)'],
     [
       'zipkin',
       `${zipkin.url}/zipkin/`,
@@ -81,7 +83,9 @@ function printAddresses(withServices: boolean): void {
   console.log(`\n${table(rows)}\n\nlogs: ${LOGS}/<name>.log\n`);
   if (withServices) {
     say(`the storefront page: ${gateway.appUrl}/ (sign in as a demo user; see README "Storefront")`);
-    say(`use the gateway: ${gateway.appUrl} (the services' own ports are for debugging)`);
+    say(
+      `use the gateway: ${gateway.appUrl} (the services' ports and sidecars, for debugging, want the tokens in .shop/keys: README "Inside")`,
+    );
   }
 }
 

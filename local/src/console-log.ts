@@ -7,7 +7,7 @@
  * `npm start -- --verbose` shows everything, `npm start -- order-dapr kafka`
  * the named processes only (each name matched as a part of the process name).
  */
-const INFRA = new Set(['postgres', 'redis', 'kafka', 'placement', 'scheduler', 'zipkin']);
+const INFRA = new Set(['postgres', 'redis', 'kafka', 'placement', 'scheduler', 'sentry', 'zipkin']);
 
 const isService = (name: string) => !INFRA.has(name) && !name.endsWith('-dapr');
 /** The Dapr workflow SDK logs every work item at INFO on its own (it ignores the logger options). */

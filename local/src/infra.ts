@@ -369,7 +369,7 @@ export function renderComponents(): { resourcesPath: string; configPathOf: (appI
   return { resourcesPath, configPathOf };
 }
 
-/** Postgres, Redis, Kafka (each unless an external one is given), placement and scheduler. */
+/** Postgres, Redis, Kafka (each unless an external one is given), Sentry, placement and scheduler. */
 export async function startInfra(sup: Supervisor, tools: Tools): Promise<void> {
   await Promise.all([
     postgres.externalUrl ? undefined : step('starting Postgres', () => startPostgres(sup, tools)),
@@ -377,7 +377,7 @@ export async function startInfra(sup: Supervisor, tools: Tools): Promise<void> {
     kafka.externalBrokers
       ? undefined
       : step('starting Kafka (KRaft, single node)', () => startKafka(sup, tools)),
-    step('starting Dapr placement and scheduler', () => startDaprControlPlane(sup, tools)),
+    step('starting Dapr Sentry, placement and scheduler', () => startDaprControlPlane(sup, tools)),
     step('starting Zipkin (traces)', () => startZipkin(sup, tools)),
   ]);
   await step('creating the service databases', createDatabases);
