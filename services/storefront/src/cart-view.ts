@@ -50,7 +50,7 @@ async function checkout(couponId: string, pointsToUse: number): Promise<void> {
       headers: { 'idempotency-key': crypto.randomUUID() },
     });
     lines.clear();
-    message = 'Order received! Payment is being processed…';
+    message = 'Order placed: follow it under “Your order, live”.';
     followOrder(placed.orderId);
   } catch (err) {
     message = err instanceof ApiProblem ? `Not placed: ${err.message}` : String(err);
