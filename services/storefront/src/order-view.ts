@@ -1,6 +1,6 @@
 import { fill, h } from './dom.ts';
 import { followStream } from './sse.ts';
-import { failureInWords, type Order, STATE_WORDS, stepLabel, won } from './words.ts';
+import { billInWords, failureInWords, type Order, STATE_WORDS, stepLabel } from './words.ts';
 
 const HEADLINES: Record<Order['status'], string> = {
   PENDING: 'Order received! Processing…',
@@ -54,14 +54,7 @@ function renderOrder(order: Order): void {
       ),
     ),
     reason && h('p', { class: 'reason', 'data-testid': 'order-reason', role: 'alert' }, reason),
-    h(
-      'p',
-      { class: 'amounts' },
-      `${order.items.map((i) => `${i.productName} × ${i.quantity}`).join(', ')} — total ${won(order.totalAmount)}`,
-      order.discount ? `, coupon −${won(order.discount)}` : '',
-      order.pointsUsed ? `, points −${won(order.pointsUsed)}` : '',
-      `, paid ${won(order.paymentAmount)}`,
-    ),
+    h('p', { class: 'amounts' }, billInWords(order)),
     h('p', { class: 'muted' }, `Order ${order.orderId}`),
   );
 }

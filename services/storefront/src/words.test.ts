@@ -1,5 +1,5 @@
 import { describe, expect, test } from '@jest/globals';
-import { countdown, failureInWords, type Order, type OrderStep, stepLabel } from './words.ts';
+import { billInWords, countdown, failureInWords, type Order, type OrderStep, stepLabel } from './words.ts';
 
 const step = (name: string, state: OrderStep['state'], extra: Partial<OrderStep> = {}): OrderStep => ({
   step: name,
@@ -72,5 +72,21 @@ describe('labels', () => {
     expect(countdown(new Date('2026-11-29T12:01:05Z'), now)).toBe('1:05');
     expect(countdown(new Date('2026-11-29T14:00:09Z'), now)).toBe('2:00:09');
     expect(countdown(new Date('2026-11-29T11:00:00Z'), now)).toBe('0:00');
+  });
+});
+
+describe('the bill, in words', () => {
+  test('When the order completed, then it says what was paid after the coupon and points', () => {
+    expect(
+      billInWords(order({ status: 'COMPLETED', discount: 5000, pointsUsed: 3000, paymentAmount: 32_000 })),
+    ).toBe('Desk lamp × 2 — total ₩40,000, coupon −₩5,000, points −₩3,000, paid ₩32,000');
+  });
+
+  test('When the order failed, then it says nothing was charged, not what would have been paid', () => {
+    expect(billInWords(order({ status: 'FAILED' }))).toBe('Desk lamp × 2 — total ₩40,000, nothing charged');
+  });
+
+  test('When the order is still under way, then the amount is still to pay', () => {
+    expect(billInWords(order({ status: 'PENDING' }))).toBe('Desk lamp × 2 — total ₩40,000, to pay ₩40,000');
   });
 });

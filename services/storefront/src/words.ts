@@ -135,3 +135,19 @@ export function countdown(until: Date, now: Date): string {
 }
 
 export const won = (amount: number) => `₩${amount.toLocaleString('en-US')}`;
+
+/** The bill in one line: what was paid only once it was; a failed order charged nothing (all undone). */
+export function billInWords(order: Order): string {
+  const items = order.items.map((i) => `${i.productName} × ${i.quantity}`).join(', ');
+  const off = [
+    order.discount ? `coupon −${won(order.discount)}` : '',
+    order.pointsUsed ? `points −${won(order.pointsUsed)}` : '',
+  ].filter(Boolean);
+  const payment = {
+    PENDING: `to pay ${won(order.paymentAmount)}`,
+    COMPLETED: `paid ${won(order.paymentAmount)}`,
+    FAILED: 'nothing charged',
+    NEEDS_ATTENTION: 'the payment is being sorted out by our team',
+  }[order.status];
+  return [`${items} — total ${won(order.totalAmount)}`, ...off, payment].join(', ');
+}
