@@ -20,13 +20,16 @@ const tokenFile = (name: string) => {
   return readFileSync(file, 'utf8');
 };
 
+let cached: ApiTokens | undefined;
+
 /**
  * The local platform's two API tokens, made once per checkout in `.shop/keys`
  * (like the signing key) so that the tests and benchmarks, which run beside the
- * platform, read the same ones. The chart keeps them in Secrets.
+ * platform, read the same ones (read once per process). The chart keeps them in Secrets.
  */
 export function localApiTokens(): ApiTokens {
-  return { dapr: tokenFile('dapr'), app: tokenFile('app') };
+  cached ??= { dapr: tokenFile('dapr'), app: tokenFile('app') };
+  return cached;
 }
 
 /** Other addresses with the headers they take (a cluster's services through port-forwards). */
