@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { Kubectl } from '../../loadtest/k8s/kubectl.ts';
-import { call, eventually } from '../../local/e2e/stack.ts';
+import { call, eventually, fixedCoupon } from '../../local/e2e/stack.ts';
 
 export { call, eventually };
 
@@ -63,7 +63,6 @@ export async function database(service: Service): Promise<pg.Pool> {
 
 /** The shop's API as a buyer or an admin uses it, on the given Service URLs. */
 export function shopApi(url: Record<Service, string>) {
-  const hour = 3_600_000;
   return {
     async newUser(points: number): Promise<string> {
       const user = await call('POST', `${url.user}/users`, {
@@ -88,15 +87,7 @@ export function shopApi(url: Record<Service, string>) {
     },
     /** A coupon (5,000 KRW off orders of 10,000 or more) issued to the user through the first-come path. */
     async couponFor(userId: string): Promise<string> {
-      const coupon = await call('POST', `${url.coupon}/coupons`, {
-        name: 'Cluster test',
-        discountType: 'FIXED',
-        discountValue: 5000,
-        quota: 10,
-        minOrderAmount: 10_000,
-        startsAt: new Date(Date.now() - hour).toISOString(),
-        endsAt: new Date(Date.now() + hour).toISOString(),
-      });
+      const coupon = await call('POST', `${url.coupon}/coupons`, fixedCoupon('Cluster test'));
       const requestId = await eventually('the coupon service to know the user', async () => {
         const r = await call('POST', `${url.coupon}/coupons/${coupon.body.id}/issue`, { userId });
         return r.status === 202 ? r.body.requestId : undefined;

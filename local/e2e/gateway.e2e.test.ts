@@ -7,11 +7,10 @@
 import { randomUUID } from 'node:crypto';
 import SwaggerParser from '@apidevtools/swagger-parser';
 import { beforeAll, describe, expect, jest, test } from '@jest/globals';
-import { eventually, gateway, signIn, signUp, viaGateway } from './stack.ts';
+import { eventually, fixedCoupon, gateway, signIn, signUp, viaGateway } from './stack.ts';
 
 jest.setTimeout(120_000);
 
-const hour = 3_600_000;
 let admin: { token: string; userId: string };
 let productId: string;
 
@@ -46,15 +45,7 @@ describe('through the gateway', () => {
   test('When a person signs in, asks for a coupon and orders with their token, then it is all done as them', async () => {
     const coupon = await viaGateway('POST', '/coupons', {
       token: admin.token,
-      body: {
-        name: 'Gateway welcome',
-        discountType: 'FIXED',
-        discountValue: 5000,
-        quota: 10,
-        minOrderAmount: 10_000,
-        startsAt: new Date(Date.now() - hour).toISOString(),
-        endsAt: new Date(Date.now() + hour).toISOString(),
-      },
+      body: fixedCoupon('Gateway welcome'),
     });
     expect(coupon.status).toBe(201);
     const buyer = await signUp('Gateway buyer');

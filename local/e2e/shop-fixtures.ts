@@ -5,9 +5,7 @@
  * admin, operations by the demo ops user.
  */
 import { randomUUID } from 'node:crypto';
-import { eventually, type JsonResponse, services, signIn, signUp, viaGateway } from './stack.ts';
-
-const hour = 3_600_000;
+import { eventually, fixedCoupon, type JsonResponse, services, signIn, signUp, viaGateway } from './stack.ts';
 
 /** A service's own port, for what no user calls (its /metrics). */
 export const appUrl = (name: keyof typeof services, path: string) => `${services[name].appUrl}${path}`;
@@ -91,15 +89,7 @@ export async function couponFor(userId: string): Promise<string> {
     201,
     viaGateway('POST', '/coupons', {
       token: await admin(),
-      body: {
-        name: 'Test coupon',
-        discountType: 'FIXED',
-        discountValue: 5000,
-        quota: 10,
-        minOrderAmount: 10_000,
-        startsAt: new Date(Date.now() - hour).toISOString(),
-        endsAt: new Date(Date.now() + hour).toISOString(),
-      },
+      body: fixedCoupon('Test coupon'),
     }),
   );
   const requestId = await eventually('the coupon service to know the user', async () => {

@@ -122,6 +122,20 @@ export async function findOnKafka(
   }
 }
 
+/** A coupon as the tests define it: 5,000 KRW off orders of 10,000 or more, open from an hour ago for two hours. */
+export function fixedCoupon(name: string, quota = 10) {
+  const hour = 3_600_000;
+  return {
+    name,
+    discountType: 'FIXED',
+    discountValue: 5000,
+    quota,
+    minOrderAmount: 10_000,
+    startsAt: new Date(Date.now() - hour).toISOString(),
+    endsAt: new Date(Date.now() + hour).toISOString(),
+  };
+}
+
 /** Signs in at the gateway; the access token and the user's id. */
 export async function signIn(email: string, password: string): Promise<{ token: string; userId: string }> {
   const res = await call('POST', `${gateway.appUrl}/auth/login`, { email, password });
