@@ -11,7 +11,7 @@ const common = {
   transform: { '^.+\\.ts$': swc },
   extensionsToTreatAsEsm: ['.ts'],
   testEnvironment: 'node',
-  // Local state (.shop/: data, logs, the local cluster's container filesystems) is not source.
+  // Local state (.shop/: data, logs, the offline kind route's dockerd) is not source.
   modulePathIgnorePatterns: ['<rootDir>/.shop/'],
 };
 
@@ -33,7 +33,7 @@ export default {
       testMatch: ['<rootDir>/services/*/test/**/*.int.test.ts', '<rootDir>/local/test/**/*.int.test.ts'],
     },
     { ...common, displayName: 'e2e', testMatch: ['<rootDir>/local/e2e/**/*.e2e.test.ts'] },
-    // `npm run test:cluster`: the chart on a real local cluster (k8s/local/cluster.sh).
+    // `npm run test:cluster`: the chart on a real kind cluster made by k8s/kind/up.sh.
     { ...common, displayName: 'cluster', testMatch: ['<rootDir>/k8s/test/**/*.cluster.test.ts'] },
   ],
 };

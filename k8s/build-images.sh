@@ -1,28 +1,40 @@
 #!/usr/bin/env bash
 # Builds one image per service from its own Dockerfile, tagged
-# <repository>/<service>:<tag> as charts/shop expects (default shop/*:<appVersion>).
-#   k8s/build-images.sh [--repository shop] [--tag 0.1.0] [-- extra docker build flags]
-# SHOP_DOCKER (default: docker) is the client to use.
+# <repository>/<service>:<tag> as charts/shop expects: by default shop/<service>
+# tagged with image_tag (k8s/lib.sh: appVersion and a hash of its content).
+#   k8s/build-images.sh [--repository shop] [--tag TAG] [--tags-values FILE] [-- extra docker build flags]
+# --tags-values: writes each service's tag into FILE as charts/shop values
+# (services.<name>.imageTag), for the install (k8s/kind/up.sh, k8s/minikube/up.sh).
+# SHOP_DOCKER (default: docker) is the client to use; SHOP_BUILD_FLAGS, more
+# `docker build` flags for a machine that needs them (the project's CI: its
+# network and the CA of its TLS-intercepting proxy; users need none).
 # shellcheck source=k8s/lib.sh
 source "$(dirname "$0")/lib.sh"
 
 repository=shop
-tag=$SHOP_TAG
+tag=
+tags_file=
 extra=()
 while [ $# -gt 0 ]; do
   case $1 in
     --repository) repository=$2; shift 2 ;;
     --tag) tag=$2; shift 2 ;;
+    --tags-values) tags_file=$2; shift 2 ;;
     --) shift; extra=("$@"); break ;;
     *) die "unknown option $1 (see the header of $0)" ;;
   esac
 done
 docker=${SHOP_DOCKER:-docker}
 need "$docker" "Docker: https://docs.docker.com/get-docker/"
+[ -z "$tags_file" ] || echo "services:" > "$tags_file"
 
 for service in "${SHOP_SERVICES[@]}"; do
-  step "building $repository/$service:$tag" \
-    env DOCKER_BUILDKIT=1 "$docker" build --quiet "${extra[@]}" \
-    -f "$ROOT/services/$service/Dockerfile" -t "$repository/$service:$tag" "$ROOT" > /dev/null
+  service_tag=${tag:-$(image_tag "$service")}
+  # ${a[@]+"${a[@]}"}: an empty array under `set -u` in bash 3.2 (macOS).
+  # shellcheck disable=SC2086 # SHOP_BUILD_FLAGS: flags, split on spaces
+  step "building $repository/$service:$service_tag" \
+    env DOCKER_BUILDKIT=1 "$docker" build --quiet ${SHOP_BUILD_FLAGS:-} ${extra[@]+"${extra[@]}"} \
+    -f "$ROOT/services/$service/Dockerfile" -t "$repository/$service:$service_tag" "$ROOT" > /dev/null
+  [ -z "$tags_file" ] || printf '  %s: { imageTag: "%s" }\n' "$service" "$service_tag" >> "$tags_file"
 done
 "$docker" image ls --format '{{.Repository}}:{{.Tag}}  {{.Size}}' | grep "^$repository/" | sort >&2

@@ -1,26 +1,35 @@
 #!/usr/bin/env bash
-# The install path every cluster shares (kind, minikube, k8s/local), once the
+# The install path every cluster shares (kind, minikube, any other), once the
 # cluster exists and the service images are in it:
 #   1. Dapr's CRDs and control plane, from Dapr's own Helm chart (--wait),
 #   2. the Dapr dashboard (Dapr's dapr-dashboard chart), unless --no-dashboard,
-#   3. charts/shop with the given values (--wait), checked: every service pod
+#   3. metrics-server (its own chart), unless the cluster has a metrics API: the
+#      HPAs of coupon and order scale on CPU, and kind has none,
+#   4. charts/shop with the given values (--wait), checked: every service pod
 #      has its daprd container (the injector fails open), then `helm test`,
-#   4. how to reach the services and the dashboard.
+#   5. how to reach the services and the dashboard.
 # Options:
 #   --values FILE           values for charts/shop (repeatable)
 #   --set KEY=VALUE         one value for charts/shop (repeatable)
 #   --dapr-chart REF        Dapr's chart: dapr/dapr (default, from https://dapr.github.io/helm-charts) or a folder
 #   --dapr-values FILE      values for Dapr's chart (registry, tag, single replicas...)
+#   --laptop                the laptop profile: k8s/laptop/values.yaml for charts/shop and
+#                           k8s/laptop/dapr-values.yaml for Dapr's chart (README, "Sizing")
 #   --no-dashboard          skip the dashboard
+#   --metrics-server-chart REF  metrics-server's chart: metrics-server/metrics-server (default,
+#                           from https://kubernetes-sigs.github.io/metrics-server/) or a folder
 #   --no-test               skip `helm test`
 # Env: SHOP_NAMESPACE (shop), KUBECONFIG, HELM (helm), KUBECTL (kubectl).
 # shellcheck source=k8s/lib.sh
 source "$(dirname "$0")/lib.sh"
 
+# Arrays are expanded as ${a[@]+"${a[@]}"}: an empty one is an error under
+# `set -u` in bash 3.2, macOS's own bash.
 shop_args=()
 dapr_chart=dapr/dapr
 dapr_args=()
 dashboard=true
+metrics_chart=metrics-server/metrics-server
 run_tests=true
 while [ $# -gt 0 ]; do
   case $1 in
@@ -28,7 +37,13 @@ while [ $# -gt 0 ]; do
     --set) shop_args+=(--set "$2"); shift 2 ;;
     --dapr-chart) dapr_chart=$2; shift 2 ;;
     --dapr-values) dapr_args+=(--values "$2"); shift 2 ;;
+    --laptop)
+      shop_args+=(--values "$K8S_DIR/laptop/values.yaml")
+      dapr_args+=(--values "$K8S_DIR/laptop/dapr-values.yaml")
+      shift
+      ;;
     --no-dashboard) dashboard=false; shift ;;
+    --metrics-server-chart) metrics_chart=$2; shift 2 ;;
     --no-test) run_tests=false; shift ;;
     *) die "unknown option $1 (see the header of $0)" ;;
   esac
@@ -58,21 +73,42 @@ dapr_crds() {
 }
 step "applying Dapr $DAPR_VERSION CRDs" dapr_crds
 step "installing Dapr $DAPR_VERSION control plane (namespace dapr-system)" \
-  "$helm" upgrade --install dapr "$dapr_chart" "${dapr_args[@]}" \
+  "$helm" upgrade --install dapr "$dapr_chart" ${dapr_args[@]+"${dapr_args[@]}"} \
   --namespace dapr-system --create-namespace --wait --timeout 10m
 
 if [ "$dashboard" = true ]; then
   [ -d "$dapr_chart" ] && dapr_repo
-  step "installing the Dapr dashboard" \
-    "$helm" upgrade --install dapr-dashboard dapr/dapr-dashboard \
+  step "installing the Dapr dashboard $DAPR_DASHBOARD_VERSION" \
+    "$helm" upgrade --install dapr-dashboard dapr/dapr-dashboard --version "$DAPR_DASHBOARD_VERSION" \
     --namespace dapr-system --wait --timeout 5m
+fi
+
+# The HPAs need the metrics API. A cluster that has one (minikube's addon, a
+# cloud's own) keeps it; kind has none. kind's kubelets serve self-signed
+# certificates, hence --kubelet-insecure-tls (what kind's own docs do).
+metrics_server() {
+  local version=()
+  if [ ! -d "$metrics_chart" ]; then
+    "$helm" repo add metrics-server https://kubernetes-sigs.github.io/metrics-server/ --force-update > /dev/null
+    "$helm" repo update metrics-server > /dev/null
+    version=(--version "$METRICS_SERVER_CHART_VERSION")
+  fi
+  "$helm" upgrade --install metrics-server "$metrics_chart" ${version[@]+"${version[@]}"} \
+    --namespace kube-system --set image.tag="v$METRICS_SERVER_VERSION" --set 'args={--kubelet-insecure-tls}' \
+    --wait --timeout 5m > /dev/null
+}
+if "$helm" status metrics-server --namespace kube-system > /dev/null 2>&1 ||
+  ! "$kubectl" get apiservice v1beta1.metrics.k8s.io > /dev/null 2>&1; then
+  step "installing metrics-server $METRICS_SERVER_VERSION (for the HPAs)" metrics_server
+else
+  log "the cluster has a metrics API already: metrics-server not installed"
 fi
 
 # --wait-for-jobs: the install is done once the Kafka topics Job has created
 # every topic and dead-letter topic, not while it still retries against a
 # Kafka that is starting.
 step "installing charts/shop (namespace $SHOP_NAMESPACE)" \
-  "$helm" upgrade --install shop "$ROOT/charts/shop" "${shop_args[@]}" \
+  "$helm" upgrade --install shop "$ROOT/charts/shop" ${shop_args[@]+"${shop_args[@]}"} \
   --namespace "$SHOP_NAMESPACE" --create-namespace --wait --wait-for-jobs --timeout 15m
 
 # A pod created while the injector was away runs without daprd (its webhook
@@ -98,7 +134,7 @@ step "checking that every service pod has its daprd sidecar" check_sidecars
 helm_test() {
   local status=0
   "$helm" test shop --namespace "$SHOP_NAMESPACE" > /dev/null || status=$?
-  "$kubectl" -n "$SHOP_NAMESPACE" logs shop-test-readyz -c readyz >&2 || true
+  "$kubectl" -n "$SHOP_NAMESPACE" logs job/shop-test-readyz -c readyz >&2 || true
   return $status
 }
 if [ "$run_tests" = true ]; then

@@ -84,10 +84,13 @@ async function main(): Promise<number> {
     const started = Date.now();
     const timeoutS = Number(args['timeout-s']);
     let state = '';
+    // What the coupon service's HPA does while the spike holds (none: scaled by hand or HPA off).
+    const replicas = new Set<string>();
     while (!state) {
       const conditions = kubectl('get', 'job', name, '-o', 'jsonpath={.status.conditions[*].type}');
       state = ['Complete', 'Failed'].find((c) => conditions.split(' ').includes(c)) ?? '';
       if (!state && Date.now() - started > timeoutS * 1000) state = 'TimedOut';
+      replicas.add(kubectl('get', 'deploy', 'coupon', '-o', 'jsonpath={.status.readyReplicas}') || '0');
       if (!state) await new Promise((r) => setTimeout(r, 2000));
     }
     const logs = kubectl('logs', `job/${name}`);
@@ -102,6 +105,9 @@ async function main(): Promise<number> {
     log(
       `k6 in the cluster: ${m.http_reqs?.values.count ?? 0} requests, ${accepted} accepted (${(accepted / durationS).toFixed(1)}/s), ` +
         `202 latency p50 ${m.accepted_latency?.values.med?.toFixed(1)} ms, p95 ${m.accepted_latency?.values['p(95)']?.toFixed(1)} ms, p99 ${m.accepted_latency?.values['p(99)']?.toFixed(1)} ms`,
+    );
+    log(
+      `coupon replicas Ready while the Job ran: ${[...replicas].join(' → ')} (kubectl -n ${ns} get hpa coupon)`,
     );
     log('waiting until every accepted request is COMPLETED or REJECTED…');
     const last = await waitUntilResolved(couponDb, coupon.id);

@@ -64,8 +64,9 @@ const valueSets: Record<string, string[]> = {
   default: [],
   kind: ['k8s/kind/values.yaml'],
   minikube: ['k8s/minikube/values.yaml'],
+  'kind, laptop profile': ['k8s/kind/values.yaml', 'k8s/laptop/values.yaml'],
   tilt: ['tilt/values.yaml'],
-  'local cluster': ['k8s/local/values.yaml'],
+  'kind, as the cluster suite installs it': ['k8s/kind/values.yaml', 'k8s/test/cluster-values.yaml'],
   'external infrastructure': ['k8s/external-infrastructure.yaml'],
 };
 const DAPR_API = ['--api-versions', 'dapr.io/v1alpha1/Component'];
@@ -92,7 +93,7 @@ const parseAll = (manifest: string): K8sObject[] =>
     .map((doc) => JSON.parse(ok(KUBECTL, ['create', '--dry-run=client', '-o', 'json', '-f', '-'], doc)));
 
 beforeAll(() => {
-  execFileSync('bash', [join(ROOT, 'k8s', 'local', 'control-plane.sh'), 'up', join(work, 'control-plane')], {
+  execFileSync('bash', [join(ROOT, 'k8s', 'test', 'api-server.sh'), 'up', join(work, 'control-plane')], {
     env: { ...process.env, KUBE_BIN: env('SHOP_KUBE_BIN') },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
@@ -102,7 +103,7 @@ beforeAll(() => {
 }, 120_000);
 
 afterAll(() => {
-  execFileSync('bash', [join(ROOT, 'k8s', 'local', 'control-plane.sh'), 'down', join(work, 'control-plane')]);
+  execFileSync('bash', [join(ROOT, 'k8s', 'test', 'api-server.sh'), 'down', join(work, 'control-plane')]);
   rmSync(work, { recursive: true, force: true });
 });
 
@@ -412,6 +413,57 @@ describe('charts/shop against a real kube-apiserver', () => {
       });
     });
 
+    test('Reaching the shop: an Ingress to the gateway when asked (accepted by the API server), none by default; minikube’s gateway on a NodePort for `minikube service`', () => {
+      expect(parseAll(template([]).stdout).filter((o) => o.kind === 'Ingress')).toEqual([]);
+      const rendered = template(
+        [],
+        ['--set', 'ingress.enabled=true,ingress.className=nginx,ingress.host=shop.example.com'],
+      );
+      expect(serverDryRun(rendered.stdout).code).toBe(0);
+      const [ingress] = parseAll(rendered.stdout).filter((o) => o.kind === 'Ingress');
+      expect(ingress.spec.ingressClassName).toBe('nginx');
+      expect(ingress.spec.rules).toEqual([
+        {
+          host: 'shop.example.com',
+          http: {
+            paths: [
+              {
+                path: '/',
+                pathType: 'Prefix',
+                backend: { service: { name: 'gateway', port: { name: 'http' } } },
+              },
+            ],
+          },
+        },
+      ]);
+      const minikube = parseAll(template(valueSets.minikube!).stdout);
+      const gateway = minikube.find((o) => o.kind === 'Service' && o.metadata.name === 'gateway');
+      expect(gateway.spec.type).toBe('NodePort');
+      expect(gateway.spec.ports[0].nodePort).toBe(30100);
+    });
+
+    test('helm test runs a Job, not a bare Pod (Dapr’s injector skips pods that kind’s admin user creates), with the sidecar annotations on its pod and no retries', () => {
+      const hooks = parseAll(template([]).stdout).filter(
+        (o) => o.metadata.annotations?.['helm.sh/hook'] === 'test',
+      );
+      expect(hooks.map((o) => `${o.kind}/${o.metadata.name}`)).toEqual(['Job/shop-test-readyz']);
+      const [job] = hooks;
+      expect(job.spec.backoffLimit).toBe(0);
+      expect(job.spec.template.metadata.annotations).toMatchObject({
+        'dapr.io/enabled': 'true',
+        'dapr.io/app-id': 'shop-tests',
+      });
+    });
+
+    test('Each service’s image is tagged with its own imageTag when given (the up scripts’ content hash), else image.tag', () => {
+      const objects = parseAll(template([], ['--set', 'services.order.imageTag=0.1.0-abcdef012345']).stdout);
+      const image = (name: string) =>
+        objects.find((o) => o.kind === 'Deployment' && o.metadata.name === name).spec.template.spec
+          .containers[0].image;
+      expect(image('order')).toBe('shop/order:0.1.0-abcdef012345');
+      expect(image('user')).toBe('shop/user:0.1.0');
+    });
+
     test('A broken template is refused by the API server', () => {
       const broken = join(work, 'broken-chart');
       cpSync(CHART, broken, { recursive: true, dereference: true });
@@ -486,6 +538,66 @@ describe('the rest of the Kubernetes side', () => {
     expect(r.code).toBe(5);
     expect(r.stderr).toContain("Dapr's CRDs were not found in cluster");
     expect(r.stderr).toContain('npm run k8s:kind');
+  });
+
+  /** The same API server under the context name a kind cluster has (kind-<name>). */
+  const kindEnv = () => {
+    const file = join(work, 'kind-kubeconfig');
+    writeFileSync(
+      file,
+      readFileSync(kubeconfig, 'utf8').replace(/^(\s*- name: |current-context: )shop$/gm, '$1kind-shop'),
+    );
+    return { ...toolEnv, KUBECONFIG: file };
+  };
+
+  test('On the kind cluster k8s:kind made, Tilt keeps the NodePorts its host ports 3100-3105 reach and forwards nothing onto them', () => {
+    const tiltfile = (env: NodeJS.ProcessEnv) => {
+      const r = run(TILT, ['alpha', 'tiltfile-result', '--file', join(ROOT, 'Tiltfile')], undefined, env);
+      if (r.code !== 0) throw new Error(`tilt exited with ${r.code}:\n${r.stderr}\n${r.stdout}`);
+      return JSON.parse(r.stdout);
+    };
+    const forwards = (result: K8sObject) =>
+      JSON.stringify(result)
+        .match(/"localPort":\d+/g)
+        ?.map((m) => Number(m.split(':')[1]))
+        .sort() ?? [];
+    const nodePorts = (result: K8sObject) =>
+      (JSON.stringify(result).match(/nodePort: \d+/g) ?? []).map((m) => Number(m.split(' ')[1])).sort();
+    // Elsewhere (minikube, any cluster): Tilt forwards the ports npm start uses.
+    const elsewhere = tiltfile(toolEnv);
+    expect(forwards(elsewhere)).toEqual([3100, 3101, 3102, 3103, 3104, 3105]);
+    expect(nodePorts(elsewhere)).toEqual([]);
+    const onKind = tiltfile(kindEnv());
+    expect(forwards(onKind)).toEqual([]);
+    expect(nodePorts(onKind)).toEqual([30100, 30101, 30102, 30103, 30104, 30105]);
+  });
+
+  test('Over the Helm release k8s:kind installed, the Tiltfile refuses and says what to run', () => {
+    // What `helm install shop` leaves in the namespace: its release Secret.
+    ok(KUBECTL, [
+      '-n',
+      'shop',
+      'create',
+      'secret',
+      'generic',
+      'sh.helm.release.v1.shop.v1',
+      '--type',
+      'helm.sh/release.v1',
+    ]);
+    ok(KUBECTL, ['-n', 'shop', 'label', 'secret', 'sh.helm.release.v1.shop.v1', 'owner=helm', 'name=shop']);
+    try {
+      const r = run(
+        TILT,
+        ['alpha', 'tiltfile-result', '--file', join(ROOT, 'Tiltfile')],
+        undefined,
+        kindEnv(),
+      );
+      expect(r.code).not.toBe(0);
+      expect(r.stderr).toContain('installed in cluster kind-shop as the Helm release "shop"');
+      expect(r.stderr).toContain('helm uninstall shop -n shop --wait');
+    } finally {
+      ok(KUBECTL, ['-n', 'shop', 'delete', 'secret', 'sh.helm.release.v1.shop.v1']);
+    }
   });
 
   test('The k6 Job is accepted by the API server and has no Dapr sidecar and no retries', () => {

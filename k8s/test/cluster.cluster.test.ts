@@ -1,7 +1,8 @@
 /**
- * charts/shop on a real cluster (k8s/local/cluster.sh up: Kubernetes 1.34 from
- * upstream parts, Dapr's control plane from its chart, the images built from
- * the services' Dockerfiles): pods and sidecars, migrations, the saga and its
+ * charts/shop on a real kind cluster (k8s/kind/up.sh, as a user runs it:
+ * Kubernetes 1.34, Dapr's control plane from its chart with its default
+ * values, the images built from the services' Dockerfiles and loaded with
+ * `kind load`): pods and sidecars, migrations, the saga and its
  * compensation through the cluster's Services and sidecars, a coupon burst,
  * an order pod deleted mid-saga, the k6 Job, a helm upgrade with orders in
  * flight and helm test. `npm run test:cluster` brings the cluster up first.
@@ -20,6 +21,7 @@ import {
   kubectl,
   kubectlJson,
   NAMESPACE,
+  runInGatewayPod,
   SERVICES,
   type Service,
   servicePodsSettled,
@@ -58,7 +60,7 @@ afterAll(async () => {
 
 const stepStates = (order: any) => Object.fromEntries(order.steps.map((s: any) => [s.step, s.state]));
 
-describe('charts/shop on the local cluster', () => {
+describe('charts/shop on a kind cluster made by k8s/kind/up.sh', () => {
   test('Every pod is Ready, and each service pod runs the daprd container Dapr’s injector added', () => {
     const pods = kubectlJson('get', 'pods').items;
     for (const service of SERVICES) {
@@ -98,6 +100,15 @@ describe('charts/shop on the local cluster', () => {
     ).toBe(403);
   });
 
+  test('On the host, http://127.0.0.1:3100 (k8s/kind/cluster.yaml’s port mapping to the gateway’s NodePort) serves the storefront page and the catalog', async () => {
+    const page = await fetch('http://127.0.0.1:3100/');
+    expect(page.status).toBe(200);
+    expect(page.headers.get('content-type')).toContain('text/html');
+    const products = await call('GET', 'http://127.0.0.1:3100/products');
+    expect(products.status).toBe(200);
+    expect(products.body.items.length).toBeGreaterThan(0);
+  });
+
   test('Inside the cluster, a sidecar wants its token, access control keeps the gateway from a saga step, and a service’s port answers only its sidecar', () => {
     // Run in the gateway's own pod, as the gateway would call: its daprd on localhost, its token in its env.
     const script = `
@@ -112,23 +123,46 @@ describe('charts/shop on the local cluster', () => {
         sagaStep: await status(dapr + '/v1.0/invoke/user/method/saga/points/refund', { method: 'POST', headers: { ...token, ...json }, body }),
         aroundTheSidecar: await status('http://user.${NAMESPACE}.svc.cluster.local/saga/points/refund', { method: 'POST', headers: json, body }),
       }));`;
-    const out = kubectl(
-      'exec',
-      'deploy/gateway',
-      '-c',
-      'app',
-      '--',
-      'node',
-      '--input-type=module',
-      '-e',
-      script,
-    );
-    expect(JSON.parse(out.trim())).toEqual({
+    expect(runInGatewayPod(script)).toEqual({
       noToken: 401,
       publicRoute: 200,
       sagaStep: 403,
       aroundTheSidecar: 401,
     });
+  });
+
+  test('What the Dapr dashboard shows of each app is there: every sidecar’s public port 3501 answers its components, subscriptions and actors, without the token', () => {
+    // The dashboard (dapr/dashboard pkg/instances) reads http://<pod IP>:3501/v1.0/metadata of
+    // each app's first pod; the API port (3500) is on loopback and wants the token.
+    const pods = kubectlJson('get', 'pods', '-l', 'app.kubernetes.io/part-of=shop').items.filter(
+      (p: any) =>
+        (SERVICES as readonly string[]).includes(p.metadata.labels['app.kubernetes.io/name']) &&
+        !p.metadata.deletionTimestamp,
+    );
+    const targets = Object.fromEntries(
+      pods.map((p: any) => [p.metadata.labels['app.kubernetes.io/name'], p.status.podIP]),
+    );
+    const script = `
+      const targets = ${JSON.stringify(targets)};
+      const out = {};
+      for (const [app, ip] of Object.entries(targets)) {
+        const meta = await fetch('http://' + ip + ':3501/v1.0/metadata').then((r) => r.json());
+        out[app] = {
+          id: meta.id,
+          components: (meta.components ?? []).map((c) => c.name).sort(),
+          topics: (meta.subscriptions ?? []).map((s) => s.topic).sort(),
+          actors: (meta.actorRuntime?.activeActors ?? meta.actors ?? []).map((a) => a.type),
+        };
+      }
+      console.log(JSON.stringify(out));`;
+    const meta = runInGatewayPod(script);
+    for (const service of SERVICES) {
+      expect(meta[service].id).toBe(service);
+      expect(meta[service].components).toEqual(expect.arrayContaining(['pubsub', 'statestore']));
+    }
+    expect(meta.product.topics).toEqual(expect.arrayContaining(['order-events', 'order-events.product.dlq']));
+    expect(meta.coupon.topics).toEqual(expect.arrayContaining(['user-events']));
+    expect(meta.coupon.actors).toContain('CouponQuotaActor');
   });
 
   test('Each service’s migrations ran once, from the init container, before the app started', async () => {
@@ -243,7 +277,7 @@ describe('charts/shop on the local cluster', () => {
     expect(await api.stockOf(productId)).toBe(50 - orders.length);
   });
 
-  test('The k6 spike runs as a Job in the cluster and its invariant check passes', () => {
+  test('The k6 spike runs as a Job in the cluster and its invariant check passes; the HPAs read CPU from metrics-server', async () => {
     const out = execFileSync(
       join(ROOT, 'node_modules', '.bin', 'node'),
       [
@@ -261,12 +295,25 @@ describe('charts/shop on the local cluster', () => {
     expect(out).toMatch(/k6 in the cluster: \d+ requests, \d+ accepted/);
     expect(out).toContain('100 issued of 100');
     expect(out).toContain('invariants: no oversold coupon');
+    // Not inert: metrics-server (installed by k8s/install.sh; kind has none) feeds them.
+    for (const name of ['coupon', 'order']) {
+      await eventually(`the ${name} HPA to read its pods' CPU`, async () => {
+        const hpa = kubectlJson('get', 'hpa', name);
+        return hpa.status.currentMetrics?.[0]?.resource?.current?.averageUtilization !== undefined;
+      });
+    }
   });
 
   test('helm upgrade with a changed value rolls out without losing an order in flight', async () => {
     const productId = await api.newProduct(10_000, 50);
     const users = await Promise.all(Array.from({ length: 6 }, () => api.newUser(0)));
-    const before = kubectlJson('get', 'deploy', 'order').metadata.generation;
+    const deployed = kubectlJson('get', 'deploy', 'order');
+    const before = deployed.metadata.generation;
+    // A value that differs from what runs (a second run on the same cluster changes it back).
+    const level = deployed.spec.template.spec.containers[0].env.find(
+      (e: any) => e.name === 'LOG_LEVEL',
+    ).value;
+    const next = level === 'debug' ? 'info' : 'debug';
     const orders = await Promise.all(
       users.map((userId) =>
         api.placeOrder({ userId, items: [{ productId, quantity: 1 }] }, { 'x-fake-gateway': 'slow:2000' }),
@@ -282,7 +329,7 @@ describe('charts/shop on the local cluster', () => {
         NAMESPACE,
         '--reuse-values',
         '--set',
-        'common.logLevel=debug',
+        `common.logLevel=${next}`,
         '--wait',
         '--timeout',
         '10m',
@@ -292,7 +339,7 @@ describe('charts/shop on the local cluster', () => {
     expect(kubectlJson('get', 'deploy', 'order').metadata.generation).toBeGreaterThan(before);
     await servicePodsSettled();
     const app = kubectlJson('get', 'deploy', 'order').spec.template.spec.containers[0];
-    expect(app.env.find((e: any) => e.name === 'LOG_LEVEL').value).toBe('debug');
+    expect(app.env.find((e: any) => e.name === 'LOG_LEVEL').value).toBe(next);
     await connect();
     const ended = await Promise.all(orders.map((id) => api.settled(id, 300_000)));
     expect(ended.map((o) => o.status)).toEqual(orders.map(() => 'COMPLETED'));
@@ -303,7 +350,7 @@ describe('charts/shop on the local cluster', () => {
       encoding: 'utf8',
     });
     expect(out).toMatch(/TEST SUITE: +shop-test-readyz[\s\S]*Phase: +Succeeded/);
-    const log = kubectl('logs', 'shop-test-readyz', '-c', 'readyz');
+    const log = kubectl('logs', 'job/shop-test-readyz', '-c', 'readyz');
     for (const service of SERVICES) expect(log).toContain(`${service}: 200`);
   });
 });

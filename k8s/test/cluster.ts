@@ -1,5 +1,5 @@
 /**
- * The running local cluster (k8s/local/cluster.sh up), as the cluster suite
+ * The running kind cluster (k8s/kind/up.sh), as the cluster suite
  * uses it: kubectl, port-forwards to the services' Kubernetes Services and to
  * their databases, and the shop's API through them.
  */
@@ -21,27 +21,46 @@ export type K8sObject = any;
 export const kubectlJson = (...args: string[]): K8sObject => JSON.parse(kubectl(...args, '-o', 'json'));
 
 /**
- * Waits until each service runs exactly one pod, Ready and not terminating:
- * after a pod was deleted or a release upgraded, the old pods are gone.
+ * Waits until every service's Deployment has rolled out (all its replicas
+ * updated and Ready; the HPAs may have scaled coupon and order) and no pod of
+ * theirs is terminating: after a pod was deleted or a release upgraded, the
+ * old pods are gone.
  */
 export function servicePodsSettled(timeoutMs = 300_000): Promise<true> {
   return eventually(
-    'one Ready pod per service, none terminating',
+    'every service rolled out, no pod terminating',
     async () => {
-      const pods = kubectlJson('get', 'pods', '-l', 'app.kubernetes.io/part-of=shop').items.filter(
+      const rolledOut = (SERVICES as readonly string[]).every((name) => {
+        const d = kubectlJson('get', 'deploy', name);
+        const want = d.spec.replicas ?? 1;
+        return (
+          d.status.observedGeneration >= d.metadata.generation &&
+          d.status.updatedReplicas === want &&
+          d.status.readyReplicas === want &&
+          (d.status.replicas ?? 0) === want
+        );
+      });
+      const terminating = kubectlJson('get', 'pods', '-l', 'app.kubernetes.io/part-of=shop').items.some(
         (p: K8sObject) =>
-          (SERVICES as readonly string[]).includes(p.metadata.labels['app.kubernetes.io/name']),
+          (SERVICES as readonly string[]).includes(p.metadata.labels['app.kubernetes.io/name']) &&
+          p.metadata.deletionTimestamp,
       );
-      const ready = (p: K8sObject) =>
-        !p.metadata.deletionTimestamp &&
-        p.status.conditions?.some((c: K8sObject) => c.type === 'Ready' && c.status === 'True');
-      return pods.length === SERVICES.length && pods.every(ready);
+      return rolledOut && !terminating;
     },
     timeoutMs,
   );
 }
 
 export const closeForwards = () => cluster.closeForwards();
+
+/** Runs a Node module script in the gateway's pod (its app container) and parses the JSON it prints last. */
+export const runInGatewayPod = (script: string): K8sObject =>
+  JSON.parse(
+    kubectl('exec', 'deploy/gateway', '-c', 'app', '--', 'node', '--input-type=module', '-e', script)
+      .trim()
+      .split('\n')
+      .pop()!,
+  );
 
 /**
  * Base URLs of the services' Kubernetes Services (port 80), through port-forwards;

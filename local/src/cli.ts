@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { runChaos } from '../../loadtest/chaos.ts';
 import { consoleFilter, consoleOptions } from './console-log.ts';
 import { startControlServer } from './control.ts';
@@ -8,7 +8,7 @@ import { startInfra } from './infra.ts';
 import { LOGS, ROOT, RUN, STATE } from './paths.ts';
 import { provision } from './provision.ts';
 import { ensureChromium } from './provision-chromium.ts';
-import { provisionK8sTools, provisionLocalCluster } from './provision-k8s.ts';
+import { provisionK8sTools, provisionOfflineKind } from './provision-k8s.ts';
 import { ensureSchemathesis } from './provision-schemathesis.ts';
 import { startServices } from './services.ts';
 import { Supervisor, stopLeftovers } from './supervisor.ts';
@@ -177,60 +177,85 @@ function runAttached(command: string, args: string[], env: NodeJS.ProcessEnv = p
   });
 }
 
+/** KEY=VALUE lines (what k8s/offline/prepare.sh writes) as an object. */
+const readEnvFile = (file: string): Record<string, string> =>
+  Object.fromEntries(
+    readFileSync(file, 'utf8')
+      .trim()
+      .split('\n')
+      .map((line) => line.split(/=(.*)/s).slice(0, 2)),
+  );
+
 /**
- * `npm run test:cluster`: the local cluster up with Dapr and the chart (the
- * shared install path), the cluster suite, then `tilt ci` on the same cluster
- * (after the release is uninstalled: both would not fit on two cores), and
- * the cluster down whatever happened.
+ * `npm run test:cluster`: a kind cluster made by k8s/kind/up.sh, the script a
+ * user runs, with Dapr from its chart's default values and charts/shop through
+ * k8s/install.sh; then the cluster suite, then `tilt ci` on the same cluster
+ * (after the release is uninstalled: both would not fit on two cores), and the
+ * cluster deleted whatever happened. This machine cannot pull kind's node image
+ * or the official images: k8s/offline/prepare.sh builds them from upstream
+ * parts first, and up.sh is given only the node image and Dapr's chart folder.
  */
 async function testCluster(): Promise<number> {
   const started = performance.now();
-  const cluster = join(ROOT, 'k8s', 'local', 'cluster.sh');
+  const prepare = join(ROOT, 'k8s', 'offline', 'prepare.sh');
   const totals = { passed: 0, failed: 0 };
   const count = (ok: boolean) => (ok ? totals.passed++ : totals.failed++);
+  let kindEnv: NodeJS.ProcessEnv | undefined;
   try {
-    const up = await runAttached('bash', [cluster, 'up']);
+    const prepared = await runAttached('bash', [prepare, 'up']);
+    count(prepared === 0);
+    if (prepared !== 0) return 1;
+    const offline = join(STATE, 'k8s-offline');
+    const tools = readEnvFile(join(offline, 'tools.env'));
+    const kind = readEnvFile(join(offline, 'kind.env'));
+    kindEnv = {
+      ...process.env,
+      ...kind,
+      KUBECONFIG: join(offline, 'kubeconfig'),
+      // This machine's builds need the host's network and its proxy's CA; users' do not.
+      SHOP_BUILD_FLAGS: '--network host --secret id=ca,src=/etc/ssl/certs/ca-certificates.crt',
+    };
+    const up = await runAttached(
+      'bash',
+      [
+        join(ROOT, 'k8s', 'kind', 'up.sh'),
+        '--dapr-chart',
+        kind.DAPR_CHART!,
+        '--metrics-server-chart',
+        kind.METRICS_SERVER_CHART!,
+        // Its chart is in Dapr's Helm repository only, and its image cannot be built here (README).
+        '--no-dashboard',
+        '--values',
+        join(ROOT, 'k8s', 'test', 'cluster-values.yaml'),
+      ],
+      kindEnv,
+    );
     count(up === 0);
-    if (up === 0) {
-      const tools = Object.fromEntries(
-        readFileSync(join(STATE, 'k8s-local', 'tools.env'), 'utf8')
-          .trim()
-          .split('\n')
-          .map((line) => line.split(/=(.*)/s).slice(0, 2)),
-      ) as Record<string, string>;
-      const kubeconfig = join(STATE, 'k8s-local', 'control-plane', 'kubeconfig');
-      const env = {
-        KUBECONFIG: kubeconfig,
-        SHOP_KUBECTL: join(tools.KUBE_BIN!, 'kubectl'),
-        SHOP_HELM: tools.HELM!,
-        KUBECTL: join(tools.KUBE_BIN!, 'kubectl'),
-      };
-      const suite = await jest('cluster', env);
-      totals.passed += suite.passed;
-      totals.failed += suite.failed;
-      const toolEnv = {
-        ...process.env,
-        ...env,
-        PATH: `${tools.KUBE_BIN}:${dirname(tools.HELM!)}:${process.env.PATH}`,
-      };
-      await runAttached(tools.HELM!, ['uninstall', 'shop', '-n', 'shop', '--wait'], toolEnv);
-      const tilt = await step('tilt ci against the local cluster', () =>
-        runAttached(tools.TILT!, ['ci', '--timeout', '20m'], {
-          ...toolEnv,
-          HOME: join(STATE, 'k8s-local'),
-          DOCKER_HOST: `unix://${join(STATE, 'k8s-local', 'docker', 'docker.sock')}`,
-          SHOP_BUILD_CA: '/etc/ssl/certs/ca-certificates.crt',
-          SHOP_BUILD_NETWORK: 'host',
-          SHOP_TILT_VALUES: join(ROOT, 'k8s', 'local', 'values.yaml'),
-        }),
-      );
-      count(tilt === 0);
-    }
+    if (up !== 0) return 1;
+    const suite = await jest('cluster', {
+      KUBECONFIG: kindEnv.KUBECONFIG!,
+      SHOP_KUBECTL: join(tools.KUBE_BIN!, 'kubectl'),
+      SHOP_HELM: tools.HELM!,
+      KUBECTL: join(tools.KUBE_BIN!, 'kubectl'),
+    });
+    totals.passed += suite.passed;
+    totals.failed += suite.failed;
+    await runAttached(tools.HELM!, ['uninstall', 'shop', '-n', 'shop', '--wait'], kindEnv);
+    const tilt = await step('tilt ci on the same kind cluster', () =>
+      runAttached(tools.TILT!, ['ci', '--timeout', '20m'], {
+        ...kindEnv,
+        HOME: offline,
+        SHOP_BUILD_CA: '/etc/ssl/certs/ca-certificates.crt',
+        SHOP_BUILD_NETWORK: 'host',
+      }),
+    );
+    count(tilt === 0);
   } finally {
-    await runAttached('bash', [cluster, 'down']);
+    if (kindEnv) await runAttached('bash', [join(ROOT, 'k8s', 'kind', 'down.sh')], kindEnv);
+    await runAttached('bash', [prepare, 'down']);
+    say(`finished in ${((performance.now() - started) / 60_000).toFixed(1)} min`);
+    console.log(`tests: ${totals.passed} passed, ${totals.failed} failed`);
   }
-  say(`finished in ${((performance.now() - started) / 60_000).toFixed(1)} min`);
-  console.log(`tests: ${totals.passed} passed, ${totals.failed} failed`);
   return totals.failed === 0 ? 0 : 1;
 }
 
@@ -352,12 +377,12 @@ async function main(command: string | undefined): Promise<number> {
       return totals.failed === 0 ? 0 : 1;
     }
     case 'k8s-provision': {
-      // For k8s/local/cluster.sh: provisions, then prints the tools as shell assignments on stdout.
+      // For k8s/offline/prepare.sh: provisions, then prints the tools as shell assignments on stdout.
       const platform = await step('provisioning the platform (cached after the first run)', () =>
         provision({ needExternal: { postgres: true, redis: true, kafka: false } }),
       );
-      const tools = await step('provisioning the local cluster (cached after the first run)', () =>
-        provisionLocalCluster(platform),
+      const tools = await step('provisioning the offline kind route (cached after the first run)', () =>
+        provisionOfflineKind(platform),
       );
       for (const [key, value] of Object.entries(tools)) {
         process.stdout.write(`${key.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase()}=${value}\n`);

@@ -53,16 +53,17 @@ export async function ensureKubeBinaries(names: string[]): Promise<string> {
   return out;
 }
 
-/** Dapr's Helm chart ships inside its Go module: the folder of that module's charts/dapr. */
-function daprChart(): string {
-  const json = execFileSync('go', ['mod', 'download', '-json', `github.com/dapr/dapr@v${versions.dapr}`], {
-    cwd: join(ROOT, 'local', 'gotools', 'dapr'),
+/** A Helm chart shipped inside a Go module (Dapr's, metrics-server's): its folder in the module cache. */
+function chartInModule(wrapper: string, module: string, chart: string): string {
+  const json = execFileSync('go', ['mod', 'download', '-json', module], {
+    cwd: join(ROOT, 'local', 'gotools', wrapper),
     encoding: 'utf8',
   });
-  const chart = join((JSON.parse(json) as { Dir: string }).Dir, 'charts', 'dapr');
-  if (!existsSync(join(chart, 'crds'))) throw new Error(`Dapr's chart is not at ${chart}`);
-  return chart;
+  const dir = join((JSON.parse(json) as { Dir: string }).Dir, 'charts', chart);
+  if (!existsSync(join(dir, 'Chart.yaml'))) throw new Error(`the ${chart} chart is not at ${dir}`);
+  return dir;
 }
+const daprChart = () => chartInModule('dapr', `github.com/dapr/dapr@v${versions.dapr}`, 'dapr');
 
 /**
  * What the chart checks of `npm test` need besides helm: a kube-apiserver
@@ -90,39 +91,47 @@ export async function provisionK8sTools(): Promise<K8sTools> {
   return { kubeBin, kubectl: join(kubeBin, 'kubectl'), tilt, daprChart: daprChart() };
 }
 
-export interface LocalClusterTools extends K8sTools {
+export interface OfflineKindTools extends K8sTools {
   helm: string;
   /** Folder with daprd, placement, scheduler, operator, injector and sentry. */
   daprBin: string;
   kafkaLibs: string;
   k6: string;
+  kind: string;
+  /** The Kubernetes version of the node binaries in kubeBin (kubeadm, kubelet...). */
+  kubeVersion: string;
+  etcd: string;
   coredns: string;
+  localPathProvisioner: string;
+  metricsServer: string;
+  /** metrics-server's Helm chart, from its Go module. */
+  metricsServerChart: string;
   registryBin: string;
 }
 
 /**
- * Everything the local cluster (k8s/local/cluster.sh) runs, into the cache
- * when missing: Debian's container runtime, etcd and tools; the Kubernetes
- * node binaries, CoreDNS, an image registry and Dapr's control plane from Go
- * modules; plus what the platform already provisions (helm, k6, Kafka's jars).
+ * What k8s/offline/prepare.sh needs to give `k8s/kind/up.sh` what a laptop
+ * pulls, into the cache when missing: Debian's dockerd, debootstrap and tools;
+ * kind, the Kubernetes binaries of a node (kubeadm, kubelet, the control
+ * plane), etcd 3.6, CoreDNS, kind's storage provisioner, metrics-server, an
+ * image registry and Dapr's control plane from Go modules; plus what the platform already
+ * provisions (helm, k6, Kafka's jars).
  */
-export async function provisionLocalCluster(platform: {
+export async function provisionOfflineKind(platform: {
   helm: string;
   k6: string;
   kafkaLibs: string;
-}): Promise<LocalClusterTools> {
+}): Promise<OfflineKindTools> {
   const aptMissing = [
-    ['containerd', 'containerd'],
     ['runc', 'runc'],
-    ['/usr/lib/cni/bridge', 'containernetworking-plugins'],
-    ['iptables', 'iptables'],
     ['debootstrap', 'debootstrap'],
     ['dockerd', 'docker.io'],
+    ['jq', 'jq'],
     ['etcd', 'etcd-server'],
     ['shellcheck', 'shellcheck'],
     ['openssl', 'openssl'],
     ['curl', 'curl'],
-  ].filter(([bin]) => (bin!.startsWith('/') ? !existsSync(bin!) : !onPath(bin!)));
+  ].filter(([bin]) => !onPath(bin!));
   if (aptMissing.length) {
     const packages = aptMissing.map(([, pkg]) => pkg!);
     await step(`installing ${packages.join(', ')} from apt`, () => aptInstall(packages));
@@ -131,17 +140,46 @@ export async function provisionLocalCluster(platform: {
   await ensureKubeBinaries([
     'kube-apiserver',
     'kubectl',
+    'kubeadm',
     'kube-controller-manager',
     'kube-scheduler',
     'kubelet',
     'kube-proxy',
   ]);
+  const kind = await ensureGoTool('kind', 'sigs.k8s.io/kind', versions.kind);
+  const etcd = await ensureGoTool('etcd', '.', versions.etcd, { ownBuild: true });
   const coredns = await ensureGoTool('coredns', 'github.com/coredns/coredns', versions.coredns);
+  const localPathProvisioner = await ensureGoTool(
+    'local-path-provisioner',
+    'github.com/rancher/local-path-provisioner',
+    versions.localPathProvisioner,
+  );
+  const metricsServer = await ensureGoTool(
+    'metrics-server',
+    'sigs.k8s.io/metrics-server/cmd/metrics-server',
+    versions.metricsServer,
+  );
   const registryBin = await ensureGoTool(
     'registry',
     'github.com/distribution/distribution/v3/cmd/registry',
     versions.registry,
   );
   const daprBin = await ensureDapr(['daprd', 'placement', 'scheduler', 'operator', 'injector', 'sentry']);
-  return { ...base, ...platform, daprBin, coredns, registryBin };
+  return {
+    ...base,
+    metricsServer,
+    metricsServerChart: chartInModule(
+      'metrics-server',
+      `sigs.k8s.io/metrics-server@${versions.metricsServer}`,
+      'metrics-server',
+    ),
+    ...platform,
+    daprBin,
+    kind,
+    kubeVersion: versions.kubernetes,
+    etcd,
+    coredns,
+    localPathProvisioner,
+    registryBin,
+  };
 }

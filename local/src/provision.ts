@@ -16,6 +16,12 @@ export const versions = {
   tilt: 'v0.33.0',
   coredns: 'v1.15.0',
   registry: 'v3.0.0',
+  kind: 'v0.33.0',
+  /** The etcd kind's node runs as kubeadm's etcd:3.6.5-0 (a 3.6 release the Go proxy serves). */
+  etcd: 'v3.6.13',
+  localPathProvisioner: 'v0.0.30',
+  /** The same as k8s/lib.sh's METRICS_SERVER_VERSION. */
+  metricsServer: 'v0.8.0',
 };
 
 export interface Tools {
@@ -174,17 +180,28 @@ export async function ensureDapr(names = ['daprd', 'placement', 'scheduler', 'se
 }
 
 /**
- * k6, helm, tilt, CoreDNS and the image registry, built from Go modules with
- * their wrapper modules in local/gotools/. `cgo`: the tool links C code (tilt's
- * language server does); `ldflags`: more linker flags (a version stamp).
+ * k6, helm, tilt, kind, CoreDNS, etcd, the image registry, kind's storage
+ * provisioner and metrics-server, built from Go modules with their wrapper modules in
+ * local/gotools/. `cgo`: the tool links C code (tilt's language server does);
+ * `ldflags`: more linker flags (a version stamp); `ownBuild`: never the one on
+ * the PATH (Debian's etcd is 3.4; kind's node needs 3.6).
  */
 export async function ensureGoTool(
-  name: 'k6' | 'helm' | 'tilt' | 'coredns' | 'registry',
+  name:
+    | 'k6'
+    | 'helm'
+    | 'tilt'
+    | 'kind'
+    | 'coredns'
+    | 'etcd'
+    | 'registry'
+    | 'local-path-provisioner'
+    | 'metrics-server',
   pkg: string,
   version: string,
-  options: { cgo?: boolean; ldflags?: string } = {},
+  options: { cgo?: boolean; ldflags?: string; ownBuild?: boolean } = {},
 ): Promise<string> {
-  const onPathBin = onPath(name);
+  const onPathBin = options.ownBuild ? undefined : onPath(name);
   if (onPathBin) return onPathBin;
   const dir = join(CACHE, `${name}-${version}`);
   const bin = join(dir, name);

@@ -15,7 +15,7 @@ app.kubernetes.io/instance: {{ .root.Release.Name }}
 
 {{/* The image of a service. */}}
 {{- define "shop.image" -}}
-{{ printf "%s/%s:%s" .root.Values.image.repository .name .root.Values.image.tag }}
+{{ printf "%s/%s:%s" .root.Values.image.repository .name ((index .root.Values.services .name).imageTag | default .root.Values.image.tag) }}
 {{- end }}
 
 {{/* Secret and key holding a service's DATABASE_URL. */}}

@@ -1,34 +1,28 @@
 #!/usr/bin/env bash
 # etcd and kube-apiserver on loopback, with their own certificates, data and
 # pid files under one folder: the API server the chart is validated against
-# (`npm test`) and the control plane of the local cluster (k8s/local/cluster.sh).
-#   control-plane.sh up DIR [--port 30443] [--etcd-port 30479] [--address 127.0.0.1]
-#                                         # DIR/kubeconfig (admin), and the node's, when ready
-#   control-plane.sh down DIR                                    # stops both, keeps DIR
+# (`npm test`, chart.k8s.test.ts).
+#   api-server.sh up DIR [--port 30443] [--etcd-port 30479]   # DIR/kubeconfig (admin), when ready
+#   api-server.sh down DIR                                    # stops both, keeps DIR
 # Env: KUBE_BIN (folder with kube-apiserver), ETCD (etcd binary; default: on the PATH).
 # shellcheck source=k8s/lib.sh
 source "$(dirname "$0")/../lib.sh"
 
 command=${1:-}
 dir=${2:-}
-if [ -z "$command" ] || [ -z "$dir" ]; then die "usage: $0 up|down DIR [--port N] [--etcd-port N] [--address IP]"; fi
+if [ -z "$command" ] || [ -z "$dir" ]; then die "usage: $0 up|down DIR [--port N] [--etcd-port N]"; fi
 shift 2
 port=30443
 etcd_port=30479
-# Where the API server listens and what it advertises: loopback for validation;
-# the cluster's bridge address for a cluster, since pods cannot reach loopback.
 address=127.0.0.1
 while [ $# -gt 0 ]; do
   case $1 in
     --port) port=$2; shift 2 ;;
-    --address) address=$2; shift 2 ;;
     --etcd-port) etcd_port=$2; shift 2 ;;
     *) die "unknown option $1" ;;
   esac
 done
 
-# The node of k8s/local/cluster.sh (its kubelet's certificate names it).
-NODE_NAME=shop-local
 # The cluster's Service range; its first address is the API server's Service.
 SERVICE_CIDR=10.96.0.0/16
 API_SERVICE_IP=10.96.0.1
@@ -63,16 +57,13 @@ cert() {
     -days 3650 -extfile "$ext" -out "$pki/$name.crt" 2> /dev/null
 }
 if [ ! -f "$pki/ca.crt" ]; then
-  openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj "/CN=shop-local-ca" \
+  openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj "/CN=shop-api-server-ca" \
     -keyout "$pki/ca.key" -out "$pki/ca.crt" 2> /dev/null
 fi
 cert apiserver "/CN=kube-apiserver" \
   "DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc,DNS:kubernetes.default.svc.cluster.local,IP:127.0.0.1,IP:$address,IP:$API_SERVICE_IP"
 cert admin "/O=system:masters/CN=admin"
 cert apiserver-kubelet-client "/O=system:masters/CN=kube-apiserver-kubelet-client"
-# For a cluster's node (k8s/local/cluster.sh): the kubelet's and kube-proxy's identities.
-cert kubelet "/O=system:nodes/CN=system:node:$NODE_NAME"
-cert kube-proxy "/CN=system:kube-proxy"
 [ -f "$pki/sa.key" ] || openssl genrsa -out "$pki/sa.key" 2048 2> /dev/null
 [ -f "$pki/sa.pub" ] || openssl rsa -in "$pki/sa.key" -pubout -out "$pki/sa.pub" 2> /dev/null
 
@@ -82,7 +73,7 @@ kubeconfig() {
 apiVersion: v1
 kind: Config
 clusters:
-  - name: shop-local
+  - name: shop-api-server
     cluster:
       server: https://$address:$port
       certificate-authority-data: $(base64 -w0 < "$pki/ca.crt")
@@ -91,21 +82,20 @@ users:
     user:
       client-certificate-data: $(base64 -w0 < "$pki/$user.crt")
       client-key-data: $(base64 -w0 < "$pki/$user.key")
+# The context is named as minikube's profile is (one the Tiltfile allows).
 contexts:
-  - name: shop-local
-    context: { cluster: shop-local, user: $user }
-current-context: shop-local
+  - name: shop
+    context: { cluster: shop-api-server, user: $user }
+current-context: shop
 YAML
 }
 kubeconfig admin > "$dir/kubeconfig"
-kubeconfig kubelet > "$dir/kubelet.kubeconfig"
-kubeconfig kube-proxy > "$dir/kube-proxy.kubeconfig"
 
-start etcd "$etcd" --name shop-local --data-dir "$dir/etcd" \
+start etcd "$etcd" --name shop-api-server --data-dir "$dir/etcd" \
   --listen-client-urls "http://127.0.0.1:$etcd_port" --advertise-client-urls "http://127.0.0.1:$etcd_port" \
   --listen-peer-urls "http://127.0.0.1:$((etcd_port + 1))" \
   --initial-advertise-peer-urls "http://127.0.0.1:$((etcd_port + 1))" \
-  --initial-cluster "shop-local=http://127.0.0.1:$((etcd_port + 1))" \
+  --initial-cluster "shop-api-server=http://127.0.0.1:$((etcd_port + 1))" \
   --quota-backend-bytes 2147483648
 wait_until etcd 30 curl -fsS "http://127.0.0.1:$etcd_port/health"
 

@@ -1,6 +1,6 @@
 # node:<version>-bookworm-slim made here, for machines that cannot pull it:
 # a debootstrap'd Debian bookworm plus the Node binary and npm from the npm
-# registry (see k8s/local/images.sh), laid out as the official image is.
+# registry (k8s/offline/prepare.sh), laid out as the official image is.
 ARG DEBIAN=shop-local/debian:bookworm
 FROM ${DEBIAN}
 COPY node/bin/node /usr/local/bin/node

@@ -1,0 +1,10 @@
+// etcd: the server's own entry point (what etcd's main package runs).
+package main
+
+import (
+	"os"
+
+	"go.etcd.io/etcd/server/v3/etcdmain"
+)
+
+func main() { etcdmain.Main(os.Args) }
