@@ -247,6 +247,8 @@ async function testCluster(): Promise<number> {
         HOME: offline,
         SHOP_BUILD_CA: '/etc/ssl/certs/ca-certificates.crt',
         SHOP_BUILD_NETWORK: 'host',
+        // The same halved CPU requests as the suite's install: two cores.
+        SHOP_TILT_VALUES: join(ROOT, 'k8s', 'test', 'cluster-values.yaml'),
       }),
     );
     count(tilt === 0);
