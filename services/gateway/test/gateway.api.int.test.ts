@@ -194,6 +194,25 @@ describe('what is refused before any service is asked', () => {
       'invalid-token',
     ],
     [
+      'a token that never expires (signed by the right key, but no exp claim)',
+      async () =>
+        http
+          .get(`/users/${ALICE}`)
+          .set(
+            bearer(
+              await new SignJWT({ role: 'customer' })
+                .setProtectedHeader({ alg: 'ES256', kid: 'k1', typ: 'at+jwt' })
+                .setSubject(ALICE)
+                .setIssuer(TOKEN_ISSUER)
+                .setAudience(TOKEN_AUDIENCE)
+                .setIssuedAt()
+                .sign(key),
+            ),
+          ),
+      401,
+      'invalid-token',
+    ],
+    [
       'a token for another audience',
       async () =>
         http

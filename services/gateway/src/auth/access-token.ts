@@ -25,7 +25,11 @@ const tokenFaults = new Set([
   errors.JOSENotSupported.code,
 ]);
 
-/** Verifies against a key set: ES256 only, our issuer and audience, and claims we can read. */
+/**
+ * Verifies against a key set: ES256 only, our issuer and audience, an expiry
+ * (jose checks `exp` only when present: a token without one would never end),
+ * and claims we can read.
+ */
 export function tokenVerifier(keys: JWTVerifyGetKey): VerifyAccessToken {
   return async (token) => {
     try {
@@ -34,6 +38,7 @@ export function tokenVerifier(keys: JWTVerifyGetKey): VerifyAccessToken {
         issuer: TOKEN_ISSUER,
         audience: TOKEN_AUDIENCE,
         typ: 'at+jwt',
+        requiredClaims: ['exp'],
       });
       const claims = accessClaimsSchema.safeParse(payload);
       if (!claims.success) throw new InvalidTokenError('The token does not name a user and a role.');
