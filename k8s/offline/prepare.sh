@@ -5,7 +5,8 @@
 # Central; ../shared/KIND-HERE.md says why each step), then leaves the rest to
 # the same script a user runs.
 #   k8s/offline/prepare.sh up     a private dockerd; the `kind` network with a registry on its
-#                                 gateway, which kind's nodes use for docker.io and ghcr.io;
+#                                 gateway, which kind's nodes use for docker.io, ghcr.io and
+#                                 registry.k8s.io;
 #                                 the official images' stand-ins pushed there; a kind node image
 #   k8s/offline/prepare.sh down   deletes every container of that dockerd, stops it and the registry
 #   k8s/offline/prepare.sh env    the variables for k8s/kind/up.sh (DOCKER_HOST, KIND_NODE_IMAGE,
