@@ -16,4 +16,17 @@ describe('TokenBuckets', () => {
       0, 0, 0, 1,
     ]);
   });
+
+  test('When a client rotates keys faster than they refill, then the table stays bounded, dropping the least recently seen', () => {
+    const now = 0; // no time passes: no bucket ever fills up again
+    const buckets = new TokenBuckets(1, 5, () => now, 100);
+    for (let i = 0; i < 1_000; i++) buckets.take(`address-${i}`);
+    expect(buckets.size).toBe(100);
+    // A key seen again is kept (its bucket as it was), the oldest goes instead.
+    buckets.take('address-900');
+    buckets.take('a-new-one');
+    expect(buckets.size).toBe(100);
+    for (let i = 0; i < 4; i++) buckets.take('address-900');
+    expect(buckets.take('address-900')).toBe(1); // its burst of 5 is spent: it was not reset
+  });
 });

@@ -6,16 +6,35 @@
  * runaway client, it is not a quota.
  */
 export class TokenBuckets {
+  /** In the order keys were last seen, least recently first (a Map keeps insertion order). */
   private readonly buckets = new Map<string, { tokens: number; at: number }>();
 
   private readonly perSecond: number;
   private readonly burst: number;
   private readonly now: () => number;
+  private readonly maxKeys: number;
 
-  constructor(perSecond: number, burst: number, now: () => number = () => performance.now()) {
+  /**
+   * `maxKeys` bounds the table: past it, the least recently seen key is dropped
+   * (it starts again with a full burst if it comes back). One drop per new key,
+   * never a scan: a client that rotates keys (addresses, accounts) can neither
+   * grow the table nor make each request walk it.
+   */
+  constructor(
+    perSecond: number,
+    burst: number,
+    now: () => number = () => performance.now(),
+    maxKeys = 10_000,
+  ) {
     this.perSecond = perSecond;
     this.burst = burst;
     this.now = now;
+    this.maxKeys = maxKeys;
+  }
+
+  /** How many keys are tracked. */
+  get size(): number {
+    return this.buckets.size;
   }
 
   /** Takes one token; 0 when allowed, else the seconds until one is there. */
@@ -24,19 +43,14 @@ export class TokenBuckets {
     const bucket = this.buckets.get(key) ?? { tokens: this.burst, at: now };
     bucket.tokens = Math.min(this.burst, bucket.tokens + ((now - bucket.at) / 1000) * this.perSecond);
     bucket.at = now;
+    // Moved to the end: the first key is always the least recently seen.
+    this.buckets.delete(key);
     this.buckets.set(key, bucket);
+    if (this.buckets.size > this.maxKeys) this.buckets.delete(this.buckets.keys().next().value as string);
     if (bucket.tokens >= 1) {
       bucket.tokens -= 1;
-      if (this.buckets.size > 10_000) this.forgetFull(now);
       return 0;
     }
     return Math.ceil((1 - bucket.tokens) / this.perSecond);
-  }
-
-  /** Drops the buckets that have filled up again: they are the same as no bucket. */
-  private forgetFull(now: number): void {
-    for (const [key, b] of this.buckets) {
-      if (b.tokens + ((now - b.at) / 1000) * this.perSecond >= this.burst) this.buckets.delete(key);
-    }
   }
 }
