@@ -193,7 +193,8 @@ const readEnvFile = (file: string): Record<string, string> =>
  * (after the release is uninstalled: both would not fit on two cores), and the
  * cluster deleted whatever happened. This machine cannot pull kind's node image
  * or the official images: k8s/offline/prepare.sh builds them from upstream
- * parts first, and up.sh is given only the node image and Dapr's chart folder.
+ * parts first, and up.sh is given only the node image, the folders of Dapr's and
+ * metrics-server's charts, and the suite's values (k8s/test/cluster-values.yaml).
  */
 async function testCluster(): Promise<number> {
   const started = performance.now();
