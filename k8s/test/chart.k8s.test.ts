@@ -517,13 +517,16 @@ describe('values.schema.json', () => {
 });
 
 describe('the rest of the Kubernetes side', () => {
-  test('The Tiltfile evaluates with real Tilt: one image with live update per service, the chart, grouped resources', () => {
-    const r = run(TILT, ['alpha', 'tiltfile-result', '--file', join(ROOT, 'Tiltfile')]);
-    // A failure says what Tilt said.
+  /** What real Tilt makes of the Tiltfile; a failure says what Tilt said. */
+  const tiltfile = (env: NodeJS.ProcessEnv = toolEnv) => {
+    const r = run(TILT, ['alpha', 'tiltfile-result', '--file', join(ROOT, 'Tiltfile')], undefined, env);
     if (r.code !== 0) throw new Error(`tilt exited with ${r.code}:\n${r.stderr}\n${r.stdout}`);
     expect(r.stderr).not.toMatch(/Error|error:/);
-    const result = JSON.parse(r.stdout);
-    const text = JSON.stringify(result);
+    return JSON.parse(r.stdout);
+  };
+
+  test('The Tiltfile evaluates with real Tilt: one image with live update per service, the chart, grouped resources', () => {
+    const text = JSON.stringify(tiltfile());
     for (const name of ['user', 'product', 'coupon', 'payment', 'order']) {
       expect(text).toContain(`shop/${name}`);
       expect(text).toContain(`/app/services/${name}/src`);
@@ -551,11 +554,6 @@ describe('the rest of the Kubernetes side', () => {
   };
 
   test('On the kind cluster k8s:kind made, Tilt keeps the NodePorts its host ports 3100-3105 reach and forwards nothing onto them', () => {
-    const tiltfile = (env: NodeJS.ProcessEnv) => {
-      const r = run(TILT, ['alpha', 'tiltfile-result', '--file', join(ROOT, 'Tiltfile')], undefined, env);
-      if (r.code !== 0) throw new Error(`tilt exited with ${r.code}:\n${r.stderr}\n${r.stdout}`);
-      return JSON.parse(r.stdout);
-    };
     const forwards = (result: K8sObject) =>
       JSON.stringify(result)
         .match(/"localPort":\d+/g)
@@ -564,7 +562,7 @@ describe('the rest of the Kubernetes side', () => {
     const nodePorts = (result: K8sObject) =>
       (JSON.stringify(result).match(/nodePort: \d+/g) ?? []).map((m) => Number(m.split(' ')[1])).sort();
     // Elsewhere (minikube, any cluster): Tilt forwards the ports npm start uses.
-    const elsewhere = tiltfile(toolEnv);
+    const elsewhere = tiltfile();
     expect(forwards(elsewhere)).toEqual([3100, 3101, 3102, 3103, 3104, 3105]);
     expect(nodePorts(elsewhere)).toEqual([]);
     const onKind = tiltfile(kindEnv());

@@ -44,8 +44,13 @@ function checkout(name: string): string {
 /**
  * Stand-ins on the PATH: each records its arguments (one line per call in
  * calls.log) and answers as the real tool would for these scripts.
+ * `kindClusters`: what `kind get clusters` lists; `metricsApi`: whether the
+ * cluster has one; `helmReleases`: whether `helm status` finds a release.
  */
-function fakeTools(dir: string, kindClusters = ''): { bin: string; calls: () => string[] } {
+function fakeTools(
+  dir: string,
+  { kindClusters = '', metricsApi = true, helmReleases = true } = {},
+): { bin: string; calls: () => string[] } {
   const bin = join(dir, 'fake-bin');
   const log = join(dir, 'calls.log');
   mkdirSync(bin, { recursive: true });
@@ -59,9 +64,9 @@ function fakeTools(dir: string, kindClusters = ''): { bin: string; calls: () => 
   // check_sidecars reads pod=containers lines: every pod has its daprd.
   tool(
     'kubectl',
-    `case "$*" in *"get pods"*) service=$(printf '%s' "$*" | sed -n 's/.*app.kubernetes.io\\/name=\\([a-z]*\\).*/\\1/p'); echo "$service-1=app daprd" ;; esac`,
+    `case "$*" in *"get pods"*) service=$(printf '%s' "$*" | sed -n 's/.*app.kubernetes.io\\/name=\\([a-z]*\\).*/\\1/p'); echo "$service-1=app daprd" ;; ${metricsApi ? '' : '*apiservice*) exit 1 ;;'} esac`,
   );
-  tool('helm', '');
+  tool('helm', helmReleases ? '' : '[ "$1" = status ] && exit 1');
   return {
     bin,
     calls: () =>
@@ -110,14 +115,14 @@ describe('k8s/kind/up.sh, as a user runs it', () => {
 
   test('without KIND_NODE_IMAGE, kind picks its own node image; an existing cluster is reused', () => {
     const dir = checkout('kind-default');
-    const tools = fakeTools(dir, 'shop\\n');
+    const tools = fakeTools(dir, { kindClusters: 'shop\\n' });
     runScript(dir, tools.bin, 'k8s/kind/up.sh', ['--no-dashboard']);
     expect(tools.calls().some((c) => c.startsWith('kind create'))).toBe(false);
   });
 
   test('A re-run after a change to one service builds, loads and installs a new tag for that service only', () => {
     const dir = checkout('rerun');
-    const tools = fakeTools(dir, 'shop\\n');
+    const tools = fakeTools(dir, { kindClusters: 'shop\\n' });
     // The tags file up.sh passes to helm is temporary: the loads name the same tags.
     const loads = () =>
       Object.fromEntries(
@@ -198,16 +203,8 @@ describe('k8s/install.sh', () => {
 
   test('metrics-server is installed for the HPAs when the cluster has no metrics API, and left alone when it has one', () => {
     const dir = checkout('metrics');
-    const tools = fakeTools(dir);
-    // The fake helm knows no release, the fake kubectl no APIService: kind's case.
-    writeFileSync(
-      join(tools.bin, 'helm'),
-      `#!/bin/bash\necho "helm $*" >> ${dir}/calls.log\n[ "$1" = status ] && exit 1\nexit 0\n`,
-    );
-    writeFileSync(
-      join(tools.bin, 'kubectl'),
-      `#!/bin/bash\necho "kubectl $*" >> ${dir}/calls.log\ncase "$*" in *apiservice*) exit 1 ;; *"get pods"*) service=$(printf '%s' "$*" | sed -n 's/.*app.kubernetes.io\\/name=\\([a-z]*\\).*/\\1/p'); echo "$service-1=app daprd" ;; esac\nexit 0\n`,
-    );
+    // No release and no APIService: kind's case.
+    const tools = fakeTools(dir, { metricsApi: false, helmReleases: false });
     runScript(dir, tools.bin, 'k8s/install.sh', ['--no-dashboard']);
     const install = tools.calls().find((c) => c.startsWith('helm upgrade --install metrics-server'));
     expect(install).toContain('metrics-server/metrics-server --version 3.13.0');
@@ -215,11 +212,7 @@ describe('k8s/install.sh', () => {
     expect(install).toContain('--kubelet-insecure-tls');
     // A cluster with a metrics API of its own (minikube's addon): nothing installed.
     const other = checkout('metrics-present');
-    const present = fakeTools(other);
-    writeFileSync(
-      join(present.bin, 'helm'),
-      `#!/bin/bash\necho "helm $*" >> ${other}/calls.log\n[ "$1" = status ] && exit 1\nexit 0\n`,
-    );
+    const present = fakeTools(other, { helmReleases: false });
     runScript(other, present.bin, 'k8s/install.sh', ['--no-dashboard']);
     expect(present.calls().some((c) => c.startsWith('helm upgrade --install metrics-server'))).toBe(false);
   });

@@ -111,7 +111,7 @@ export interface OfflineKindTools extends K8sTools {
 
 /**
  * What k8s/offline/prepare.sh needs to give `k8s/kind/up.sh` what a laptop
- * pulls, into the cache when missing: Debian's dockerd, debootstrap and tools;
+ * pulls, into the cache when missing: Debian's dockerd, debootstrap and jq;
  * kind, the Kubernetes binaries of a node (kubeadm, kubelet, the control
  * plane), etcd 3.6, CoreDNS, kind's storage provisioner, metrics-server, an
  * image registry and Dapr's control plane from Go modules; plus what the platform already
@@ -127,15 +127,12 @@ export async function provisionOfflineKind(platform: {
     ['debootstrap', 'debootstrap'],
     ['dockerd', 'docker.io'],
     ['jq', 'jq'],
-    ['etcd', 'etcd-server'],
-    ['shellcheck', 'shellcheck'],
-    ['openssl', 'openssl'],
-    ['curl', 'curl'],
   ].filter(([bin]) => !onPath(bin!));
   if (aptMissing.length) {
     const packages = aptMissing.map(([, pkg]) => pkg!);
     await step(`installing ${packages.join(', ')} from apt`, () => aptInstall(packages));
   }
+  // etcd, shellcheck, openssl and curl from apt too.
   const base = await provisionK8sTools();
   await ensureKubeBinaries([
     'kube-apiserver',
