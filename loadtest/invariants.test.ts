@@ -53,16 +53,18 @@ describe("reconcileOrder: each service's own records against the order", () => {
     expect(reconcileOrder(r)).toContainEqual(expect.stringMatching(/shows discount 0 .* took 5000/));
   });
 
-  test('When a failed order still holds stock, points, a live payment or a used coupon, then each is reported', () => {
+  test('When a failed order still holds stock, points, a live payment or a used coupon, or shows points used, then each is reported', () => {
     const r = completed();
     r.order.status = 'FAILED';
     r.payments = [{ status: 'STARTED', amount: 0 }];
     const found = reconcileOrder(r);
-    expect(found).toHaveLength(4);
+    expect(found).toHaveLength(5);
+    expect(found).toContainEqual(expect.stringMatching(/shows 5000 points used/));
     r.movements.push({ product_id: 'p-1', quantity: 1, kind: 'RESTORE' });
     r.ledger.push({ kind: 'REFUND', amount: 5000 });
     r.payments = [{ status: 'CANCELLED', amount: 0 }];
     r.couponUse = { status: 'RESTORED', discount: 5000 };
+    r.order.points_used = 0;
     expect(reconcileOrder(r)).toEqual([]);
   });
 

@@ -93,6 +93,7 @@ export function reconcileOrder(r: OrderRecords): string[] {
     const live = r.payments.filter((p) => p.status !== 'CANCELLED' && p.status !== 'FAILED');
     if (live.length > 0) bad(`its payment is ${live.map((p) => p.status).join(', ')}`);
     if (pointsTaken !== 0) bad(`${pointsTaken} points are still taken`);
+    if (Number(order.points_used) !== 0) bad(`it shows ${order.points_used} points used`);
     if (couponUsed) bad('its coupon is still USED');
   }
   return violations;

@@ -57,6 +57,10 @@ const couponState = async (userId: string) =>
   (await asBuyer(userId, 'GET', `/users/${userId}/coupons`)).body.items[0]?.status;
 const paymentOf = async (orderId: string) => (await asBuyerOf(orderId, 'GET', `/payments/${orderId}`)).body;
 
+/** One saga step called as the order's workflow calls it, through the order service's sidecar. */
+const callStep = (appId: keyof typeof services, path: string, body: unknown) =>
+  call('POST', `${services.order.daprUrl}/v1.0/invoke/${appId}/method/${path}`, body);
+
 /** A buyer with 50,000 points and a coupon, and a product at 20,000 KRW with 10 in stock. */
 async function scene() {
   const userId = await newUser(50_000);
@@ -242,6 +246,7 @@ describe('the order saga', () => {
       completeOrder: 'pending',
     });
     expect(await balanceOf(userId)).toBe(50_000);
+    expect(order.pointsUsed).toBe(0);
     const ledger = (await asBuyer(userId, 'GET', `/users/${userId}/points/ledger`)).body.items;
     expect(ledger.filter((e: any) => e.orderId === orderId).map((e: any) => [e.kind, e.amount])).toEqual([
       ['REFUND', 7000],
@@ -384,7 +389,22 @@ describe('the order saga', () => {
       pointsToUse: 1001,
     });
     expect(tooManyPoints.body.errors[0].field).toBe('body.pointsToUse');
+    // Past what the product and payment services accept: refused before any step runs.
+    const sameProductOver = await asBuyer(userId, 'POST', '/orders', {
+      userId,
+      items: Array.from({ length: 11 }, () => ({ productId, quantity: 1000 })),
+    });
+    expect(sameProductOver.status).toBe(422);
+    expect(sameProductOver.body.errors[0].message).toMatch(/11000 of product .*: at most 10000 per order/);
+    const dear = await newProduct(1_000_000_000, 2);
+    const overTotal = await asBuyer(userId, 'POST', '/orders', {
+      userId,
+      items: [{ productId: dear, quantity: 2 }],
+    });
+    expect(overTotal.status).toBe(422);
+    expect(overTotal.body.errors[0].message).toMatch(/total \(2000000000 KRW\) is over 1000000000 KRW/);
     expect((await asBuyer(userId, 'GET', `/orders/${randomUUID()}`)).status).toBe(404);
+    expect((await asBuyer(userId, 'GET', `/users/${userId}/orders`)).body.items).toEqual([]);
   });
 
   test('When a client follows an order on its SSE stream, then it sees the steps advance to COMPLETED', async () => {
@@ -419,23 +439,21 @@ describe('duplicate delivery', () => {
       points: await balanceOf(userId),
       payment: await paymentOf(orderId),
     };
-    const again = (appId: keyof typeof services, path: string, body: unknown) =>
-      call('POST', `${services.order.daprUrl}/v1.0/invoke/${appId}/method/${path}`, body);
 
     expect(
-      (await again('coupon', 'saga/coupons/use', { orderId, userId, couponId, orderAmount: 20_000 })).body,
+      (await callStep('coupon', 'saga/coupons/use', { orderId, userId, couponId, orderAmount: 20_000 })).body,
     ).toMatchObject({ status: 'USED', discount: 5000 });
     expect(
-      (await again('product', 'saga/stock/deduct', { orderId, items: [{ productId, quantity: 1 }] })).body
+      (await callStep('product', 'saga/stock/deduct', { orderId, items: [{ productId, quantity: 1 }] })).body
         .status,
     ).toBe('DEDUCTED');
-    expect((await again('payment', 'saga/payments/start', { orderId, amount: 13_000 })).body.status).toBe(
+    expect((await callStep('payment', 'saga/payments/start', { orderId, amount: 13_000 })).body.status).toBe(
       'COMPLETED',
     );
-    expect((await again('user', 'saga/points/deduct', { orderId, userId, amount: 2000 })).body.kind).toBe(
+    expect((await callStep('user', 'saga/points/deduct', { orderId, userId, amount: 2000 })).body.kind).toBe(
       'USE',
     );
-    expect((await again('payment', 'saga/payments/complete', { orderId })).body.status).toBe('COMPLETED');
+    expect((await callStep('payment', 'saga/payments/complete', { orderId })).body.status).toBe('COMPLETED');
 
     expect({
       stock: await stockOf(productId),
@@ -592,6 +610,60 @@ describe('the reconciler', () => {
     expect(await capturesOf(orderId)).toBe(1);
     expect(await stockOf(productId)).toBe(8);
     expect(await balanceOf(userId)).toBe(49_000);
+  });
+
+  /**
+   * A first run that took every step and then stopped part-way through its
+   * compensations (its instance gone, as after a crash): the test takes the
+   * steps itself on an order whose workflow was never scheduled, so that the
+   * reconciler's run is the re-run. It must stop at the first undone step.
+   */
+  async function halfCompensated(undone: 'points' | 'points, payment and stock') {
+    const { userId, productId, couponId } = await scene();
+    const orderId = await placeOrder(
+      { userId, items: [{ productId, quantity: 1 }], couponId, pointsToUse: 2000 },
+      { 'x-saga-fault': 'no-workflow' },
+    );
+    const steps: [keyof typeof services, string, unknown][] = [
+      ['coupon', 'saga/coupons/use', { orderId, userId, couponId, orderAmount: 20_000 }],
+      ['product', 'saga/stock/deduct', { orderId, items: [{ productId, quantity: 1 }] }],
+      ['payment', 'saga/payments/start', { orderId, amount: 13_000 }],
+      ['user', 'saga/points/deduct', { orderId, userId, amount: 2000 }],
+      ['user', 'saga/points/refund', { orderId, userId }],
+    ];
+    if (undone !== 'points') {
+      steps.push(
+        ['payment', 'saga/payments/cancel', { orderId }],
+        ['product', 'saga/stock/restore', { orderId }],
+      );
+    }
+    for (const [app, path, body] of steps) expect((await callStep(app, path, body)).status).toBe(200);
+    expect(await reconciled(orderId)).toEqual([expect.objectContaining({ action: 'scheduled' })]);
+    const order = await settled(orderId);
+    expect(order.status).toBe('FAILED');
+    // Whole: nothing taken, nothing paid, the coupon usable again.
+    expect(await stockOf(productId)).toBe(10);
+    expect(await balanceOf(userId)).toBe(50_000);
+    expect(await couponState(userId)).toBe('ISSUED');
+    expect((await paymentOf(orderId)).status).toBe('CANCELLED');
+    expect(order.pointsUsed).toBe(0);
+    return order;
+  }
+
+  test('When a saga stopped after refunding the points (the payment not yet cancelled) is run again, then it fails at the points and every ledger is whole', async () => {
+    const order = await halfCompensated('points');
+    expect(order.failureReason).toMatch(/^points refused/);
+    expect(order.steps.find((s: any) => s.step === 'deductPoints').problemType).toBe(
+      'urn:shop-on-dapr:problem:points-already-refunded',
+    );
+  });
+
+  test('When a saga stopped after cancelling the payment and restoring the stock is run again, then it fails at the stock and every ledger is whole', async () => {
+    const order = await halfCompensated('points, payment and stock');
+    expect(order.failureReason).toMatch(/^stock refused/);
+    expect(order.steps.find((s: any) => s.step === 'deductStock').problemType).toBe(
+      'urn:shop-on-dapr:problem:stock-already-restored',
+    );
   });
 
   test('When an order’s workflow stalls (suspended, no progress past the bound), then the reconciler terminates and re-runs it', async () => {

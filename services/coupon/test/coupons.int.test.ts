@@ -306,6 +306,23 @@ describe('saga steps: useCoupon and restoreCoupon', () => {
     ).toEqual(['CouponUsed', 'CouponRestored']);
   });
 
+  test('When the use is asked again after its restore (a re-run of a half-compensated saga), then it is refused and the coupon stays ISSUED', async () => {
+    const coupon = await newCoupon();
+    const userId = await knownUser();
+    await issued(coupon.id, userId);
+    const orderId = randomUUID();
+    const input = { orderId, userId, couponId: coupon.id, orderAmount: 30_000 };
+    await use(input).expect(200);
+    await http.post('/saga/coupons/restore').send({ orderId }).expect(200);
+    const again = await use(input);
+    expect(again.status).toBe(409);
+    expect(again.body.type).toBe(problemTypeUri('coupon-use-cancelled'));
+    expect((await http.get(`/users/${userId}/coupons`)).body.items[0]).toMatchObject({
+      status: 'ISSUED',
+      orderId: null,
+    });
+  });
+
   test('When the restore comes before the use, then the late use is refused and the coupon stays ISSUED', async () => {
     const coupon = await newCoupon();
     const userId = await knownUser();

@@ -135,9 +135,16 @@ describe('saga steps: deductStock and restoreStock', () => {
     expect(first.body).toEqual({ orderId, status: 'RESTORED', items: [{ productId: a.id, quantity: 4 }] });
     expect((await restore(orderId)).body).toEqual(first.body);
     expect(await stockOf(a.id)).toBe(10);
-    // A late repeat of the step answers its first result and takes nothing.
-    const late = await deduct(orderId, [{ productId: a.id, quantity: 4 }]);
-    expect(late.body).toEqual({ orderId, status: 'DEDUCTED', items: [{ productId: a.id, quantity: 4 }] });
+  });
+
+  test('When the deduction is asked again after its restore (a re-run of a half-compensated saga), then it is refused and takes nothing', async () => {
+    const a = await newProduct(10);
+    const orderId = randomUUID();
+    await deduct(orderId, [{ productId: a.id, quantity: 4 }]).expect(200);
+    await restore(orderId).expect(200);
+    const again = await deduct(orderId, [{ productId: a.id, quantity: 4 }]);
+    expect(again.status).toBe(409);
+    expect(again.body.type).toBe(problemTypeUri('stock-already-restored'));
     expect(await stockOf(a.id)).toBe(10);
   });
 

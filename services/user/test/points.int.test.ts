@@ -151,9 +151,18 @@ describe('saga steps: deductPoints and refundPoints', () => {
     expect(first.body).toMatchObject({ kind: 'REFUND', amount: 400, balanceAfter: 1000 });
     expect((await refund(orderId, userId)).body).toEqual(first.body);
     expect(await balance(userId)).toBe(1000);
-    // A late repeat of the step answers its first result and takes nothing.
-    expect((await deduct(orderId, userId, 400)).body).toMatchObject({ kind: 'USE', amount: -400, orderId });
+  });
+
+  test('When the deduction is asked again after its refund (a re-run of a half-compensated saga), then it is refused and takes nothing', async () => {
+    const userId = await newUser(1000);
+    const orderId = randomUUID();
+    await deduct(orderId, userId, 400).expect(200);
+    await refund(orderId, userId).expect(200);
+    const again = await deduct(orderId, userId, 400);
+    expect(again.status).toBe(409);
+    expect(again.body.type).toBe(problemTypeUri('points-already-refunded'));
     expect(await balance(userId)).toBe(1000);
+    expect(await ledgerSum(userId)).toBe(1000);
   });
 
   test('When the refund comes before the deduction, then nothing is given and the late deduction is refused', async () => {

@@ -36,7 +36,7 @@ async function lockOrder(tx: EntityManager, orderId: string): Promise<UseRow | u
  * Saga step 1: the user's coupon becomes USED by this order, and its discount
  * on the order amount is returned. Refused when the user does not own it, it
  * is used, outside its window, or the order is under its minimum. Idempotent
- * by orderId; a restore that came before any use blocks a late one.
+ * by orderId; after a restore (before or after the use) it is refused.
  */
 export async function useCoupon(
   em: EntityManager,
@@ -44,12 +44,14 @@ export async function useCoupon(
 ): Promise<CouponUse> {
   return em.fork().transactional(async (tx) => {
     const earlier = await lockOrder(tx, input.orderId);
-    if (earlier?.user_coupon_id) return { ...toUse(earlier), status: 'USED' as const };
+    if (earlier?.status === 'USED') return toUse(earlier);
+    // Restored before the use (the compensation came first) or after it (a
+    // re-run of a half-compensated saga): the coupon is not this order's any more.
     if (earlier) {
       throw refuse(
         'coupon-use-cancelled',
         'The coupon use of this order was cancelled',
-        `Order ${input.orderId} was compensated before it used a coupon.`,
+        `Order ${input.orderId} was compensated; it will not use a coupon now.`,
         { orderId: input.orderId },
       );
     }

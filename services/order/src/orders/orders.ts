@@ -99,6 +99,14 @@ interface OrderRow {
   updated_at: string;
 }
 
+/**
+ * What the saga's later steps accept (the product service's largest deduction
+ * per product, the payment and coupon services' largest amount): an order past
+ * them is refused at once rather than failing at that step after others ran.
+ */
+export const MAX_QUANTITY_PER_PRODUCT = 10_000;
+export const MAX_ORDER_TOTAL = 1_000_000_000;
+
 /** Adds up lines of the same product. */
 const mergeLines = (items: OrderLine[]): OrderLine[] => {
   const merged = new Map<string, number>();
@@ -159,8 +167,23 @@ export async function createOrder(
       return { order: await getOrder(deps.em, existing.id), created: false };
     }
   }
-  const lines = await priceLines(deps.sidecar, mergeLines(input.items));
+  const merged = mergeLines(input.items);
+  const tooMany = merged.filter((l) => l.quantity > MAX_QUANTITY_PER_PRODUCT);
+  if (tooMany.length > 0) {
+    throw new ValidationError(
+      tooMany.map((l) => ({
+        field: 'body.items',
+        message: `${l.quantity} of product ${l.productId}: at most ${MAX_QUANTITY_PER_PRODUCT} per order`,
+      })),
+    );
+  }
+  const lines = await priceLines(deps.sidecar, merged);
   const total = lines.reduce((sum, l) => sum + l.unitPrice * l.quantity, 0);
+  if (total > MAX_ORDER_TOTAL) {
+    throw new ValidationError([
+      { field: 'body.items', message: `the total (${total} KRW) is over ${MAX_ORDER_TOTAL} KRW` },
+    ]);
+  }
   if (input.pointsToUse > total) {
     throw new ValidationError([
       { field: 'body.pointsToUse', message: `more than the order total (${total} KRW)` },
@@ -345,8 +368,11 @@ export async function finishOrder(
 ): Promise<void> {
   const ended = await em.fork().transactional(async (tx) => {
     const updated = await tx.execute(
-      "update orders set status = ?, failure_reason = ?, updated_at = now() where id = ? and status in ('PENDING', 'NEEDS_ATTENTION') returning id",
-      [status, reason ?? null, orderId],
+      // A failed order took no points (they were refunded, or never deducted).
+      `update orders set status = ?, failure_reason = ?, updated_at = now(),
+         points_used = case when ? = 'FAILED' then 0 else points_used end
+       where id = ? and status in ('PENDING', 'NEEDS_ATTENTION') returning id`,
+      [status, reason ?? null, status, orderId],
     );
     if (updated.length === 0) return false;
     if (status === 'NEEDS_ATTENTION') return true;

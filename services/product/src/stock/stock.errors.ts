@@ -23,13 +23,13 @@ export class ProductUnavailableError extends BusinessRuleError {
   }
 }
 
-/** The order's stock was restored before it was taken (the compensation overtook the step). */
+/** The order's stock was restored (the compensation overtook the step, or a re-run follows it). */
 export class StockAlreadyRestoredError extends BusinessRuleError {
   constructor(orderId: string) {
     super(
       'stock-already-restored',
       'The stock of this order was already restored',
-      `Order ${orderId} was compensated before its stock was taken; it will not be taken now.`,
+      `Order ${orderId} was compensated; its stock will not be taken now.`,
       { orderId },
     );
   }

@@ -68,13 +68,11 @@ export async function deductStock(
 ): Promise<StockStepResult> {
   return em.fork().transactional(async (tx) => {
     const status = await lockOrder(tx, orderId);
-    if (status !== undefined) {
-      // A repeat answers the first result, even after a restore; a restore that
-      // came before any deduction (nothing taken) refuses a late deduct.
-      const taken = await movements(tx, orderId, 'DEDUCT');
-      if (taken.length === 0) throw new StockAlreadyRestoredError(orderId);
-      return { orderId, status: 'DEDUCTED', items: taken };
-    }
+    // A repeat answers the first result. Once restored — before the deduction
+    // (the compensation came first) or after it (a re-run of a half-compensated
+    // saga) — a deduct is refused: the stock is back on the shelf.
+    if (status === 'RESTORED') throw new StockAlreadyRestoredError(orderId);
+    if (status === 'DEDUCTED') return { orderId, status, items: await movements(tx, orderId, 'DEDUCT') };
     const lines = mergeLines(items);
     for (const line of lines) {
       const [updated] = await tx.execute<{ quantity: string }[]>(

@@ -11,13 +11,13 @@ export class InsufficientPointsError extends BusinessRuleError {
   }
 }
 
-/** The order's points were refunded before they were taken (the compensation overtook the step). */
+/** The order's points were refunded (the compensation overtook the step, or a re-run follows it). */
 export class PointsAlreadyRefundedError extends BusinessRuleError {
   constructor(orderId: string) {
     super(
       'points-already-refunded',
       'The points of this order were already refunded',
-      `Order ${orderId} was compensated before its points were taken; they will not be taken now.`,
+      `Order ${orderId} was compensated; its points will not be taken now.`,
       { orderId },
     );
   }

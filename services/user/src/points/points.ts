@@ -183,7 +183,9 @@ export async function chargePoints(
 /**
  * Saga step 5. Idempotent by orderId: a repeat returns the first entry.
  * Refused, with nothing changed, when the balance is short, or when the
- * order's points were already refunded (the compensation came first).
+ * order's points were refunded — before the deduction (the compensation
+ * came first) or after it (a re-run of a half-compensated saga must not
+ * count the points as taken: they are back in the balance).
  */
 export async function deductPoints(
   em: EntityManager,
@@ -191,11 +193,11 @@ export async function deductPoints(
 ): Promise<LedgerEntry> {
   return em.fork().transactional(async (tx) => {
     await tx.execute('select pg_advisory_xact_lock(hashtext(?))', [`order:${input.orderId}`]);
-    const used = await findEntry(tx, "order_id = ? and kind = 'USE'", [input.orderId]);
-    if (used) return toEntry(used);
     if (await findEntry(tx, "order_id = ? and kind = 'REFUND'", [input.orderId])) {
       throw new PointsAlreadyRefundedError(input.orderId);
     }
+    const used = await findEntry(tx, "order_id = ? and kind = 'USE'", [input.orderId]);
+    if (used) return toEntry(used);
     const balance = await balanceOf(tx, input.userId);
     const entry = await append(tx, {
       userId: input.userId,
