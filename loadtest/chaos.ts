@@ -10,7 +10,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
-import { insiderHeaders } from '../local/src/api-tokens.ts';
+import { DEMO_ADMIN_HEADERS, insiderHeaders } from '../local/src/api-tokens.ts';
 import { ROOT } from '../local/src/paths.ts';
 import type { Supervisor } from '../local/src/supervisor.ts';
 import { postgres, serviceList, services } from '../local/src/topology.ts';
@@ -74,8 +74,8 @@ async function post(url: string, body: unknown, headers: Record<string, string> 
   }
 }
 
-async function mustPost(url: string, body: unknown) {
-  const res = await post(url, body);
+async function mustPost(url: string, body: unknown, headers: Record<string, string> = {}) {
+  const res = await post(url, body, headers);
   if (res.status >= 300) throw new Error(`${url} answered ${res.status}: ${JSON.stringify(res.body)}`);
   return res.body;
 }
@@ -88,10 +88,11 @@ interface Fixtures {
 async function fixtures(couponDb: pg.Pool): Promise<Fixtures> {
   const buyers = await registerSpikeUsers(services.user.appUrl, couponDb, 8);
   for (const id of buyers)
-    await mustPost(`${services.user.appUrl}/users/${id}/points/charge`, {
-      amount: 10_000_000,
-      idempotencyKey: `chaos-${id}`,
-    });
+    await mustPost(
+      `${services.user.appUrl}/users/${id}/points/grants`,
+      { amount: 10_000_000, reason: 'a chaos buyer', idempotencyKey: `chaos-${id}` },
+      DEMO_ADMIN_HEADERS,
+    );
   const products = [];
   for (let i = 0; i < 4; i++)
     products.push(

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { signIn, signUp } from '../local/e2e/stack.ts';
-import { insiderHeaders, localApiTokens } from '../local/src/api-tokens.ts';
+import { DEMO_ADMIN_HEADERS, insiderHeaders, localApiTokens } from '../local/src/api-tokens.ts';
 import { ROOT, RUN } from '../local/src/paths.ts';
 import { provision } from '../local/src/provision.ts';
 import { gateway, postgres, services } from '../local/src/topology.ts';
@@ -26,27 +26,32 @@ const viaGateway = args.via === 'gateway';
 const IDLE_SECONDS = 15;
 const log = (line: string) => console.log(`[orders] ${line}`);
 // biome-ignore lint/suspicious/noExplicitAny: JSON answers of our own services
-const post = async (url: string, body: unknown): Promise<any> => {
+const post = async (url: string, body: unknown, headers: Record<string, string> = {}): Promise<any> => {
   const res = await fetch(url, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', ...insiderHeaders(url) },
+    headers: { 'content-type': 'application/json', ...insiderHeaders(url), ...headers },
     body: JSON.stringify(body),
   });
   if (!res.ok) throw new Error(`${url} answered ${res.status}: ${await res.text()}`);
   return res.json();
 };
 
-/** A buyer through the gateway: signed up with a password, signed in, points charged with their token. */
+/** Points for a buyer, as the demo admin grants them through the gateway (signed in once). */
+let adminToken: Promise<string> | undefined;
+async function grantViaGateway(userId: string, points: number) {
+  adminToken ??= signIn('admin@example.com', 'admin-demo-pass').then((s) => s.token);
+  const res = await fetch(`${gateway.appUrl}/users/${userId}/points/grants`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${await adminToken}` },
+    body: JSON.stringify({ amount: points, reason: 'a load test buyer', idempotencyKey: `flow-${userId}` }),
+  });
+  if (!res.ok) throw new Error(`granting points answered ${res.status}: ${await res.text()}`);
+}
+
+/** A buyer through the gateway: signed up with a password, signed in, points granted by the demo admin. */
 async function gatewayBuyer(points: number) {
   const { token, userId } = await signUp('Flow');
-  if (points > 0) {
-    const res = await fetch(`${gateway.appUrl}/users/${userId}/points/charge`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-      body: JSON.stringify({ amount: points, idempotencyKey: `flow-${userId}` }),
-    });
-    if (!res.ok) throw new Error(`charging points answered ${res.status}: ${await res.text()}`);
-  }
+  if (points > 0) await grantViaGateway(userId, points);
   return { id: userId, points, token };
 }
 
@@ -57,10 +62,11 @@ async function directBuyer(i: number, points: number) {
     name: 'Flow',
   });
   if (points > 0)
-    await post(`${services.user.appUrl}/users/${user.id}/points/charge`, {
-      amount: points,
-      idempotencyKey: `flow-${user.id}`,
-    });
+    await post(
+      `${services.user.appUrl}/users/${user.id}/points/grants`,
+      { amount: points, reason: 'a load test buyer', idempotencyKey: `flow-${user.id}` },
+      DEMO_ADMIN_HEADERS,
+    );
   return { id: user.id as string, points };
 }
 

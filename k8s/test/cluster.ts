@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { Kubectl } from '../../loadtest/k8s/kubectl.ts';
 import { call, eventually, fixedCoupon } from '../../local/e2e/stack.ts';
+import { DEMO_ADMIN_HEADERS } from '../../local/src/api-tokens.ts';
 
 export { call, eventually };
 
@@ -89,10 +90,13 @@ export function shopApi(url: Record<Service, string>) {
         name: 'Buyer',
       });
       if (points > 0) {
-        await call('POST', `${url.user}/users/${user.body.id}/points/charge`, {
-          amount: points,
-          idempotencyKey: randomUUID(),
-        });
+        const granted = await call(
+          'POST',
+          `${url.user}/users/${user.body.id}/points/grants`,
+          { amount: points, reason: 'a cluster suite buyer', idempotencyKey: randomUUID() },
+          DEMO_ADMIN_HEADERS,
+        );
+        if (granted.status !== 200) throw new Error(`granting points answered ${granted.status}`);
       }
       return user.body.id;
     },

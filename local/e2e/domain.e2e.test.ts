@@ -7,6 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import { describe, expect, jest, test } from '@jest/globals';
 import { problemTypeUri, uuidv7 } from '@shop/platform';
+import { DEMO_ADMIN_HEADERS } from '../src/api-tokens.ts';
 import { call, eventually, findOnKafka, insiderHeaders, invoke, services } from './stack.ts';
 
 jest.setTimeout(120_000);
@@ -20,15 +21,13 @@ async function newUser(points: number): Promise<string> {
     name: 'E2E',
   });
   expect(user.status).toBe(201);
-  const charge = await call(
+  const granted = await call(
     'POST',
-    `${services.user.daprUrl}/v1.0/invoke/user/method/users/${user.body.id}/points/charge`,
-    {
-      amount: points,
-      idempotencyKey: `e2e-${randomUUID()}`,
-    },
+    `${services.user.daprUrl}/v1.0/invoke/user/method/users/${user.body.id}/points/grants`,
+    { amount: points, reason: 'an end-to-end test buyer', idempotencyKey: `e2e-${randomUUID()}` },
+    DEMO_ADMIN_HEADERS,
   );
-  expect(charge.status).toBe(200);
+  expect(granted.status).toBe(200);
   return user.body.id;
 }
 

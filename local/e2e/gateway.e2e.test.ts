@@ -49,12 +49,17 @@ describe('through the gateway', () => {
     });
     expect(coupon.status).toBe(201);
     const buyer = await signUp('Gateway buyer');
-    const charged = await viaGateway('POST', `/users/${buyer.userId}/points/charge`, {
+    // Points are bought: a paid top-up, credited once its payment is captured.
+    const topUp = await viaGateway('POST', '/top-ups', {
       token: buyer.token,
-      body: { amount: 10_000 },
+      body: { userId: buyer.userId, amount: 10_000 },
       headers: { 'idempotency-key': `first-${randomUUID()}` },
     });
-    expect(charged.status).toBe(200);
+    expect(topUp.status).toBe(202);
+    await eventually('the top-up to be credited', async () => {
+      const t = await viaGateway('GET', `/top-ups/${topUp.body.topUpId}`, { token: buyer.token });
+      return t.body.status === 'COMPLETED';
+    });
 
     // The coupon service hears of a new user over Kafka: until then it answers 422.
     const requestId = await eventually('the coupon request to be accepted', async () => {
@@ -136,9 +141,9 @@ describe('through the gateway', () => {
       'not-owner',
     );
     expectProblem(
-      await viaGateway('POST', `/users/${buyer.userId}/points/charge`, {
+      await viaGateway('POST', '/top-ups', {
         token: other.token,
-        body: { amount: 1000, idempotencyKey: randomUUID() },
+        body: { userId: buyer.userId, amount: 1000 },
       }),
       403,
       'not-owner',

@@ -53,21 +53,24 @@ export const asBuyerOf = (orderId: string, method: string, path: string) => {
 /** A call through the gateway as the demo ops user (`/ops/<app>/…`). */
 export const asOps = async (method: string, path: string) => viaGateway(method, path, { token: await ops() });
 
-/** A customer who signed up through the gateway, with `points` charged to their account. */
+/** A customer who signed up through the gateway, with `points` granted by the demo admin. */
 export async function newUser(points: number): Promise<string> {
   const { token, userId } = await signUp('Buyer');
   tokens.set(userId, token);
-  if (points > 0) {
-    await expectStatus(
-      'charging points',
-      200,
-      asBuyer(userId, 'POST', `/users/${userId}/points/charge`, {
-        amount: points,
-        idempotencyKey: randomUUID(),
-      }),
-    );
-  }
+  if (points > 0) await grantPoints(userId, points);
   return userId;
+}
+
+/** Points the demo admin grants a user (the only way to points without paying). */
+export async function grantPoints(userId: string, amount: number): Promise<void> {
+  await expectStatus(
+    'granting points',
+    200,
+    viaGateway('POST', `/users/${userId}/points/grants`, {
+      token: await admin(),
+      body: { amount, reason: 'an end-to-end test buyer', idempotencyKey: randomUUID() },
+    }),
+  );
 }
 
 /** A product the demo admin adds to the catalog. */

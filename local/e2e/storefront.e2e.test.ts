@@ -147,6 +147,17 @@ describe('the storefront in a browser', () => {
     expect(await page.getByTestId('points').textContent()).toBe('₩0');
   });
 
+  test('When they buy points, then the top-up is listed and the points come once it is paid', async () => {
+    await page.fill('input[name="top-up"]', '12000');
+    await page.getByRole('button', { name: 'Buy points' }).click();
+    await page.getByTestId('top-up-message').getByText(/^Paid/).waitFor({ timeout: 15_000 });
+    await page
+      .locator('[data-testid="my-top-ups"] tr', { hasText: '₩12,000 of points' })
+      .locator('.status-COMPLETED')
+      .waitFor({ timeout: 30_000 });
+    await page.getByTestId('points').getByText('₩12,000').waitFor({ timeout: 15_000 });
+  });
+
   test('When they get a coupon, then the request is shown live until COMPLETED and the coupon is in their wallet', async () => {
     const name = `Welcome ${run}`;
     await newCoupon(name, 5);

@@ -32,6 +32,16 @@ export function localApiTokens(): ApiTokens {
   return cached;
 }
 
+/**
+ * What the gateway passes on for the demo admin (its id and role): a tool that
+ * gives its test buyers points on the user service's own port sends it with a
+ * grant, as the gateway would for the admin.
+ */
+export const DEMO_ADMIN_HEADERS = {
+  'x-user-id': '0190c0de-0000-7000-8000-0000000000b1',
+  'x-user-role': 'admin',
+};
+
 /** Other addresses with the headers they take (a cluster's services through port-forwards). */
 const otherAddresses = new Map<string, Record<string, string>>();
 

@@ -127,15 +127,15 @@ const bearer = (t: string) => ({ authorization: `Bearer ${t}` });
 describe('what reaches a service', () => {
   test('When a signed-in user calls, then the service gets their id and role, never a client-sent one nor the token', async () => {
     const res = await http
-      .post(`/users/${ALICE}/points/charge`)
+      .post('/top-ups')
       .set({ ...bearer(alice), 'x-user-id': BOB, 'x-user-role': 'admin', 'idempotency-key': 'key-12345' })
-      .send({ amount: 100 });
+      .send({ userId: ALICE, amount: 5000 });
     expect(res.status).toBe(200);
     expect(seen).toHaveLength(1);
     expect(seen[0]).toMatchObject({
       method: 'POST',
-      url: `/v1.0/invoke/user/method/users/${ALICE}/points/charge`,
-      body: JSON.stringify({ amount: 100 }),
+      url: '/v1.0/invoke/order/method/top-ups',
+      body: JSON.stringify({ userId: ALICE, amount: 5000 }),
     });
     expect(seen[0]!.headers).toMatchObject({
       'x-user-id': ALICE,
@@ -251,6 +251,28 @@ describe('what is refused before any service is asked', () => {
       () => http.post('/products').set(bearer(alice)).send({}),
       403,
       'role-required',
+    ],
+    [
+      'a customer granting themselves points',
+      () =>
+        http
+          .post(`/users/${ALICE}/points/grants`)
+          .set(bearer(alice))
+          .send({ amount: 1_000_000, reason: 'free money' }),
+      403,
+      'role-required',
+    ],
+    [
+      'a customer charging themselves points without paying (the route is gone)',
+      () => http.post(`/users/${ALICE}/points/charge`).set(bearer(alice)).send({ amount: 1_000_000 }),
+      404,
+      'http-404',
+    ],
+    [
+      'a top-up for another user',
+      () => http.post('/top-ups').set(bearer(bob)).send({ userId: ALICE, amount: 5000 }),
+      403,
+      'not-owner',
     ],
     [
       'a customer at operations',

@@ -4,12 +4,15 @@ import { migrations } from './db/migrations.ts';
 import { defineOrderGauges } from './orders/order-metrics.ts';
 import { opsOperations, opsRouter } from './routes/ops.router.ts';
 import { ordersOperations, ordersRouter } from './routes/orders.router.ts';
+import { topUpsOperations, topUpsRouter } from './routes/top-ups.router.ts';
 import { createActivities } from './saga/activities.ts';
 import { COMPENSATE_ORDER_WORKFLOW, compensateOrderWorkflow } from './saga/compensate-order.workflow.ts';
 import { OrderSaga } from './saga/order-saga.ts';
 import { PLACE_ORDER_WORKFLOW, placeOrderWorkflow } from './saga/place-order.workflow.ts';
 import { OrderReconciler } from './saga/reconciler.ts';
 import { selfTestRegistration } from './saga/self-test.workflow.ts';
+import { createTopUpActivities, TOP_UP_WORKFLOW, topUpWorkflow } from './saga/top-up.workflow.ts';
+import { TopUpSaga } from './saga/top-up-saga.ts';
 import { Workflows } from './saga/workflow-runtime.ts';
 
 export const orderConfigSchema = baseConfigSchema.extend({
@@ -35,6 +38,11 @@ export const orderService: ServiceDefinition<typeof orderConfigSchema> = {
       outboxWritten,
       callTimeoutMs: config.SAGA_CALL_TIMEOUT_MS,
     });
+    const topUpActivities = createTopUpActivities({
+      em: orm.em,
+      sidecar,
+      callTimeoutMs: config.SAGA_CALL_TIMEOUT_MS,
+    });
     const selfTest = selfTestRegistration({ em: orm.em, sidecar });
     const workflows = new Workflows(
       { host: config.DAPR_HOST, grpcPort: config.DAPR_GRPC_PORT },
@@ -43,14 +51,16 @@ export const orderService: ServiceDefinition<typeof orderConfigSchema> = {
           ...selfTest.workflows,
           [PLACE_ORDER_WORKFLOW]: placeOrderWorkflow(activities),
           [COMPENSATE_ORDER_WORKFLOW]: compensateOrderWorkflow(activities),
+          [TOP_UP_WORKFLOW]: topUpWorkflow(topUpActivities),
         },
-        activities: { ...selfTest.activities, ...activities },
+        activities: { ...selfTest.activities, ...activities, ...topUpActivities },
       },
       log.child({ component: 'workflows' }),
     );
     const saga = new OrderSaga(workflows.client, { compensationAttempts: config.SAGA_COMPENSATION_ATTEMPTS });
+    const topUps = new TopUpSaga(workflows.client);
     const reconciler = new OrderReconciler(
-      { em: orm.em, saga, log: log.child({ component: 'reconciler' }) },
+      { em: orm.em, saga, topUps, log: log.child({ component: 'reconciler' }) },
       {
         intervalMs: config.RECONCILE_INTERVAL_MS,
         unscheduledAfterMs: config.RECONCILE_UNSCHEDULED_AFTER_MS,
@@ -61,8 +71,9 @@ export const orderService: ServiceDefinition<typeof orderConfigSchema> = {
       routers: [
         opsRouter(workflows, reconciler),
         ordersRouter({ em: orm.em, sidecar, saga, faultsEnabled: config.FAKE_GATEWAY_FAULTS }),
+        topUpsRouter({ em: orm.em, topUps, faultsEnabled: config.FAKE_GATEWAY_FAULTS }),
       ],
-      operations: [...ordersOperations, ...opsOperations],
+      operations: [...ordersOperations, ...topUpsOperations, ...opsOperations],
       onStarted: async () => {
         workflows.startWhenSidecarReady(() => sidecar.isHealthy());
         reconciler.start();

@@ -1,4 +1,4 @@
-import { api } from './api.ts';
+import { ApiProblem, api } from './api.ts';
 import { setUsableCoupons } from './cart-view.ts';
 import { every, fill, h } from './dom.ts';
 import { followOrder } from './order-view.ts';
@@ -11,7 +11,49 @@ interface UserCoupon {
   status: 'ISSUED' | 'USED';
 }
 
-/** The signed-in person's points, coupons and orders (read again every few seconds and after each outcome). */
+interface TopUp {
+  topUpId: string;
+  amount: number;
+  status: 'PENDING' | 'COMPLETED' | 'FAILED';
+  failureReason: string | null;
+  createdAt: string;
+}
+
+/**
+ * Buying points: a paid top-up, credited once its payment is captured. Made
+ * once and put back on every refresh, so what is typed in it stays.
+ */
+const topUpForm = (() => {
+  const amount = h('input', { name: 'top-up', type: 'number', min: 1000, step: 1000, value: 10_000 });
+  const said = h('span', { 'data-testid': 'top-up-message', class: 'muted' });
+  const buy = async () => {
+    const session = currentSession();
+    if (!session) return;
+    said.textContent = 'Paying…';
+    try {
+      await api('POST', '/top-ups', {
+        body: { userId: session.userId, amount: Number(amount.value) },
+        // One key per press: a double click or a retry pays once.
+        headers: { 'idempotency-key': crypto.randomUUID() },
+      });
+      said.textContent = 'Paid: the points come once the payment is captured.';
+    } catch (err) {
+      said.textContent = err instanceof ApiProblem ? `Not paid: ${err.message}` : String(err);
+    }
+    void refreshAccount();
+  };
+  return h(
+    'p',
+    {},
+    h('label', {}, 'Buy points (₩1 each) ', amount),
+    ' ',
+    h('button', { type: 'button', onclick: () => void buy() }, 'Buy points'),
+    ' ',
+    said,
+  );
+})();
+
+/** The signed-in person's points, coupons, orders and top-ups (read again every few seconds and after each outcome). */
 export async function refreshAccount(): Promise<void> {
   const session = currentSession();
   if (!session) {
@@ -20,16 +62,18 @@ export async function refreshAccount(): Promise<void> {
     return;
   }
   const base = `/users/${session.userId}`;
-  const [points, coupons, orders] = await Promise.all([
+  const [points, coupons, orders, topUps] = await Promise.all([
     api<{ balance: number }>('GET', `${base}/points`).catch(() => ({ balance: 0 })),
     api<{ items: UserCoupon[] }>('GET', `${base}/coupons`),
     api<{ items: Order[] }>('GET', `${base}/orders`),
+    api<{ items: TopUp[] }>('GET', `${base}/top-ups`),
   ]);
   if (currentSession()?.userId !== session.userId) return;
   setUsableCoupons(coupons.items.filter((c) => c.status === 'ISSUED'));
   fill(
     'account',
     h('p', {}, 'Points: ', h('strong', { 'data-testid': 'points' }, won(points.balance))),
+    topUpForm,
     h('h3', {}, 'Coupons'),
     coupons.items.length
       ? h(
@@ -66,6 +110,24 @@ export async function refreshAccount(): Promise<void> {
             ),
         )
       : h('p', { class: 'muted' }, 'No orders yet.'),
+    h('h3', {}, 'Top-ups'),
+    topUps.items.length
+      ? h(
+          'table',
+          { class: 'orders', 'data-testid': 'my-top-ups' },
+          ...topUps.items
+            .slice(0, 10)
+            .map((t) =>
+              h(
+                'tr',
+                { 'data-top-up': t.topUpId },
+                h('td', {}, new Date(t.createdAt).toLocaleString()),
+                h('td', {}, `${won(t.amount)} of points`),
+                h('td', { class: `status-${t.status}`, title: t.failureReason ?? '' }, t.status),
+              ),
+            ),
+        )
+      : h('p', { class: 'muted' }, 'No top-ups yet.'),
   );
 }
 

@@ -14,18 +14,21 @@ beforeAll(async () => {
 });
 afterAll(() => svc.close());
 
+const ADMIN = randomUUID();
+/** What the gateway passes on for a signed-in admin. */
+const asAdmin = { 'x-user-id': ADMIN, 'x-user-role': 'admin' };
+const grant = (userId: string, body: Record<string, unknown>, headers: Record<string, string> = asAdmin) =>
+  http
+    .post(`/users/${userId}/points/grants`)
+    .set(headers)
+    .send({ reason: 'a test balance', ...body });
+
 async function newUser(balance = 0): Promise<string> {
   const res = await http
     .post('/users')
     .send({ email: `${randomUUID()}@example.com`, name: 'Points' })
     .expect(201);
-  if (balance > 0) {
-    await http
-      .post(`/users/${res.body.id}/points/charge`)
-      .set('idempotency-key', randomUUID())
-      .send({ amount: balance })
-      .expect(200);
-  }
+  if (balance > 0) await grant(res.body.id, { amount: balance, idempotencyKey: randomUUID() }).expect(200);
   return res.body.id;
 }
 const balance = async (userId: string) => (await http.get(`/users/${userId}/points`)).body.balance;
@@ -45,81 +48,107 @@ const deduct = (orderId: string, userId: string, amount: number) =>
 const refund = (orderId: string, userId: string) =>
   http.post('/saga/points/refund').send({ orderId, userId });
 
-describe('charging points', () => {
-  test('When the same charge is sent twice with one key, then points are added once and the first entry is returned', async () => {
+describe('granting points', () => {
+  test('When an admin grants points twice with one key, then they are added once, with the reason and the grantor on the entry', async () => {
     const userId = await newUser();
-    const charge = () =>
-      http
-        .post(`/users/${userId}/points/charge`)
-        .set('idempotency-key', 'charge-0001')
-        .send({ amount: 5000 });
-    const first = await charge();
+    const send = () =>
+      grant(userId, { amount: 5000, reason: 'a late delivery' }).set('idempotency-key', 'grant-0001');
+    const first = await send();
     expect(first.status).toBe(200);
-    expect(first.body).toMatchObject({ userId, kind: 'CHARGE', amount: 5000, balanceAfter: 5000 });
-    expect((await charge()).body).toEqual(first.body);
+    expect(first.body).toMatchObject({
+      userId,
+      kind: 'GRANT',
+      amount: 5000,
+      balanceAfter: 5000,
+      reason: 'a late delivery',
+      grantedBy: ADMIN,
+    });
+    expect((await send()).body).toEqual(first.body);
     expect(await balance(userId)).toBe(5000);
+    const events = await svc.orm.em
+      .fork()
+      .execute<{ n: string }[]>(
+        "select count(*) as n from outbox where subject = ? and event_type = 'PointsGranted'",
+        [userId],
+      );
+    expect(Number(events[0]!.n)).toBe(1);
   });
 
-  test('When a key is reused for another amount, then it is a 422 and nothing is charged', async () => {
+  test('When a grant comes without an admin or operator behind it (a customer, or nobody), then it is a 403 and nothing is added', async () => {
     const userId = await newUser();
-    await http
-      .post(`/users/${userId}/points/charge`)
-      .send({ amount: 100, idempotencyKey: 'reused-key-1' })
-      .expect(200);
-    const res = await http
-      .post(`/users/${userId}/points/charge`)
-      .send({ amount: 200, idempotencyKey: 'reused-key-1' });
+    const callers: Record<string, string>[] = [{ 'x-user-id': userId, 'x-user-role': 'customer' }, {}];
+    for (const headers of callers) {
+      const res = await grant(userId, { amount: 1_000_000, idempotencyKey: randomUUID() }, headers);
+      expect({ status: res.status, type: res.body.type }).toEqual({
+        status: 403,
+        type: problemTypeUri('grant-not-allowed'),
+      });
+    }
+    expect(await balance(userId)).toBe(0);
+  });
+
+  test('When a key is reused for another grant, then it is a 422 and nothing is added', async () => {
+    const userId = await newUser();
+    await grant(userId, { amount: 100, idempotencyKey: 'reused-key-1' }).expect(200);
+    const res = await grant(userId, { amount: 200, idempotencyKey: 'reused-key-1' });
     expect(res.status).toBe(422);
     expect(res.body.type).toBe(problemTypeUri('idempotency-key-reused'));
     expect(await balance(userId)).toBe(100);
   });
 
-  test("When another user sends the same key, then it is that user's own charge, not the first user's entry nor a refusal", async () => {
-    const [alice, bob] = [await newUser(), await newUser()];
-    const charge = (userId: string, amount: number) =>
-      http.post(`/users/${userId}/points/charge`).set('idempotency-key', 'shared-key-1').send({ amount });
-    const first = await charge(alice, 300);
-    const other = await charge(bob, 700);
-    expect(other.status).toBe(200);
-    expect(other.body).toMatchObject({ userId: bob, amount: 700 });
-    expect(other.body.id).not.toBe(first.body.id);
-    expect([await balance(alice), await balance(bob)]).toEqual([300, 700]);
-  });
-
-  test('When the amount is not positive or the key is missing, then it is a 422 naming them', async () => {
+  test('When the amount is not positive, the reason or the key is missing, then it is a 422 naming them', async () => {
     const userId = await newUser();
-    const res = await http
-      .post(`/users/${userId}/points/charge`)
-      .set('idempotency-key', 'k-0000001')
-      .send({ amount: 0 });
+    const res = await grant(userId, { amount: 0 }).set('idempotency-key', 'k-0000001');
     expect(res.status).toBe(422);
     expect(res.body.errors[0].field).toBe('body.amount');
-    const noKey = await http.post(`/users/${userId}/points/charge`).send({ amount: 10 });
+    const noReason = await grant(userId, { amount: 10, reason: undefined }).set(
+      'idempotency-key',
+      'k-0000003',
+    );
+    expect(noReason.body.errors[0].field).toBe('body.reason');
+    const noKey = await grant(userId, { amount: 10 });
     expect(noKey.status).toBe(422);
     expect(noKey.body.errors[0].field).toBe('header.idempotency-key');
   });
 
   test('When the user does not exist, then it is a 404', async () => {
-    const res = await http
-      .post(`/users/${randomUUID()}/points/charge`)
-      .set('idempotency-key', 'k-0000002')
-      .send({ amount: 10 });
+    const res = await grant(randomUUID(), { amount: 10 }).set('idempotency-key', 'k-0000002');
     expect(res.status).toBe(404);
   });
 
   test('When the ledger is read, then it is paged, newest first, and sums to the balance', async () => {
     const userId = await newUser();
     for (let i = 1; i <= 5; i++) {
-      await http
-        .post(`/users/${userId}/points/charge`)
-        .set('idempotency-key', `page-key-${i}-${userId}`)
-        .send({ amount: i * 10 });
+      await grant(userId, { amount: i * 10 }).set('idempotency-key', `page-key-${i}-${userId}`);
     }
     const page = await http.get(`/users/${userId}/points/ledger?page=2&size=2`);
     expect(page.body).toMatchObject({ page: 2, size: 2, total: 5 });
     expect(page.body.items.map((e: { amount: number }) => e.amount)).toEqual([30, 20]);
     expect(await ledgerSum(userId)).toBe(await balance(userId));
     expect((await http.get(`/users/${userId}/points/ledger?size=500`)).status).toBe(422);
+  });
+});
+
+describe('top-up step: creditTopUp', () => {
+  test('When a captured top-up is credited twice, then the points come once and the first entry is returned', async () => {
+    const userId = await newUser();
+    const topUpId = randomUUID();
+    const credit = () => http.post('/saga/points/credit').send({ topUpId, userId, amount: 7000 });
+    const first = await credit();
+    expect(first.status).toBe(200);
+    expect(first.body).toMatchObject({ userId, kind: 'CHARGE', amount: 7000, topUpId, balanceAfter: 7000 });
+    expect((await credit()).body).toEqual(first.body);
+    expect(await balance(userId)).toBe(7000);
+    expect(await ledgerSum(userId)).toBe(7000);
+  });
+
+  test('When the public charge of old is asked for, then there is no such route', async () => {
+    const userId = await newUser();
+    const res = await http.post(`/users/${userId}/points/charge`).set('idempotency-key', randomUUID()).send({
+      amount: 1_000_000,
+    });
+    expect(res.status).toBe(404);
+    expect(await balance(userId)).toBe(0);
   });
 });
 

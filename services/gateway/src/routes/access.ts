@@ -34,10 +34,12 @@ const mayRead = (caller: AccessClaims, method: string) =>
 
 export const anyone: AccessRule = () => undefined;
 
+/** The caller has one of these roles. */
 export const role =
-  (needed: 'admin' | 'ops'): AccessRule =>
+  (...allowed: ('admin' | 'ops')[]): AccessRule =>
   (request) => {
-    if (signedInCaller(request).role !== needed) throw new RoleRequiredError(needed);
+    if (!(allowed as string[]).includes(signedInCaller(request).role))
+      throw new RoleRequiredError(allowed.join(' or '));
     return undefined;
   };
 

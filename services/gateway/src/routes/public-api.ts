@@ -33,10 +33,14 @@ export const publicApi: PublicRoute[] = [
   { method: 'GET', path: '/users/:id', app: 'user', access: ownUser('id') },
   { method: 'GET', path: '/users/:id/points', app: 'user', access: ownUser('id') },
   { method: 'GET', path: '/users/:id/points/ledger', app: 'user', access: ownUser('id') },
-  { method: 'POST', path: '/users/:id/points/charge', app: 'user', access: ownUser('id') },
+  { method: 'GET', path: '/users/:id/top-ups', app: 'order', access: ownUser('id') },
   { method: 'GET', path: '/users/:id/notifications', app: 'user', access: ownUser('id') },
   { method: 'GET', path: '/users/:id/coupons', app: 'coupon', access: ownUser('id') },
   { method: 'GET', path: '/users/:id/orders', app: 'order', access: ownUser('id') },
+  // Points: bought (paid through the payment service, credited once captured), or granted by staff.
+  { method: 'POST', path: '/top-ups', app: 'order', access: ownBody('userId', 'top-ups') },
+  { method: 'GET', path: '/top-ups/:id', app: 'order', access: ownAnswer('top-ups') },
+  { method: 'POST', path: '/users/:id/points/grants', app: 'user', access: role('admin', 'ops') },
   // The catalog: anyone reads, admins change.
   { method: 'GET', path: '/products', app: 'product', access: anyone },
   { method: 'GET', path: '/products/ranking', app: 'product', access: anyone },

@@ -72,9 +72,33 @@ class StepProblemTypes extends Migration {
   }
 }
 
+class TopUps extends Migration {
+  override up(): void {
+    // A customer's paid top-up of points: its payment goes through the payment service, and
+    // the points are credited (user service) only once it is captured (saga/top-up.workflow.ts).
+    this.addSql(`create table top_ups (
+      id uuid primary key,
+      user_id uuid not null,
+      amount bigint not null check (amount > 0),
+      status text not null check (status in ('PENDING', 'COMPLETED', 'FAILED')),
+      failure_reason text,
+      idempotency_key text,
+      request_hash text,
+      created_at timestamptz not null default now(),
+      updated_at timestamptz not null default now()
+    )`);
+    this.addSql('create index top_ups_user on top_ups (user_id, id)');
+    this.addSql(
+      'create unique index top_ups_user_idempotency_key on top_ups (user_id, idempotency_key) where idempotency_key is not null',
+    );
+    this.addSql("create index top_ups_pending on top_ups (created_at) where status = 'PENDING'");
+  }
+}
+
 export const migrations: NamedMigration[] = [
   { name: '20261122-order-001-orders', class: CreateOrders },
   { name: '20261129-order-002-exact-amounts-scoped-keys', class: ExactAmountsAndScopedKeys },
   { name: '20261129-order-003-workflow-runs', class: WorkflowRuns },
   { name: '20261129-order-004-step-problem-types', class: StepProblemTypes },
+  { name: '20261207-order-005-top-ups', class: TopUps },
 ];

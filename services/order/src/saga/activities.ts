@@ -25,13 +25,12 @@ export interface SagaDeps {
 }
 
 /**
- * The saga's activities: each calls one service through Dapr service
- * invocation. A 4xx answer is a business refusal, returned as data (the
- * workflow compensates at once); anything else is thrown (the workflow
- * retries with backoff).
+ * One call of a saga step to a service through Dapr service invocation. A 4xx
+ * answer is a business refusal, returned as data (the workflow compensates at
+ * once); anything else is thrown (the workflow retries with backoff).
  */
-export function createActivities(deps: SagaDeps) {
-  const call = async <T>(
+export function stepCaller(deps: Pick<SagaDeps, 'sidecar' | 'callTimeoutMs'>) {
+  return async <T>(
     appId: string,
     path: string,
     body: unknown,
@@ -59,7 +58,23 @@ export function createActivities(deps: SagaDeps) {
       throw err;
     }
   };
-  const faultHeader = (fault?: string) => (fault ? { 'x-fake-gateway': fault } : undefined);
+}
+
+export const faultHeader = (fault?: string) => (fault ? { 'x-fake-gateway': fault } : undefined);
+
+/** The payment's state as the payment service has it: its status, or null when there is none. */
+export async function paymentStatusOf(sidecar: DaprSidecar, id: string): Promise<string | null> {
+  try {
+    return (await sidecar.invoke<{ status: string }>(AppId.payment, `payments/${id}`, 'GET')).status;
+  } catch (err) {
+    if (err instanceof DaprHttpError && err.status === 404) return null;
+    throw err;
+  }
+}
+
+/** The order saga's activities: each calls one service (stepCaller) or records the order's progress. */
+export function createActivities(deps: SagaDeps) {
+  const call = stepCaller(deps);
 
   /**
    * A forward step that records its own progress (running, then done or
@@ -195,15 +210,8 @@ export function createActivities(deps: SagaDeps) {
       },
     ),
     /** The payment's state as the payment service has it: its status, or null when there is none. */
-    paymentStatus: async (_: WorkflowActivityContext, i: { orderId: string }): Promise<string | null> => {
-      try {
-        return (await deps.sidecar.invoke<{ status: string }>(AppId.payment, `payments/${i.orderId}`, 'GET'))
-          .status;
-      } catch (err) {
-        if (err instanceof DaprHttpError && err.status === 404) return null;
-        throw err;
-      }
-    },
+    paymentStatus: (_: WorkflowActivityContext, i: { orderId: string }) =>
+      paymentStatusOf(deps.sidecar, i.orderId),
     cancelPayment: undo('startPayment', (i: { orderId: string }) =>
       call(AppId.payment, 'saga/payments/cancel', i),
     ),

@@ -1,8 +1,9 @@
 import type { Context } from 'koa';
 
 /**
- * Faults a test or a local run can inject into one order's saga, honoured only
- * when the service runs with FAKE_GATEWAY_FAULTS=true:
+ * Faults a test or a local run can inject into one order's saga (or a
+ * top-up's: the gateway's and `no-workflow`), honoured only when the service
+ * runs with FAKE_GATEWAY_FAULTS=true:
  * - `x-fake-gateway`: passed on to the payment service's fake gateway;
  * - `x-saga-fault: complete-order:<n>`: the first n attempts of completeOrder
  *   fail as a transient error would (its database away after the capture);

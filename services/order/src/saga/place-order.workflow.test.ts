@@ -8,8 +8,16 @@
 import { describe, expect, test } from '@jest/globals';
 import type { Activities } from './activities.ts';
 import { type PlaceOrderInput, placeOrderWorkflow, STEP_ATTEMPTS } from './place-order.workflow.ts';
+import {
+  type Answer,
+  driveWorkflow,
+  failFirst,
+  namedActivities,
+  ok,
+  refused,
+  transient,
+} from './workflow-driver.ts';
 
-type Answer = unknown | ((arg: any, call: number) => unknown);
 const names = [
   'markStep',
   'useCoupon',
@@ -26,23 +34,7 @@ const names = [
 ] as const;
 type Name = (typeof names)[number];
 
-// The workflow only passes activities to ctx.callActivity; the fake context knows them by name.
-const activities = Object.fromEntries(
-  names.map((n) => {
-    const fn = async () => undefined;
-    Object.defineProperty(fn, 'name', { value: n });
-    return [n, fn];
-  }),
-) as unknown as Activities;
-
-const ok = (value: unknown = null) => ({ ok: true, value });
-const refused = (reason: string) => ({ ok: false, reason });
-const transient = () => {
-  throw new Error('connect ECONNREFUSED');
-};
-/** Fails (thrown, like a transient error) the first `n` calls, then answers `then`. */
-const failFirst = (n: number, then: unknown) => (_: unknown, call: number) =>
-  call <= n ? transient() : then;
+const activities = namedActivities<Activities>(names);
 
 const happy: Partial<Record<Name, Answer>> = {
   useCoupon: ok({ discount: 5000 }),
@@ -61,51 +53,27 @@ interface Run {
 }
 
 async function runSaga(input: Partial<PlaceOrderInput>, answers: Partial<Record<Name, Answer>> = {}) {
-  const script = { ...happy, ...answers };
-  const ctx = {
-    callActivity: (fn: { name: Name }, arg: unknown) => ({ kind: 'activity', name: fn.name, arg }),
-    createTimer: (seconds: number) => ({ kind: 'timer', seconds }),
+  const driven = await driveWorkflow(
+    placeOrderWorkflow(activities),
+    {
+      orderId: 'o-1',
+      userId: 'u-1',
+      items: [{ productId: 'p-1', quantity: 1 }],
+      couponId: null,
+      pointsToUse: 0,
+      totalAmount: 10_000,
+      ...input,
+    },
+    { ...happy, ...answers },
+  );
+  const run: Run = {
+    output: driven.output,
+    calls: driven.calls.filter((c) => c.name !== 'markStep') as Run['calls'],
+    marks: driven.calls
+      .filter((c) => c.name === 'markStep')
+      .map((c) => ({ step: c.arg.step, state: c.arg.state })),
+    timers: driven.timers,
   };
-  const workflow = placeOrderWorkflow(activities) as unknown as (
-    c: typeof ctx,
-    i: PlaceOrderInput,
-  ) => AsyncGenerator<any, unknown, unknown>;
-  const gen = workflow(ctx, {
-    orderId: 'o-1',
-    userId: 'u-1',
-    items: [{ productId: 'p-1', quantity: 1 }],
-    couponId: null,
-    pointsToUse: 0,
-    totalAmount: 10_000,
-    ...input,
-  });
-  const run: Run = { output: undefined, calls: [], marks: [], timers: 0 };
-  const counts = new Map<Name, number>();
-  let next = await gen.next();
-  for (let guard = 0; !next.done; guard++) {
-    if (guard > 10_000) throw new Error('the saga does not end');
-    const task = next.value;
-    if (task.kind === 'timer') {
-      run.timers++;
-      next = await gen.next(undefined);
-      continue;
-    }
-    const name = task.name as Name;
-    const call = (counts.get(name) ?? 0) + 1;
-    counts.set(name, call);
-    if (name === 'markStep') run.marks.push({ step: task.arg.step, state: task.arg.state });
-    else run.calls.push({ name, arg: task.arg });
-    let answer: unknown;
-    try {
-      const a = name in script ? script[name] : ok();
-      answer = typeof a === 'function' ? (a as (arg: unknown, call: number) => unknown)(task.arg, call) : a;
-    } catch (err) {
-      next = await gen.throw(err);
-      continue;
-    }
-    next = await gen.next(answer);
-  }
-  run.output = next.value;
   return run;
 }
 

@@ -2,6 +2,7 @@ import { WorkflowRuntimeStatus } from '@dapr/dapr';
 import type { EntityManager, Logger } from '@shop/platform';
 import { getOrder } from '../orders/orders.ts';
 import type { OrderSaga } from './order-saga.ts';
+import type { TopUpSaga } from './top-up-saga.ts';
 
 export interface ReconcilerOptions {
   intervalMs: number;
@@ -11,6 +12,13 @@ export interface ReconcilerOptions {
   stalledAfterMs: number;
 }
 
+export interface ReconcilerDeps {
+  em: EntityManager;
+  saga: OrderSaga;
+  topUps: TopUpSaga;
+  log: Logger;
+}
+
 export type ReconcileAction = 'scheduled' | 'restarted' | 'terminated-stalled';
 
 export interface ReconcilerStats {
@@ -18,6 +26,8 @@ export interface ReconcilerStats {
   lastRunAt: string | null;
   lastError: string | null;
   actions: Record<ReconcileAction, number>;
+  /** Top-ups whose workflow was never scheduled, scheduled by the reconciler. */
+  topUpsScheduled: number;
   recent: { orderId: string; action: ReconcileAction; workflow: string; at: string }[];
 }
 
@@ -41,6 +51,8 @@ const ENDED = new Set([
  * the next pass runs it again. Several replicas may run this at once: the
  * hand-over to a new instance is a conditional update that one of them wins,
  * and a first schedule that loses answers ALREADY_EXISTS.
+ * Top-ups have the first case only (their workflow ends them on every path):
+ * one never scheduled is scheduled.
  */
 export class OrderReconciler {
   readonly stats: ReconcilerStats = {
@@ -48,16 +60,17 @@ export class OrderReconciler {
     lastRunAt: null,
     lastError: null,
     actions: { scheduled: 0, restarted: 0, 'terminated-stalled': 0 },
+    topUpsScheduled: 0,
     recent: [],
   };
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> = Promise.resolve();
   private stopped = false;
 
-  private readonly deps: { em: EntityManager; saga: OrderSaga; log: Logger };
+  private readonly deps: ReconcilerDeps;
   private readonly options: ReconcilerOptions;
 
-  constructor(deps: { em: EntityManager; saga: OrderSaga; log: Logger }, options: ReconcilerOptions) {
+  constructor(deps: ReconcilerDeps, options: ReconcilerOptions) {
     this.deps = deps;
     this.options = options;
   }
@@ -116,6 +129,9 @@ export class OrderReconciler {
       this.stats.recent.unshift({ orderId: order.orderId, action, workflow, at: new Date().toISOString() });
       this.stats.recent.length = Math.min(this.stats.recent.length, RECENT);
     }
+    const topUps = await this.deps.topUps.scheduleMissing(em, this.options.unscheduledAfterMs);
+    if (topUps.length > 0) log.warn({ topUps }, 'top-ups reconciled: workflows scheduled');
+    this.stats.topUpsScheduled += topUps.length;
     this.stats.runs++;
     this.stats.lastRunAt = new Date().toISOString();
     this.stats.lastError = null;

@@ -81,10 +81,29 @@ class SignIn extends Migration {
   }
 }
 
+class PaidTopUpsAndGrants extends Migration {
+  override up(): void {
+    // Points come in two ways only: a paid top-up, credited once per top-up after its capture
+    // (the order service's top-up workflow), and an admin's or operator's grant, with its
+    // reason and who gave it.
+    this.addSql('alter table point_ledger add column top_up_id uuid unique');
+    this.addSql('alter table point_ledger add column reason text');
+    this.addSql('alter table point_ledger add column granted_by uuid');
+    this.addSql('alter table point_ledger drop constraint point_ledger_kind_check');
+    this.addSql(
+      "alter table point_ledger add constraint point_ledger_kind_check check (kind in ('CHARGE', 'GRANT', 'USE', 'REFUND'))",
+    );
+    this.addSql(
+      "alter table point_ledger add constraint point_ledger_grant_audited check (kind <> 'GRANT' or (reason is not null and granted_by is not null))",
+    );
+  }
+}
+
 export const migrations: NamedMigration[] = [
   { name: '20261122-user-001-users', class: CreateUsers },
   { name: '20261122-user-002-points', class: CreatePoints },
   { name: '20261122-user-003-notifications', class: CreateNotifications },
   { name: '20261129-user-004-charge-fingerprint', class: ChargeRequestFingerprint },
   { name: '20261129-user-005-sign-in', class: SignIn },
+  { name: '20261207-user-006-paid-top-ups-and-grants', class: PaidTopUpsAndGrants },
 ];

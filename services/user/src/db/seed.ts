@@ -6,6 +6,8 @@ import { announceRegistration } from '../users/users.ts';
  * Users with points for the local platform; fixed ids, so loading them twice changes nothing.
  * The passwords are the README's: demo data for a local machine, never for a deployment.
  */
+const DEMO_ADMIN_ID = '0190c0de-0000-7000-8000-0000000000b1';
+
 export const demoUsers: {
   id: string;
   email: string;
@@ -39,7 +41,7 @@ export const demoUsers: {
     password: 'seoyeon-demo-pass',
   },
   {
-    id: '0190c0de-0000-7000-8000-0000000000b1',
+    id: DEMO_ADMIN_ID,
     email: 'admin@example.com',
     name: 'Shop Admin',
     points: 0,
@@ -89,11 +91,13 @@ export async function seedUsers(em: EntityManager): Promise<void> {
       // Announced like any registration, so that other services' views (coupon's known users) have them.
       await announceRegistration(tx, u.id);
       await tx.execute('insert into point_accounts (user_id, balance) values (?, ?)', [u.id, u.points]);
-      // The opening balance is a ledger entry too, so that the ledger always sums to the balance.
+      // The opening balance is a ledger entry too, so that the ledger always sums to the balance:
+      // a grant of the demo admin's, as any points not paid for are.
       if (u.points > 0) {
         await tx.execute(
-          "insert into point_ledger (id, user_id, kind, amount, balance_after, idempotency_key) values (gen_random_uuid(), ?, 'CHARGE', ?, ?, ?)",
-          [u.id, u.points, u.points, `seed:${u.id}`],
+          `insert into point_ledger (id, user_id, kind, amount, balance_after, idempotency_key, reason, granted_by)
+           values (gen_random_uuid(), ?, 'GRANT', ?, ?, ?, 'demo data', ?)`,
+          [u.id, u.points, u.points, `seed:${u.id}`, DEMO_ADMIN_ID],
         );
       }
     }

@@ -12,7 +12,8 @@ import {
 import { USER_EVENTS, UserEventType } from '../events/topics.ts';
 import { InsufficientPointsError, PointsAlreadyRefundedError } from './points.errors.ts';
 
-export type LedgerKind = 'CHARGE' | 'USE' | 'REFUND';
+/** CHARGE: a paid top-up; GRANT: given by an admin or an operator; USE and REFUND: an order's. */
+export type LedgerKind = 'CHARGE' | 'GRANT' | 'USE' | 'REFUND';
 
 export interface LedgerEntry {
   id: string;
@@ -22,6 +23,10 @@ export interface LedgerEntry {
   amount: number;
   balanceAfter: number;
   orderId: string | null;
+  topUpId: string | null;
+  /** A grant's reason and who gave it. */
+  reason: string | null;
+  grantedBy: string | null;
   createdAt: string;
 }
 
@@ -32,6 +37,9 @@ interface LedgerRow {
   amount: string;
   balance_after: string;
   order_id: string | null;
+  top_up_id: string | null;
+  reason: string | null;
+  granted_by: string | null;
   idempotency_key: string;
   request_hash: string | null;
   /** Raw queries return timestamps as text. */
@@ -45,11 +53,15 @@ const toEntry = (r: LedgerRow): LedgerEntry => ({
   amount: Number(r.amount),
   balanceAfter: Number(r.balance_after),
   orderId: r.order_id,
+  topUpId: r.top_up_id,
+  reason: r.reason,
+  grantedBy: r.granted_by,
   createdAt: new Date(r.created_at).toISOString(),
 });
 
 const eventType: Record<LedgerKind, string> = {
   CHARGE: UserEventType.PointsCharged,
+  GRANT: UserEventType.PointsGranted,
   USE: UserEventType.PointsUsed,
   REFUND: UserEventType.PointsRefunded,
 };
@@ -76,6 +88,8 @@ async function append(
     amount: number;
     key: string;
     orderId?: string;
+    topUpId?: string;
+    grant?: { reason: string; grantedBy: string };
     requestHash?: string;
   },
 ): Promise<LedgerEntry | undefined> {
@@ -85,8 +99,9 @@ async function append(
   );
   if (!account) return undefined;
   const [row] = await tx.execute<LedgerRow[]>(
-    `insert into point_ledger (id, user_id, kind, amount, balance_after, idempotency_key, order_id, request_hash)
-     values (?, ?, ?, ?, ?, ?, ?, ?) returning *`,
+    `insert into point_ledger (id, user_id, kind, amount, balance_after, idempotency_key, order_id, top_up_id,
+       reason, granted_by, request_hash)
+     values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) returning *`,
     [
       uuidv7(),
       entry.userId,
@@ -95,6 +110,9 @@ async function append(
       account.balance,
       entry.key,
       entry.orderId ?? null,
+      entry.topUpId ?? null,
+      entry.grant?.reason ?? null,
+      entry.grant?.grantedBy ?? null,
       entry.requestHash ?? null,
     ],
   );
@@ -110,6 +128,7 @@ async function append(
         userId: entry.userId,
         ledgerEntryId: created.id,
         ...(entry.orderId ? { orderId: entry.orderId } : {}),
+        ...(entry.topUpId ? { topUpId: entry.topUpId } : {}),
       },
     }),
   );
@@ -151,16 +170,46 @@ export async function listLedger(
 }
 
 /**
- * Charges points. The idempotency key belongs to the user: a repeated request
- * (same user, key and amount) changes nothing and returns the first entry; the
- * same key with another amount is refused; another user's key is another key.
+ * Credits a paid top-up, once per top-up: called by the order service's
+ * top-up workflow after the payment was captured, never before. A repeat
+ * returns the first entry.
  */
-export async function chargePoints(
+export async function creditTopUp(
   em: EntityManager,
-  input: { userId: string; amount: number; idempotencyKey: string },
+  input: { topUpId: string; userId: string; amount: number },
 ): Promise<LedgerEntry> {
-  const key = `charge:${input.userId}:${input.idempotencyKey}`;
-  const requestHash = requestFingerprint({ userId: input.userId, amount: input.amount });
+  const key = `top-up:${input.topUpId}`;
+  return em.fork().transactional(async (tx) => {
+    await balanceOf(tx, input.userId);
+    await tx.execute('select pg_advisory_xact_lock(hashtext(?))', [key]);
+    const previous = await findEntry(tx, 'top_up_id = ?', [input.topUpId]);
+    if (previous) return toEntry(previous);
+    return (await append(tx, {
+      userId: input.userId,
+      kind: 'CHARGE',
+      amount: input.amount,
+      key,
+      topUpId: input.topUpId,
+    }))!;
+  });
+}
+
+/**
+ * Points an admin or an operator gives, with a reason and their id on the
+ * entry. The idempotency key belongs to the one who grants: a repeat (same
+ * key, user, amount and reason) returns the first entry; the same key for
+ * another grant is refused.
+ */
+export async function grantPoints(
+  em: EntityManager,
+  input: { userId: string; amount: number; reason: string; grantedBy: string; idempotencyKey: string },
+): Promise<LedgerEntry> {
+  const key = `grant:${input.grantedBy}:${input.idempotencyKey}`;
+  const requestHash = requestFingerprint({
+    userId: input.userId,
+    amount: input.amount,
+    reason: input.reason,
+  });
   return em.fork().transactional(async (tx) => {
     await balanceOf(tx, input.userId);
     // Serialises requests that carry the same key, so the first one wins cleanly.
@@ -172,9 +221,10 @@ export async function chargePoints(
     }
     return (await append(tx, {
       userId: input.userId,
-      kind: 'CHARGE',
+      kind: 'GRANT',
       amount: input.amount,
       key,
+      grant: { reason: input.reason, grantedBy: input.grantedBy },
       requestHash,
     }))!;
   });

@@ -2,30 +2,59 @@ import Router from '@koa/router';
 import {
   type ApiOperation,
   type EntityManager,
+  ForbiddenError,
   pageQuerySchema,
   parseBody,
   parseParams,
   parseQuery,
   readIdempotencyKey,
 } from '@shop/platform';
+import type { Context } from 'koa';
 import { z } from 'zod';
-import { chargePoints, deductPoints, getBalance, listLedger, refundPoints } from '../points/points.ts';
+import {
+  creditTopUp,
+  deductPoints,
+  getBalance,
+  grantPoints,
+  listLedger,
+  refundPoints,
+} from '../points/points.ts';
 
 const userParams = z.object({ id: z.uuid() });
 const points = z.number().int().positive().max(100_000_000);
-const chargeBody = z.object({ amount: points, idempotencyKey: z.string().min(8).max(100).optional() });
+const grantBody = z.object({
+  amount: points,
+  reason: z.string().trim().min(3).max(500),
+  idempotencyKey: z.string().min(8).max(100).optional(),
+});
+const creditBody = z.object({ topUpId: z.uuid(), userId: z.uuid(), amount: points });
 const deductBody = z.object({ orderId: z.uuid(), userId: z.uuid(), amount: points });
 const refundBody = z.object({ orderId: z.uuid(), userId: z.uuid() });
+
+/**
+ * The admin or operator behind a grant, as the gateway names them (it sets
+ * these headers itself and never passes a client's own): a grant without one
+ * is refused, so that every grant's entry says who gave it.
+ */
+function grantor(ctx: Context): string {
+  const id = ctx.get('x-user-id');
+  if (!z.uuid().safeParse(id).success || !['admin', 'ops'].includes(ctx.get('x-user-role'))) {
+    throw new ForbiddenError('grant-not-allowed', 'Points are granted by an admin or an operator');
+  }
+  return id;
+}
 
 export const pointsOperations: ApiOperation[] = [
   {
     method: 'post',
-    path: '/users/:id/points/charge',
-    summary: 'Adds points, once per idempotency key (the header, or the `idempotencyKey` field)',
+    path: '/users/:id/points/grants',
+    summary:
+      'Admins and operators: gives points with a reason, once per idempotency key (the header, or the `idempotencyKey` field)',
     params: userParams,
-    body: chargeBody,
+    body: grantBody,
     idempotencyKey: 'optional',
-    responses: { 200: { description: 'The ledger entry' } },
+    responses: { 200: { description: 'The ledger entry (kind GRANT)' } },
+    problems: [403, 404],
   },
   {
     method: 'get',
@@ -41,6 +70,14 @@ export const pointsOperations: ApiOperation[] = [
     params: userParams,
     query: pageQuerySchema,
     responses: { 200: { description: 'A page of entries' } },
+  },
+  {
+    method: 'post',
+    path: '/saga/points/credit',
+    summary: 'Top-up step: credits a captured top-up, once per top-up',
+    body: creditBody,
+    responses: { 200: { description: 'The ledger entry (kind CHARGE)' } },
+    problems: [404],
   },
   {
     method: 'post',
@@ -60,16 +97,23 @@ export const pointsOperations: ApiOperation[] = [
   },
 ];
 
-/** Points: the public API, and the saga's steps (called through Dapr service invocation). */
+/** Points: the public API, and the sagas' steps (called through Dapr service invocation). */
 export function pointsRouter(em: EntityManager, outboxWritten: () => void): Router {
   const router = new Router();
 
-  router.post('/users/:id/points/charge', async (ctx) => {
+  router.post('/users/:id/points/grants', async (ctx) => {
     const { id } = parseParams(ctx, userParams);
-    const body = parseBody(ctx, chargeBody);
+    const grantedBy = grantor(ctx);
+    const body = parseBody(ctx, grantBody);
     // The key may come as the Idempotency-Key header or in the body.
     const idempotencyKey = readIdempotencyKey(ctx, { required: true, fallback: body.idempotencyKey })!;
-    ctx.body = await chargePoints(em, { userId: id, amount: body.amount, idempotencyKey });
+    ctx.body = await grantPoints(em, {
+      userId: id,
+      amount: body.amount,
+      reason: body.reason,
+      grantedBy,
+      idempotencyKey,
+    });
     outboxWritten();
   });
   router.get('/users/:id/points', async (ctx) => {
@@ -79,6 +123,10 @@ export function pointsRouter(em: EntityManager, outboxWritten: () => void): Rout
     ctx.body = await listLedger(em, parseParams(ctx, userParams).id, parseQuery(ctx, pageQuerySchema));
   });
 
+  router.post('/saga/points/credit', async (ctx) => {
+    ctx.body = await creditTopUp(em, parseBody(ctx, creditBody));
+    outboxWritten();
+  });
   router.post('/saga/points/deduct', async (ctx) => {
     ctx.body = await deductPoints(em, parseBody(ctx, deductBody));
     outboxWritten();

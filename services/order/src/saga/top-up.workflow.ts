@@ -1,0 +1,119 @@
+import type { TWorkflow, WorkflowActivityContext, WorkflowContext } from '@dapr/dapr';
+import { SidecarUnavailableError, withTraceparent } from '@shop/platform';
+import { AppId } from '../events/topics.ts';
+import { finishTopUp } from '../top-ups/top-ups.ts';
+import { faultHeader, paymentStatusOf, type SagaDeps, type StepResult, stepCaller } from './activities.ts';
+import { STEP_ATTEMPTS } from './place-order.workflow.ts';
+import { type Exhausted, type Gen, UNTIL_DONE, withRetry } from './retry.ts';
+
+export const TOP_UP_WORKFLOW = 'topUpWorkflow';
+
+export interface TopUpInput {
+  topUpId: string;
+  userId: string;
+  amount: number;
+  /** The fake gateway's fault for this top-up (FAKE_GATEWAY_FAULTS only). */
+  paymentFault?: string;
+  traceparent?: string;
+}
+
+/**
+ * The top-up's activities. The payment service keeps the payment under the
+ * top-up's id (as it keeps an order's under the order's), and every call is
+ * idempotent by that id.
+ */
+export function createTopUpActivities(deps: Omit<SagaDeps, 'outboxWritten'>) {
+  const call = stepCaller(deps);
+  const activities = {
+    startTopUpPayment: async (
+      _: WorkflowActivityContext,
+      i: { topUpId: string; amount: number; fault?: string },
+    ): Promise<StepResult> => {
+      try {
+        return await call(
+          AppId.payment,
+          'saga/payments/start',
+          { orderId: i.topUpId, amount: i.amount },
+          faultHeader(i.fault),
+        );
+      } catch (err) {
+        if (err instanceof SidecarUnavailableError)
+          return { ok: false, reason: 'payment timed out', ambiguous: true };
+        throw err;
+      }
+    },
+    topUpPaymentStatus: (_: WorkflowActivityContext, i: { topUpId: string }) =>
+      paymentStatusOf(deps.sidecar, i.topUpId),
+    captureTopUpPayment: (_: WorkflowActivityContext, i: { topUpId: string; fault?: string }) =>
+      call(AppId.payment, 'saga/payments/complete', { orderId: i.topUpId }, faultHeader(i.fault)),
+    cancelTopUpPayment: (_: WorkflowActivityContext, i: { topUpId: string }) =>
+      call(AppId.payment, 'saga/payments/cancel', { orderId: i.topUpId }),
+    /** Credits the points (user service, once per top-up), then ends the top-up COMPLETED. */
+    creditTopUp: async (
+      _: WorkflowActivityContext,
+      i: { topUpId: string; userId: string; amount: number },
+    ): Promise<StepResult> => {
+      const credited = await call(AppId.user, 'saga/points/credit', i);
+      // Refused (the account is gone): thrown, so the workflow keeps asking and an
+      // operator sees it; the money is taken, the points must follow.
+      if (!credited.ok) throw new Error(`points not credited: ${credited.reason}`);
+      await finishTopUp(deps.em, i.topUpId, 'COMPLETED');
+      return credited;
+    },
+    endTopUp: async (_: WorkflowActivityContext, i: { topUpId: string; reason: string }) => {
+      await finishTopUp(deps.em, i.topUpId, 'FAILED', i.reason);
+    },
+  };
+  // The workflow calls activities by function; the SDK finds them by the function's name.
+  for (const [name, fn] of Object.entries(activities)) Object.defineProperty(fn, 'name', { value: name });
+  return activities;
+}
+
+export type TopUpActivities = ReturnType<typeof createTopUpActivities>;
+
+/**
+ * A paid top-up: the payment started (authorised), captured, and only then
+ * the points credited. Before the capture, a refusal cancels the payment (a
+ * start that timed out may still land; the cancel then refuses it) and fails
+ * the top-up; the capture is the pivot, asked until it answers; after it the
+ * credit only goes forward, retried until it is done. Every call is
+ * idempotent by the top-up's id, so a replay or a second run changes nothing twice.
+ */
+export function topUpWorkflow(a: TopUpActivities): TWorkflow {
+  return async function* (ctx: WorkflowContext, input: TopUpInput): Gen<unknown> {
+    const { topUpId } = input;
+    const retry = <T>(activity: (...args: never[]) => Promise<T>, arg: unknown, attempts: number) =>
+      withRetry(ctx, activity, withTraceparent(arg, input.traceparent), attempts);
+
+    async function* fail(reason: string): Gen<unknown> {
+      yield* retry(a.cancelTopUpPayment, { topUpId }, UNTIL_DONE);
+      yield* retry(a.endTopUp, { topUpId, reason }, UNTIL_DONE);
+      return { topUpId, status: 'FAILED', reason };
+    }
+
+    let started = (yield* retry(
+      a.startTopUpPayment,
+      { topUpId, amount: input.amount, fault: input.paymentFault },
+      STEP_ATTEMPTS,
+    )) as StepResult | Exhausted;
+    if (!started.ok && ('ambiguous' in started || 'exhausted' in started)) {
+      // Timed out (or kept failing): the payment may have been made. Ask before deciding.
+      const status = (yield* retry(a.topUpPaymentStatus, { topUpId }, UNTIL_DONE)) as string | null;
+      started =
+        status === 'STARTED'
+          ? { ok: true, value: { status } }
+          : { ok: false, reason: `payment timed out; its state is ${status ?? 'unknown'}` };
+    }
+    if (!started.ok) return yield* fail(`payment refused: ${started.reason}`);
+
+    const captured = (yield* retry(
+      a.captureTopUpPayment,
+      { topUpId, fault: input.paymentFault },
+      UNTIL_DONE,
+    )) as StepResult;
+    if (!captured.ok) return yield* fail(`payment not completed: ${captured.reason}`);
+
+    yield* retry(a.creditTopUp, { topUpId, userId: input.userId, amount: input.amount }, UNTIL_DONE);
+    return { topUpId, status: 'COMPLETED' };
+  } as unknown as TWorkflow;
+}
