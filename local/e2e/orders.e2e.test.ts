@@ -29,6 +29,7 @@ import {
   processControl,
   query,
   services,
+  signIn,
   viaGateway,
 } from './stack.ts';
 
@@ -405,6 +406,27 @@ describe('the order saga', () => {
     expect(overTotal.body.errors[0].message).toMatch(/total \(2000000000 KRW\) is over 1000000000 KRW/);
     expect((await asBuyer(userId, 'GET', `/orders/${randomUUID()}`)).status).toBe(404);
     expect((await asBuyer(userId, 'GET', `/users/${userId}/orders`)).body.items).toEqual([]);
+  });
+
+  test("When a customer sends the fault hooks' headers through the gateway, then they are not obeyed; an operator's are, where faults are on", async () => {
+    const { userId, productId } = await scene();
+    const declineAsked = { 'x-fake-gateway': 'fail' };
+    const ops = await signIn('ops@example.com', 'ops-demo-pass');
+    const orderAs = async (who: { token: string; userId: string }) => {
+      const placedNow = await viaGateway('POST', '/orders', {
+        token: who.token,
+        body: { userId: who.userId, items: [{ productId, quantity: 1 }] },
+        headers: declineAsked,
+      });
+      expect(placedNow.status).toBe(202);
+      placed.push(placedNow.body.orderId);
+      return eventually('the order to end', async () => {
+        const o = (await viaGateway('GET', `/orders/${placedNow.body.orderId}`, { token: who.token })).body;
+        return o.status === 'PENDING' ? undefined : o;
+      });
+    };
+    expect((await orderAs({ token: tokenOf(userId), userId })).status).toBe('COMPLETED');
+    expect((await orderAs(ops)).status).toBe('FAILED');
   });
 
   test('When a client follows an order on its SSE stream, then it sees the steps advance to COMPLETED', async () => {

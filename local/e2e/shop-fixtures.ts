@@ -5,7 +5,17 @@
  * admin, operations by the demo ops user.
  */
 import { randomUUID } from 'node:crypto';
-import { eventually, fixedCoupon, type JsonResponse, services, signIn, signUp, viaGateway } from './stack.ts';
+import {
+  call,
+  eventually,
+  fixedCoupon,
+  gateway,
+  type JsonResponse,
+  services,
+  signIn,
+  signUp,
+  viaGateway,
+} from './stack.ts';
 
 /** A service's own port, for what no user calls (its /metrics). */
 export const appUrl = (name: keyof typeof services, path: string) => `${services[name].appUrl}${path}`;
@@ -42,6 +52,20 @@ export const asBuyer = (
   body?: unknown,
   headers: Record<string, string> = {},
 ) => viaGateway(method, path, { token: tokenOf(userId), body, headers });
+
+/**
+ * A POST to the order service as the buyer `userId`, with the fault hooks'
+ * headers (`x-fake-gateway`, `x-saga-fault`). The gateway passes those on for
+ * an operator only, never for a customer, so a test sends them from inside the
+ * mesh: through the gateway's own sidecar, with the buyer's id and role as the
+ * gateway passes them on.
+ */
+export const withFaults = (userId: string, path: string, body: unknown, faults: Record<string, string>) =>
+  call('POST', `${gateway.daprUrl}/v1.0/invoke/order/method${path}`, body, {
+    ...faults,
+    'x-user-id': userId,
+    'x-user-role': 'customer',
+  });
 
 /** A call through the gateway as the buyer of `orderId` (placed with placeOrder). */
 export const asBuyerOf = (orderId: string, method: string, path: string) => {
@@ -109,12 +133,14 @@ export async function couponFor(userId: string): Promise<string> {
 /** Places an order as its buyer (`body.userId`) through the gateway; answers its id. */
 export async function placeOrder(
   body: { userId: string } & Record<string, unknown>,
-  headers: Record<string, string> = {},
+  faults: Record<string, string> = {},
 ): Promise<string> {
   const { orderId } = await expectStatus(
     'POST /orders',
     202,
-    asBuyer(body.userId, 'POST', '/orders', body, headers),
+    Object.keys(faults).length > 0
+      ? withFaults(body.userId, '/orders', body, faults)
+      : asBuyer(body.userId, 'POST', '/orders', body),
   );
   buyers.set(orderId, body.userId);
   return orderId;

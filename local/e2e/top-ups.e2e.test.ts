@@ -6,7 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { describe, expect, jest, test } from '@jest/globals';
-import { asBuyer, asOps, newUser } from './shop-fixtures.ts';
+import { asBuyer, asOps, newUser, withFaults } from './shop-fixtures.ts';
 import { eventually, query, signIn, viaGateway } from './stack.ts';
 
 jest.setTimeout(120_000);
@@ -25,8 +25,11 @@ const paymentOf = async (topUpId: string) =>
   )[0];
 
 /** Posts a top-up as its buyer; the 202's id. */
-async function topUp(userId: string, amount: number, headers: Record<string, string> = {}): Promise<string> {
-  const res = await asBuyer(userId, 'POST', '/top-ups', { userId, amount }, headers);
+async function topUp(userId: string, amount: number, faults: Record<string, string> = {}): Promise<string> {
+  const body = { userId, amount };
+  const res = await (Object.keys(faults).length > 0
+    ? withFaults(userId, '/top-ups', body, faults)
+    : asBuyer(userId, 'POST', '/top-ups', body));
   expect(res.status).toBe(202);
   return res.body.topUpId;
 }
@@ -45,9 +48,10 @@ describe('a paid top-up', () => {
   test('When a customer tops up, then the payment is captured and the points credited once, and it is listed', async () => {
     const userId = await newUser(0);
     const key = { 'idempotency-key': `top-up-${randomUUID()}` };
-    const topUpId = await topUp(userId, 12_000, key);
+    const post = () => asBuyer(userId, 'POST', '/top-ups', { userId, amount: 12_000 }, key);
+    const topUpId = (await post()).body.topUpId;
     // The same request again is the same top-up.
-    expect(await topUp(userId, 12_000, key)).toBe(topUpId);
+    expect((await post()).body.topUpId).toBe(topUpId);
     expect(await ended(userId, topUpId)).toMatchObject({
       topUpId,
       userId,

@@ -76,6 +76,8 @@ function gatewaySpec(storefrontDir: string) {
       TRACING_SAMPLING_RATE: zipkin.samplingRate,
       // The storefront page, served at `/`.
       STOREFRONT_DIR: storefrontDir,
+      // The demo ops user may drive the fault hooks by hand through the gateway (a customer never).
+      FAKE_GATEWAY_FAULTS: 'true',
     },
     ports: [gateway.appPort],
     ready: () => httpOk(`${gateway.appUrl}/healthz`),

@@ -16,10 +16,15 @@ export const gatewayConfigSchema = statelessConfigSchema.extend({
    */
   ANONYMOUS_RATE_LIMIT_PER_SECOND: z.coerce.number().positive().default(100),
   ANONYMOUS_RATE_LIMIT_BURST: z.coerce.number().int().positive().default(200),
-  /** Behind a proxy or ingress that sets X-Forwarded-For: take the client's address from it. */
-  TRUST_PROXY: z.stringbool().default(false),
+  /**
+   * Behind proxies or an ingress that append to X-Forwarded-For: how many (the
+   * client's address is the one the first of them saw); 0 when the gateway is reached directly.
+   */
+  TRUST_PROXY_HOPS: z.coerce.number().int().min(0).max(10).default(0),
   /** How long a proxied call may take; streams (server-sent events) are not bounded. */
   UPSTREAM_TIMEOUT_MS: z.coerce.number().int().positive().default(15_000),
+  /** Pass an operator's fault headers (x-fake-gateway, x-saga-fault) on to the services: tests and local runs only. */
+  FAKE_GATEWAY_FAULTS: z.stringbool().default(false),
   /** The storefront page's built files (services/storefront/dist), served at `/`; none when empty. */
   STOREFRONT_DIR: z.string().default(''),
 });
@@ -27,7 +32,7 @@ export const gatewayConfigSchema = statelessConfigSchema.extend({
 export const gatewayService: StatelessServiceDefinition<typeof gatewayConfigSchema> = {
   configSchema: gatewayConfigSchema,
   build: ({ config, sidecar }) => ({
-    trustProxy: config.TRUST_PROXY,
+    trustProxyHops: config.TRUST_PROXY_HOPS,
     openApi: gatewayDocument(sidecar),
     routers: [
       gatewayRouter({
@@ -41,6 +46,7 @@ export const gatewayService: StatelessServiceDefinition<typeof gatewayConfigSche
           ),
         },
         upstreamTimeoutMs: config.UPSTREAM_TIMEOUT_MS,
+        faultsFromOps: config.FAKE_GATEWAY_FAULTS,
       }),
       ...(config.STOREFRONT_DIR ? [storefrontRouter(config.STOREFRONT_DIR)] : []),
     ],

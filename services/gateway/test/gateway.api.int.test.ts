@@ -58,7 +58,14 @@ function answer(req: IncomingMessage, body: string, res: import('node:http').Ser
   res.end(JSON.stringify({ ok: true }));
 }
 
-async function gatewayApp(options: { sidecarPort: number; perSecond?: number; burst?: number }) {
+async function gatewayApp(options: {
+  sidecarPort: number;
+  perSecond?: number;
+  burst?: number;
+  faultsFromOps?: boolean;
+  trustProxyHops?: number;
+  anonymousBurst?: number;
+}) {
   const jwk = await exportJWK(key);
   const { d: _private, ...publicJwk } = jwk;
   const sidecarClient = new DaprSidecar({
@@ -77,11 +84,13 @@ async function gatewayApp(options: { sidecarPort: number; perSecond?: number; bu
         verifyToken: tokenVerifier(createLocalJWKSet({ keys: [{ ...publicJwk, kid: 'k1', alg: 'ES256' }] })),
         rateLimit: {
           user: new TokenBuckets(options.perSecond ?? 1000, options.burst ?? 1000),
-          anonymous: new TokenBuckets(1000, 1000),
+          anonymous: new TokenBuckets(options.anonymousBurst ? 1 : 1000, options.anonymousBurst ?? 1000),
         },
         upstreamTimeoutMs: 2_000,
+        faultsFromOps: options.faultsFromOps ?? true,
       }),
     ],
+    trustProxyHops: options.trustProxyHops ?? 0,
   });
 }
 
@@ -147,6 +156,31 @@ describe('what reaches a service', () => {
     expect(seen[0]!.headers.authorization).toBeUndefined();
     // How long the service behind took, so that a client can tell the gateway's own share.
     expect(res.headers['server-timing']).toMatch(/^upstream;dur=\d+(\.\d+)?$/);
+  });
+
+  test("When a customer sends the fault hooks' headers, then they stay at the gateway; an operator's are passed on where faults are on", async () => {
+    const faults = { 'x-fake-gateway': 'fail-capture', 'x-saga-fault': 'no-workflow' };
+    const send = (app: typeof http, as: string, userId: string) =>
+      app
+        .post('/orders')
+        .set({ ...bearer(as), ...faults })
+        .send({ userId, items: [] });
+    await send(http, alice, ALICE).expect(200);
+    expect(seen[0]!.headers['x-fake-gateway']).toBeUndefined();
+    expect(seen[0]!.headers['x-saga-fault']).toBeUndefined();
+
+    const ops = await token(BOB, 'ops');
+    await send(http, ops, BOB).expect(200);
+    expect(seen[1]!.headers).toMatchObject(faults);
+
+    const faultsOff = request(
+      (
+        await gatewayApp({ sidecarPort: (sidecar.address() as AddressInfo).port, faultsFromOps: false })
+      ).callback(),
+    );
+    await send(faultsOff, ops, BOB).expect(200);
+    expect(seen[2]!.headers['x-fake-gateway']).toBeUndefined();
+    expect(seen[2]!.headers['x-saga-fault']).toBeUndefined();
   });
 
   test('When the route is an operations one, then the app is named by the path and its location is rewritten', async () => {
@@ -352,6 +386,27 @@ describe('rate limit', () => {
     expect(refused.body).toMatchObject({ type: 'urn:shop-on-dapr:problem:rate-limited', status: 429 });
     expect(refused.headers['retry-after']).toBe('1');
     expect((await limited.get(`/users/${BOB}`).set(bearer(bob))).status).toBe(200);
+  });
+});
+
+describe('the client behind a proxy', () => {
+  test('When one proxy is trusted and a client rotates the leftmost X-Forwarded-For, then its requests still share one bucket: the address the proxy saw', async () => {
+    const behindProxy = request(
+      (
+        await gatewayApp({
+          sidecarPort: (sidecar.address() as AddressInfo).port,
+          trustProxyHops: 1,
+          anonymousBurst: 2,
+        })
+      ).callback(),
+    );
+    const from = (forged: string, seenByProxy: string) =>
+      behindProxy.get('/products').set('x-forwarded-for', `${forged}, ${seenByProxy}`);
+    const statuses = [];
+    for (let i = 0; i < 3; i++) statuses.push((await from(`10.9.9.${i}`, '203.0.113.7')).status);
+    expect(statuses).toEqual([200, 200, 429]);
+    // Another client behind the same proxy has its own bucket.
+    expect((await from('10.9.9.9', '203.0.113.8')).status).toBe(200);
   });
 });
 

@@ -38,8 +38,13 @@ export interface StatelessServiceParts {
   readiness?: Record<string, ReadinessCheck>;
   /** Its contract, served as `/openapi.json`; built when asked, so it may gather from elsewhere. */
   openApi?: () => Promise<OpenApiDocument>;
-  /** Behind a proxy: `ctx.ip` from X-Forwarded-For (Koa's `app.proxy`). */
-  trustProxy?: boolean;
+  /**
+   * How many proxies in front of the app append to X-Forwarded-For (0: none;
+   * `ctx.ip` is the peer). With N, `ctx.ip` is the address the first of them
+   * saw: the Nth entry from the right. Entries left of those are the client's
+   * own words, never trusted.
+   */
+  trustProxyHops?: number;
   onStopping?: () => Promise<void>;
 }
 
@@ -55,7 +60,8 @@ export function assembleStatelessApp(deps: StatelessServiceDeps, parts: Stateles
     routers: parts.openApi ? [...parts.routers, openApiRouter(parts.openApi)] : parts.routers,
     readiness: { sidecar: () => deps.sidecar.isHealthy(), ...parts.readiness },
   });
-  app.proxy = parts.trustProxy ?? false;
+  app.proxy = (parts.trustProxyHops ?? 0) > 0;
+  app.maxIpsCount = parts.trustProxyHops ?? 0;
   return app;
 }
 

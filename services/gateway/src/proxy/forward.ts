@@ -4,17 +4,12 @@ import type { Context } from 'koa';
 import { UpstreamUnavailableError } from '../gateway.errors.ts';
 
 /** Request headers a client may send on to a service; everything else stays at the edge. */
-const FORWARDED_REQUEST_HEADERS = [
-  'accept',
-  'idempotency-key',
-  'last-event-id',
-  'traceparent',
-  'tracestate',
-  // The fake payment gateway's and the saga's fault hooks: obeyed only where the
-  // services run with FAKE_GATEWAY_FAULTS=true (locally and in tests, never in the chart).
-  'x-fake-gateway',
-  'x-saga-fault',
-];
+const FORWARDED_REQUEST_HEADERS = ['accept', 'idempotency-key', 'last-event-id', 'traceparent', 'tracestate'];
+/**
+ * The fake payment gateway's and the saga's fault hooks (obeyed by the services
+ * only with FAKE_GATEWAY_FAULTS=true): passed on only when `faults` says so.
+ */
+const FAULT_HEADERS = ['x-fake-gateway', 'x-saga-fault'];
 const FORWARDED_RESPONSE_HEADERS = ['content-type', 'location', 'retry-after', 'cache-control'];
 
 const parseJson = (body: Buffer): unknown => {
@@ -34,6 +29,8 @@ export interface Upstream {
   location?: (location: string) => string;
   /** Throws when a successful answer may not be shown to this caller (see access.ts). */
   checkAnswer?: ((answer: unknown) => void) | undefined;
+  /** Pass the fault headers on (an operator, where faults are on); otherwise they stay here. */
+  faults?: boolean;
 }
 
 /**
@@ -50,7 +47,7 @@ export async function forward(
   timeoutMs: number,
 ): Promise<void> {
   const headers: Record<string, string> = { 'x-request-id': ctx.state.requestId };
-  for (const name of FORWARDED_REQUEST_HEADERS) {
+  for (const name of [...FORWARDED_REQUEST_HEADERS, ...(upstream.faults ? FAULT_HEADERS : [])]) {
     const value = ctx.get(name);
     if (value) headers[name] = value;
   }

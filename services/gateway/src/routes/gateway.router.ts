@@ -26,6 +26,11 @@ export interface GatewayDeps {
   /** One set of buckets for signed-in users, one for anonymous callers' addresses. */
   rateLimit: { user: TokenBuckets; anonymous: TokenBuckets };
   upstreamTimeoutMs: number;
+  /**
+   * FAKE_GATEWAY_FAULTS: an operator's fault headers are passed on to the
+   * services (a customer's never are). Off in the chart.
+   */
+  faultsFromOps: boolean;
 }
 
 interface GatewayState {
@@ -149,6 +154,7 @@ export function gatewayRouter(deps: GatewayDeps): Router {
           location: (location) =>
             location.startsWith('/ops/') ? location.replace('/ops/', `/ops/${route.app}/`) : location,
           checkAnswer,
+          faults: deps.faultsFromOps && caller?.role === 'ops',
         },
         caller,
         deps.upstreamTimeoutMs,
