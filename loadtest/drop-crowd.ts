@@ -97,7 +97,7 @@ export async function registerCrowd(
     const password = `crowd-${randomUUID()}`;
     await expectStatus(
       call(gatewayUrl, 'POST', '/users', { email, name: `Crowd ${i}`, password }),
-      201,
+      202,
       'sign-up',
     );
     const session = await expectStatus(

@@ -182,6 +182,28 @@ describe('through the gateway', () => {
     expect(escaping.status).toBeLessThan(500);
   });
 
+  test('When a stranger signs up with a taken email or without a password, then nothing tells whether the email exists, and the owner still signs in', async () => {
+    const email = `taken-${randomUUID()}@example.com`;
+    const first = await viaGateway('POST', '/users', {
+      body: { email, name: 'Owner', password: 'owner password' },
+    });
+    const second = await viaGateway('POST', '/users', {
+      body: { email, name: 'Stranger', password: 'stranger password' },
+    });
+    const unknown = await viaGateway('POST', '/users', {
+      body: { email: `new-${randomUUID()}@example.com`, name: 'New', password: 'a new password' },
+    });
+    expect(second).toEqual(first);
+    expect(unknown).toEqual(first);
+    expect(first.status).toBe(202);
+    expect((await signIn(email, 'owner password')).userId).toBeDefined();
+    const noPassword = await viaGateway('POST', '/users', {
+      body: { email: `np-${randomUUID()}@example.com`, name: 'NP' },
+    });
+    expect(noPassword.status).toBe(422);
+    expect(noPassword.body.errors[0].field).toBe('body.password');
+  });
+
   test('When anyone reads the catalog or the health, then no token is needed; an unknown route is a 404 problem', async () => {
     expect((await viaGateway('GET', '/readyz')).status).toBe(200);
     expect((await viaGateway('GET', '/products')).status).toBe(200);

@@ -149,7 +149,7 @@ export async function signUp(name = 'Customer'): Promise<{ token: string; userId
   const email = `${randomUUID()}@example.com`;
   const password = `pw-${randomUUID()}`;
   const res = await call('POST', `${gateway.appUrl}/users`, { email, name, password });
-  if (res.status !== 201) throw new Error(`sign-up answered ${res.status}: ${JSON.stringify(res.body)}`);
+  if (res.status !== 202) throw new Error(`sign-up answered ${res.status}: ${JSON.stringify(res.body)}`);
   return signIn(email, password);
 }
 

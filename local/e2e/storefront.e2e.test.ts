@@ -120,8 +120,8 @@ beforeAll(async () => {
   const created = await viaGateway('POST', '/users', {
     body: { email: customer.email, name: 'Shopper', password: customer.password },
   });
-  expect(created.status).toBe(201);
-  customer.userId = created.body.id;
+  expect(created.status).toBe(202);
+  customer.userId = (await signIn(customer.email, customer.password)).userId;
   browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
   page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
   page.on('pageerror', (err) => pageErrors.push(err.message));

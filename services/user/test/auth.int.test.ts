@@ -69,6 +69,32 @@ describe('POST /auth/login', () => {
     expect(wrong.body.title).toBe(unknown.body.title);
   });
 
+  test('When wrong passwords keep coming for one email, then past five each try must wait longer, even with the right password, and the right one then clears it', async () => {
+    await register('guessed@example.com', 'the real password');
+    const login = (email: string, password: string) => http.post('/auth/login').send({ email, password });
+    for (let i = 0; i < 5; i++) expect((await login('guessed@example.com', `guess ${i}`)).status).toBe(401);
+    // From the sixth try on, every one waits: the right password too.
+    const braked = await login('guessed@example.com', 'the real password');
+    expect(braked.status).toBe(429);
+    expect(braked.body.type).toBe(problemTypeUri('sign-in-delayed'));
+    expect(Number(braked.headers['retry-after'])).toBeGreaterThanOrEqual(1);
+    // An unknown email is braked the same way: the brake does not tell which emails exist.
+    for (let i = 0; i < 5; i++)
+      expect((await login('nobody-here@example.com', `guess ${i}`)).status).toBe(401);
+    expect((await login('nobody-here@example.com', 'guess 5')).body.type).toBe(
+      problemTypeUri('sign-in-delayed'),
+    );
+    // Once the wait is over (as if the last failure were a minute ago), the right password signs in and clears the count.
+    await svc.orm.em
+      .fork()
+      .execute("update sign_in_failures set last_failed_at = now() - interval '1 minute' where email = ?", [
+        'guessed@example.com',
+      ]);
+    expect((await login('guessed@example.com', 'the real password')).status).toBe(200);
+    expect((await login('guessed@example.com', 'one slip')).status).toBe(401);
+    expect((await login('guessed@example.com', 'the real password')).status).toBe(200);
+  });
+
   test('When a user registered without a password, then they cannot sign in', async () => {
     await register('no-password@example.com');
     const res = await http

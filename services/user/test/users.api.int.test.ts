@@ -103,3 +103,42 @@ describe('health', () => {
     });
   });
 });
+
+describe('POST /auth/sign-up (the public sign-up)', () => {
+  const signUp = (body: Record<string, unknown>) => http.post('/auth/sign-up').send(body);
+
+  test('When a stranger signs up with an email that has an account, then the answer is the one a new email gets, and the account is untouched', async () => {
+    const fresh = await signUp({ email: 'first@example.com', name: 'First', password: 'first password' });
+    const again = await signUp({
+      email: 'FIRST@example.com',
+      name: 'Stranger',
+      password: 'stranger password',
+    });
+    expect(fresh.status).toBe(202);
+    expect({ status: again.status, body: again.body }).toEqual({ status: fresh.status, body: fresh.body });
+    const users = await svc.orm.em
+      .fork()
+      .execute<{ name: string }[]>("select name from users where email = 'first@example.com'");
+    expect(users).toEqual([{ name: 'First' }]);
+    expect(
+      (await http.post('/auth/login').send({ email: 'first@example.com', password: 'first password' }))
+        .status,
+    ).toBe(200);
+    expect(
+      (await http.post('/auth/login').send({ email: 'first@example.com', password: 'stranger password' }))
+        .status,
+    ).toBe(401);
+  });
+
+  test('When the password is missing or too short, then it is a 422 naming it and nobody is registered', async () => {
+    for (const password of [undefined, 'short']) {
+      const res = await signUp({ email: 'nopass@example.com', name: 'No password', password });
+      expect({ status: res.status, field: res.body.errors?.[0]?.field }).toEqual({
+        status: 422,
+        field: 'body.password',
+      });
+    }
+    const users = await svc.orm.em.fork().execute("select 1 from users where email = 'nopass@example.com'");
+    expect(users).toEqual([]);
+  });
+});

@@ -24,7 +24,7 @@ export interface PublicRoute {
  */
 export const publicApi: PublicRoute[] = [
   // Sign-up, sign-in, the keys that verify tokens.
-  { method: 'POST', path: '/users', app: 'user', access: anyone },
+  { method: 'POST', path: '/users', upstream: '/auth/sign-up', app: 'user', access: anyone },
   { method: 'POST', path: '/auth/login', app: 'user', access: anyone },
   { method: 'POST', path: '/auth/refresh', app: 'user', access: anyone },
   { method: 'POST', path: '/auth/logout', app: 'user', access: anyone },

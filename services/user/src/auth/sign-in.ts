@@ -1,22 +1,32 @@
 import type { EntityManager, Role } from '@shop/platform';
 import { InvalidCredentialsError } from './auth.errors.ts';
 import { verifyPassword } from './passwords.ts';
+import { brakeOrGo, clearFailures, recordFailure } from './sign-in-brake.ts';
 import { issueTokens, type TokenPair, type TokenSettings } from './tokens.ts';
 
-/** Email and password → a token pair; the same 401 whether the email is unknown or the password wrong. */
+/**
+ * Email and password → a token pair; the same 401 whether the email is
+ * unknown or the password wrong. Braked per email after repeated wrong
+ * passwords (sign-in-brake.ts).
+ */
 export async function signIn(
   em: EntityManager,
   settings: TokenSettings,
   input: { email: string; password: string },
 ): Promise<TokenPair & { userId: string; role: Role }> {
+  const email = input.email.toLowerCase();
+  await brakeOrGo(em, email);
   const [user] = await em
     .fork()
     .execute<{ id: string; role: Role; password_hash: string | null }[]>(
       'select id, role, password_hash from users where email = ?',
-      [input.email.toLowerCase()],
+      [email],
     );
-  if (!(await verifyPassword(user?.password_hash, input.password)) || !user)
+  if (!(await verifyPassword(user?.password_hash, input.password)) || !user) {
+    await recordFailure(em, email);
     throw new InvalidCredentialsError();
+  }
+  await clearFailures(em, email);
   const tokens = await issueTokens(em, settings, { id: user.id, role: user.role });
   return { ...tokens, userId: user.id, role: user.role };
 }

@@ -99,6 +99,18 @@ class PaidTopUpsAndGrants extends Migration {
   }
 }
 
+class SignInBrake extends Migration {
+  override up(): void {
+    // Wrong passwords in a row per email (known or not), for the sign-in brake (auth/sign-in-brake.ts).
+    this.addSql(`create table sign_in_failures (
+      email text primary key,
+      failures integer not null,
+      last_failed_at timestamptz not null
+    )`);
+    this.addSql('create index sign_in_failures_age on sign_in_failures (last_failed_at)');
+  }
+}
+
 export const migrations: NamedMigration[] = [
   { name: '20261122-user-001-users', class: CreateUsers },
   { name: '20261122-user-002-points', class: CreatePoints },
@@ -106,4 +118,5 @@ export const migrations: NamedMigration[] = [
   { name: '20261129-user-004-charge-fingerprint', class: ChargeRequestFingerprint },
   { name: '20261129-user-005-sign-in', class: SignIn },
   { name: '20261207-user-006-paid-top-ups-and-grants', class: PaidTopUpsAndGrants },
+  { name: '20261207-user-007-sign-in-brake', class: SignInBrake },
 ];

@@ -1,6 +1,7 @@
 import Router from '@koa/router';
 import { type ApiOperation, type EntityManager, JWKS_PATH, parseBody } from '@shop/platform';
 import { z } from 'zod';
+import { PasswordWorkBusyError, SignInDelayedError } from '../auth/auth.errors.ts';
 import { MAX_PASSWORD_LENGTH } from '../auth/passwords.ts';
 import { signIn } from '../auth/sign-in.ts';
 import { refreshTokens, revokeRefreshToken, type TokenSettings } from '../auth/tokens.ts';
@@ -22,7 +23,7 @@ export const authOperations: ApiOperation[] = [
         description: '`{accessToken, tokenType, expiresIn, refreshToken, refreshExpiresIn, userId, role}`',
       },
     },
-    problems: [401],
+    problems: [401, 429, 503],
   },
   {
     method: 'post',
@@ -51,7 +52,13 @@ export const authOperations: ApiOperation[] = [
 export function authRouter(em: EntityManager, settings: TokenSettings): Router {
   const router = new Router();
   router.post('/auth/login', async (ctx) => {
-    ctx.body = await signIn(em, settings, parseBody(ctx, loginBody));
+    try {
+      ctx.body = await signIn(em, settings, parseBody(ctx, loginBody));
+    } catch (err) {
+      if (err instanceof SignInDelayedError || err instanceof PasswordWorkBusyError)
+        ctx.set('retry-after', String(err.retryAfterSeconds));
+      throw err;
+    }
     ctx.set('cache-control', 'no-store');
   });
   router.post('/auth/refresh', async (ctx) => {

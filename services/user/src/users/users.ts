@@ -87,6 +87,25 @@ export async function registerUser(
   });
 }
 
+/**
+ * The public sign-up: registers a customer with a password, and answers the
+ * same way when the email is taken (the password is hashed either way, so
+ * both take as long): a stranger cannot learn which emails have accounts.
+ * True when an account was made.
+ */
+export async function signUp(
+  em: EntityManager,
+  input: { email: string; name: string; password: string },
+): Promise<boolean> {
+  try {
+    await registerUser(em, input);
+    return true;
+  } catch (err) {
+    if (err instanceof EmailTakenError) return false;
+    throw err;
+  }
+}
+
 export async function getUser(em: EntityManager, id: string): Promise<UserRecord> {
   const user = await em.fork().findOne(UserEntity, { id });
   if (!user) throw new NotFoundError('user', id);
