@@ -62,3 +62,16 @@ export class UpstreamUnavailableError extends AppError {
     });
   }
 }
+
+/** The user holds as many live streams as they may: one must close first. */
+export class TooManyStreamsError extends AppError {
+  constructor(max: number) {
+    super({
+      slug: 'too-many-streams',
+      title: 'Too many live streams',
+      status: 429,
+      detail: `You follow ${max} streams already: close one first.`,
+      extensions: { max },
+    });
+  }
+}

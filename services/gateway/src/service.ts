@@ -2,6 +2,7 @@ import { type StatelessServiceDefinition, statelessConfigSchema } from '@shop/pl
 import { z } from 'zod';
 import { remoteTokenVerifier } from './auth/access-token.ts';
 import { gatewayDocument } from './openapi/gateway-document.ts';
+import { OpenStreams } from './rate-limit/open-streams.ts';
 import { TokenBuckets } from './rate-limit/token-bucket.ts';
 import { gatewayRouter } from './routes/gateway.router.ts';
 import { storefrontRouter } from './storefront/storefront.router.ts';
@@ -21,6 +22,8 @@ export const gatewayConfigSchema = statelessConfigSchema.extend({
    * client's address is the one the first of them saw); 0 when the gateway is reached directly.
    */
   TRUST_PROXY_HOPS: z.coerce.number().int().min(0).max(10).default(0),
+  /** Server-sent event streams one user may hold open at once (per gateway replica). */
+  MAX_STREAMS_PER_USER: z.coerce.number().int().positive().default(10),
   /** How long a proxied call may take; streams (server-sent events) are not bounded. */
   UPSTREAM_TIMEOUT_MS: z.coerce.number().int().positive().default(15_000),
   /** Pass an operator's fault headers (x-fake-gateway, x-saga-fault) on to the services: tests and local runs only. */
@@ -45,6 +48,7 @@ export const gatewayService: StatelessServiceDefinition<typeof gatewayConfigSche
             config.ANONYMOUS_RATE_LIMIT_BURST,
           ),
         },
+        streams: new OpenStreams(config.MAX_STREAMS_PER_USER),
         upstreamTimeoutMs: config.UPSTREAM_TIMEOUT_MS,
         faultsFromOps: config.FAKE_GATEWAY_FAULTS,
       }),

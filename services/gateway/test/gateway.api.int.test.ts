@@ -19,6 +19,7 @@ import {
 import { createLocalJWKSet, exportJWK, SignJWT } from 'jose';
 import request from 'supertest';
 import { tokenVerifier } from '../src/auth/access-token.ts';
+import { OpenStreams } from '../src/rate-limit/open-streams.ts';
 import { TokenBuckets } from '../src/rate-limit/token-bucket.ts';
 import { gatewayRouter } from '../src/routes/gateway.router.ts';
 
@@ -36,6 +37,12 @@ function answer(req: IncomingMessage, body: string, res: import('node:http').Ser
   if (req.url === `/v1.0/invoke/order/method/orders/${ORDER}`) {
     res.setHeader('content-type', 'application/json');
     return res.end(JSON.stringify({ orderId: ORDER, userId: ALICE }));
+  }
+  if (req.url?.startsWith('/v1.0/invoke/order/method/orders/') && req.url.endsWith('/events?hold')) {
+    // A stream that stays open until the client leaves.
+    res.setHeader('content-type', 'text/event-stream');
+    res.write('event: order\ndata: {"status":"PENDING"}\n\n');
+    return;
   }
   if (req.url?.startsWith('/v1.0/invoke/order/method/orders/') && req.url.endsWith('/events')) {
     res.setHeader('content-type', 'text/event-stream');
@@ -65,6 +72,7 @@ async function gatewayApp(options: {
   faultsFromOps?: boolean;
   trustProxyHops?: number;
   anonymousBurst?: number;
+  maxStreams?: number;
 }) {
   const jwk = await exportJWK(key);
   const { d: _private, ...publicJwk } = jwk;
@@ -86,6 +94,7 @@ async function gatewayApp(options: {
           user: new TokenBuckets(options.perSecond ?? 1000, options.burst ?? 1000),
           anonymous: new TokenBuckets(options.anonymousBurst ? 1 : 1000, options.anonymousBurst ?? 1000),
         },
+        streams: new OpenStreams(options.maxStreams ?? 10),
         upstreamTimeoutMs: 2_000,
         faultsFromOps: options.faultsFromOps ?? true,
       }),
@@ -386,6 +395,39 @@ describe('rate limit', () => {
     expect(refused.body).toMatchObject({ type: 'urn:shop-on-dapr:problem:rate-limited', status: 429 });
     expect(refused.headers['retry-after']).toBe('1');
     expect((await limited.get(`/users/${BOB}`).set(bearer(bob))).status).toBe(200);
+  });
+});
+
+describe('live streams', () => {
+  test('When a user holds as many streams as allowed, then one more is a 429 problem until one closes; another user is not held back', async () => {
+    const app = await gatewayApp({ sidecarPort: (sidecar.address() as AddressInfo).port, maxStreams: 2 });
+    const server = app.listen(0, '127.0.0.1');
+    await new Promise((resolve) => server.once('listening', resolve));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/orders/${ORDER}/events?hold`;
+    const follow = (as: string) => {
+      const leave = new AbortController();
+      return { response: fetch(url, { headers: bearer(as), signal: leave.signal }), leave };
+    };
+    try {
+      const held = [follow(alice), follow(alice)];
+      for (const h of held) expect((await h.response).status).toBe(200);
+      const third = await follow(alice).response;
+      expect(third.status).toBe(429);
+      expect(await third.json()).toMatchObject({ type: 'urn:shop-on-dapr:problem:too-many-streams', max: 2 });
+      // Another user (an operator, who may read any order) has their own count.
+      const others = follow(await token(BOB, 'ops'));
+      expect((await others.response).status).toBe(200);
+      others.leave.abort();
+      held[0]!.leave.abort();
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      const again = follow(alice);
+      expect((await again.response).status).toBe(200);
+      again.leave.abort();
+      held[1]!.leave.abort();
+    } finally {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 });
 

@@ -13,9 +13,11 @@ import {
   InternalOperationError,
   InvalidTokenError,
   RateLimitedError,
+  TooManyStreamsError,
   UpstreamUnavailableError,
 } from '../gateway.errors.ts';
 import { forward } from '../proxy/forward.ts';
+import type { OpenStreams } from '../rate-limit/open-streams.ts';
 import type { TokenBuckets } from '../rate-limit/token-bucket.ts';
 import type { OwnedKind } from './access.ts';
 import { type PublicRoute, publicApi } from './public-api.ts';
@@ -25,6 +27,8 @@ export interface GatewayDeps {
   verifyToken: VerifyAccessToken;
   /** One set of buckets for signed-in users, one for anonymous callers' addresses. */
   rateLimit: { user: TokenBuckets; anonymous: TokenBuckets };
+  /** The live streams each user holds (every stream route needs a signed-in owner). */
+  streams: OpenStreams;
   upstreamTimeoutMs: number;
   /**
    * FAKE_GATEWAY_FAULTS: an operator's fault headers are passed on to the
@@ -143,6 +147,11 @@ export function gatewayRouter(deps: GatewayDeps): Router {
         ctx.type = PROBLEM_CONTENT_TYPE;
         ctx.body = err.body;
         return;
+      }
+      if (route.stream && caller) {
+        if (!deps.streams.take(caller.sub)) throw new TooManyStreamsError(deps.streams.max);
+        // Released when the client's connection ends, however the stream ends.
+        ctx.res.once('close', () => deps.streams.release(caller.sub));
       }
       await forward(
         ctx,
