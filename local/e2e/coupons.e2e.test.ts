@@ -58,22 +58,30 @@ describe('first-come-first-served issuance', () => {
 
   test('When the coupon service is killed while it works through a spike and started again, then every request still resolves and the invariants hold', async () => {
     const quota = 15;
-    const couponId = await newCoupon(quota);
-    const users = await newUsers(40);
-    const answers = await Promise.all(users.map((u) => issue(couponId, u)));
-    expect(answers.every((a) => a.status === 202)).toBe(true);
+    // The kill must land in the middle of the work for this test to mean something; on a busy
+    // machine the worker may have decided everything by then, and the round is run again.
+    let landedMidWork = false;
+    for (let round = 1; round <= 3 && !landedMidWork; round++) {
+      const couponId = await newCoupon(quota);
+      const users = await newUsers(40);
+      const answers = await Promise.all(users.map((u) => issue(couponId, u)));
+      expect(answers.every((a) => a.status === 202)).toBe(true);
 
-    await processControl('coupon', 'stop', 'SIGKILL');
-    const [pending] = await query<{ n: string }>(
-      'coupon',
-      "select count(*) as n from issue_requests where coupon_id = $1 and status not in ('COMPLETED', 'REJECTED')",
-      [couponId],
-    );
-    // The kill must land in the middle of the work for this test to mean something.
-    expect(Number(pending?.n)).toBeGreaterThan(0);
-    await processControl('coupon', 'start');
-
-    await waitAllResolved(couponId, answers.length);
-    await checkInvariants(couponId, quota, answers.length, users.length);
+      await processControl('coupon', 'stop', 'SIGKILL');
+      try {
+        const [pending] = await query<{ n: string }>(
+          'coupon',
+          "select count(*) as n from issue_requests where coupon_id = $1 and status not in ('COMPLETED', 'REJECTED')",
+          [couponId],
+        );
+        landedMidWork = Number(pending?.n) > 0;
+      } finally {
+        // Started again whatever happens: the suites after this one need it.
+        await processControl('coupon', 'start');
+      }
+      await waitAllResolved(couponId, answers.length);
+      await checkInvariants(couponId, quota, answers.length, users.length);
+    }
+    expect(landedMidWork).toBe(true);
   });
 });
