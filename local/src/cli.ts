@@ -161,6 +161,7 @@ async function chartChecks(): Promise<{ passed: number; failed: number }> {
       SHOP_KUBE_BIN: k8s.kubeBin,
       SHOP_KUBECTL: k8s.kubectl,
       SHOP_TILT: k8s.tilt,
+      SHOP_KUBE_SCORE: k8s.kubeScore,
       SHOP_DAPR_CHART: k8s.daprChart,
     });
   } catch (err) {

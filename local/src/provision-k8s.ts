@@ -10,6 +10,7 @@ export interface K8sTools {
   kubeBin: string;
   kubectl: string;
   tilt: string;
+  kubeScore: string;
   /** Dapr's own Helm chart for the project's Dapr version (CRDs in crds/). */
   daprChart: string;
 }
@@ -67,7 +68,7 @@ const daprChart = () => chartInModule('dapr', `github.com/dapr/dapr@v${versions.
 
 /**
  * What the chart checks of `npm test` need besides helm: a kube-apiserver
- * with etcd to validate against, kubectl, Tilt, shellcheck and Dapr's chart.
+ * with etcd to validate against, kubectl, Tilt, shellcheck, kube-score and Dapr's chart.
  */
 export async function provisionK8sTools(): Promise<K8sTools> {
   const aptMissing = [
@@ -88,7 +89,12 @@ export async function provisionK8sTools(): Promise<K8sTools> {
     cgo: true,
     ldflags: `-X main.version=${versions.tilt.slice(1)}`,
   });
-  return { kubeBin, kubectl: join(kubeBin, 'kubectl'), tilt, daprChart: daprChart() };
+  const kubeScore = await ensureGoTool(
+    'kube-score',
+    'github.com/zegl/kube-score/cmd/kube-score',
+    versions.kubeScore,
+  );
+  return { kubeBin, kubectl: join(kubeBin, 'kubectl'), tilt, kubeScore, daprChart: daprChart() };
 }
 
 export interface OfflineKindTools extends K8sTools {

@@ -22,6 +22,7 @@ export const versions = {
   localPathProvisioner: 'v0.0.30',
   /** The same as k8s/lib.sh's METRICS_SERVER_VERSION. */
   metricsServer: 'v0.8.0',
+  kubeScore: 'v1.20.0',
 };
 
 export interface Tools {
@@ -181,7 +182,7 @@ export async function ensureDapr(names = ['daprd', 'placement', 'scheduler', 'se
 
 /**
  * k6, helm, tilt, kind, CoreDNS, etcd, the image registry, kind's storage
- * provisioner and metrics-server, built from Go modules with their wrapper modules in
+ * provisioner, metrics-server and kube-score, built from Go modules with their wrapper modules in
  * local/gotools/. `cgo`: the tool links C code (tilt's language server does);
  * `ldflags`: more linker flags (a version stamp); `ownBuild`: never the one on
  * the PATH (Debian's etcd is 3.4; kind's node needs 3.6).
@@ -196,7 +197,8 @@ export async function ensureGoTool(
     | 'etcd'
     | 'registry'
     | 'local-path-provisioner'
-    | 'metrics-server',
+    | 'metrics-server'
+    | 'kube-score',
   pkg: string,
   version: string,
   options: { cgo?: boolean; ldflags?: string; ownBuild?: boolean } = {},

@@ -119,3 +119,27 @@ volumeClaimTemplates:
 {{- define "shop.signingKeySecret" -}}
 {{- .Values.auth.existingSecret | default "shop-jwt-signing-key" -}}
 {{- end }}
+
+{{- /*
+The headless Service a StatefulSet names as its serviceName (its pods' stable
+DNS names); clients connect through the ordinary Service of the same component.
+Called with (dict "root" $ "component" "<name>" "port" <port> "portName" "<port name>").
+*/ -}}
+{{- define "shop.headlessService" -}}
+{{- $labels := dict "root" .root "component" .component }}
+apiVersion: v1
+kind: Service
+metadata:
+  name: {{ .component }}-headless
+  namespace: {{ .root.Release.Namespace }}
+  labels:
+    {{- include "shop.labels" $labels | nindent 4 }}
+spec:
+  clusterIP: None
+  selector:
+    {{- include "shop.selectorLabels" $labels | nindent 4 }}
+  ports:
+    - name: {{ .portName }}
+      port: {{ .port }}
+      targetPort: {{ .portName }}
+{{- end }}

@@ -97,8 +97,8 @@ spec:
             - {{ . | quote }}
             {{- end }}
           resources:
-            requests: { cpu: 10m, memory: 32Mi }
-            limits: { cpu: 200m, memory: 128Mi }
+            requests: { cpu: 10m, memory: 32Mi, ephemeral-storage: 16Mi }
+            limits: { cpu: 200m, memory: 128Mi, ephemeral-storage: 64Mi }
           securityContext:
             {{- include "shop.containerSecurityContext" . | nindent 12 }}
         - name: migrate
