@@ -120,6 +120,22 @@ describe('the component and topic scopes', () => {
     expect(res.body.errorCode).toBe('ERR_PUBSUB_FORBIDDEN');
   });
 
+  test("When a consumer publishes to the topic it consumes (the user service forging the order service's OrderFailed), then its sidecar refuses it with 403", async () => {
+    for (const [consumer, topic] of [
+      ['user', 'order-events'],
+      ['product', 'order-events'],
+      ['coupon', 'user-events'],
+    ] as const) {
+      const res = await publish(consumer, topic);
+      expect({ consumer, topic, status: res.status, code: res.body.errorCode }).toEqual({
+        consumer,
+        topic,
+        status: 403,
+        code: 'ERR_PUBSUB_FORBIDDEN',
+      });
+    }
+  });
+
   test('When the gateway tries the pub/sub or the state store, then its sidecar has neither', async () => {
     expect((await publish('gateway', 'order-events')).body.errorCode).toBe('ERR_PUBSUB_NOT_FOUND');
     const state = await call('GET', `${gateway.daprUrl}/v1.0/state/statestore/anything`);

@@ -31,24 +31,25 @@ const knownUser = (userId: string) =>
     (r) => r[0],
   );
 
-/** Publishes a CloudEvent as another service would, straight through a sidecar's publish API. */
+/** The one service that may publish each topic (components/pubsub.yaml's publishingScopes). */
+const producers: Record<string, ServiceName> = { 'user-events': 'user', 'order-events': 'order' };
+
+/** Publishes a CloudEvent as the topic's producer would, straight through its sidecar's publish API. */
 async function publishRaw(
   event: { id: string; type: string; subject: string; data: unknown },
   topic = 'user-events',
 ) {
-  const res = await fetch(
-    `${services.user.daprUrl}/v1.0/publish/pubsub/${topic}?metadata.partitionKey=${event.subject}`,
-    {
-      method: 'POST',
-      headers: { 'content-type': 'application/cloudevents+json', ...insiderHeaders(services.user.daprUrl) },
-      body: JSON.stringify({
-        specversion: '1.0',
-        source: 'e2e',
-        datacontenttype: 'application/json',
-        ...event,
-      }),
-    },
-  );
+  const sidecar = services[producers[topic]!].daprUrl;
+  const res = await fetch(`${sidecar}/v1.0/publish/pubsub/${topic}?metadata.partitionKey=${event.subject}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/cloudevents+json', ...insiderHeaders(sidecar) },
+    body: JSON.stringify({
+      specversion: '1.0',
+      source: 'e2e',
+      datacontenttype: 'application/json',
+      ...event,
+    }),
+  });
   expect(res.status).toBe(204);
 }
 
@@ -261,5 +262,47 @@ describe('(f) dead letters and the inbox', () => {
     expect((await deadLetterTopics('user')).map((sub) => sub.topic)).toEqual(
       expect.arrayContaining(['order-events', 'order-events.user.dlq']),
     );
+  });
+
+  test('When a dead letter is re-driven, then the consumer handles it again itself (publishing nothing): refused while its cause lasts, applied once it is fixed', async () => {
+    // OrderCompleted for an order the order service does not know yet: the user service cannot
+    // find the buyer to notify.
+    const id = uuidv7();
+    const orderId = randomUUID();
+    const buyer = (
+      await call('POST', `${services.user.appUrl}/users`, {
+        email: `dl-${randomUUID()}@example.com`,
+        name: 'DL',
+      })
+    ).body.id;
+    await publishRaw({ id, type: 'OrderCompleted', subject: orderId, data: { orderId } }, 'order-events');
+    const letter = await eventually('the dead letter in user', async () => {
+      const r = await invoke('user', 'user', 'GET', 'ops/dead-letters');
+      return r.body.items.find((i: { eventId: string }) => i.eventId === id);
+    });
+    const redrive = () => invoke('user', 'user', 'POST', `ops/dead-letters/${letter.id}/redrive`);
+    const refused = await redrive();
+    expect({ status: refused.status, type: refused.body.type }).toEqual({
+      status: 409,
+      type: 'urn:shop-on-dapr:problem:redrive-failed',
+    });
+    expect(refused.body.detail).toMatch(/does not exist/);
+
+    // The cause fixed: the order is there now.
+    await query(
+      'order',
+      "insert into orders (id, user_id, status, total_amount) values ($1, $2, 'COMPLETED', 1000)",
+      [orderId, buyer],
+    );
+    const done = await redrive();
+    expect(done.status).toBe(202);
+    expect(done.body.redrivenAt).not.toBeNull();
+    expect(await query('user', 'select kind from notifications where order_id = $1', [orderId])).toEqual([
+      { kind: 'OrderCompleted' },
+    ]);
+    // Once only, whatever the repeats; and nothing went back onto the producer's topic.
+    expect((await redrive()).status).toBe(202);
+    expect(await query('user', 'select 1 from notifications where order_id = $1', [orderId])).toHaveLength(1);
+    expect(await query('user', "select 1 from outbox where topic = 'order-events'")).toEqual([]);
   });
 });

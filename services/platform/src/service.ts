@@ -16,7 +16,7 @@ import { openApiRouter } from './openapi/openapi.router.ts';
 import { serviceDocument } from './openapi/openapi-document.ts';
 import { OutboxRelay } from './outbox/outbox-relay.ts';
 import { deadLetterOperations, deadLettersRouter } from './pubsub/dead-letters.router.ts';
-import { type EventHandler, subscriptionsRouter } from './pubsub/subscriptions.ts';
+import { type EventHandler, eventDelivery, subscriptionsRouter } from './pubsub/subscriptions.ts';
 
 export interface ServiceDeps<C extends BaseConfig = BaseConfig> {
   config: C;
@@ -71,12 +71,13 @@ export function loadOrExit<S extends z.ZodObject>(schema: S): z.infer<S> {
 export function assembleApp(deps: ServiceDeps, parts: ServiceParts) {
   const em = deps.orm.em;
   definePlatformGauges(em);
+  const delivery = eventDelivery(em, deps.log, parts.eventHandlers ?? [], deps.outboxWritten);
   return createApp({
     log: deps.log,
     routers: [
       metricsRouter(),
-      subscriptionsRouter(em, deps.log, parts.eventHandlers ?? [], deps.outboxWritten),
-      deadLettersRouter(em, deps.outboxWritten),
+      subscriptionsRouter(em, deps.log, delivery),
+      deadLettersRouter(em, delivery.deliver),
       actorHostRouter(parts.actors ?? [], deps.sidecar, deps.log),
       ...(parts.routers ?? []),
       openApiRouter(

@@ -1,11 +1,11 @@
 import Router from '@koa/router';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { z } from 'zod';
-import { NotFoundError } from '../errors/app-error.ts';
-import type { DomainEvent, ReceivedEvent } from '../events/cloud-event.ts';
+import { BusinessRuleError, NotFoundError } from '../errors/app-error.ts';
+import type { ReceivedEvent } from '../events/cloud-event.ts';
 import { parseParams, parseQuery } from '../http/validate.ts';
 import type { ApiOperation } from '../openapi/api-operation.ts';
-import { addToOutbox } from '../outbox/outbox.ts';
+import type { DeliverEvent } from './subscriptions.ts';
 
 interface DeadLetterRow {
   id: string;
@@ -41,18 +41,31 @@ export const deadLetterOperations: ApiOperation[] = [
   {
     method: 'post',
     path: '/ops/dead-letters/:id/redrive',
-    summary: 'Re-publishes a dead letter through the outbox, with its event id',
+    summary:
+      'Hands a dead letter to this service’s own handlers again (through the inbox); 409 when it still fails',
     params: idParams,
-    responses: { 200: { description: 'The dead letter, re-driven' } },
+    responses: { 202: { description: 'The dead letter, re-driven' } },
+    problems: [404, 409],
   },
 ];
 
+/** The re-driven dead letter still fails: it stays pending, with the handler's reason. */
+class RedriveFailedError extends BusinessRuleError {
+  constructor(id: string, status: string, reason: string | undefined) {
+    super('redrive-failed', 'The dead letter still fails', `Dead letter ${id}: ${reason ?? status}.`, {
+      outcome: status,
+    });
+  }
+}
+
 /**
  * Operator endpoints for the dead letters a service received: list them, and
- * re-drive one (it goes back to its topic through the outbox, with its event
- * id, once the cause is fixed).
+ * re-drive one once its cause is fixed. A re-drive hands the event to this
+ * service's own handlers again, through the inbox (so at most once per
+ * consumer); it never publishes it again, so no consumer needs the right to
+ * publish to its producer's topic (components/pubsub.yaml's publishingScopes).
  */
-export function deadLettersRouter(em: EntityManager, onRedriven: () => void): Router {
+export function deadLettersRouter(em: EntityManager, deliver: DeliverEvent): Router {
   const router = new Router({ prefix: '/ops/dead-letters' });
 
   router.get('/', async (ctx) => {
@@ -67,32 +80,20 @@ export function deadLettersRouter(em: EntityManager, onRedriven: () => void): Ro
 
   router.post('/:id/redrive', async (ctx) => {
     const { id } = parseParams(ctx, idParams);
-    const row = await em.fork().transactional(async (tx) => {
-      const [found] = await tx.execute<DeadLetterRow[]>(
-        'select * from dead_letters where id = ? for update',
-        [id],
-      );
-      if (!found) throw new NotFoundError('dead letter', id);
-      if (found.redriven_at === null) {
-        const e = found.event;
-        const event: DomainEvent = {
-          id: e.id,
-          type: e.type,
-          source: e.source,
-          subject: e.subject ?? e.id,
-          time: e.time ?? new Date().toISOString(),
-          topic: found.topic,
-          data: e.data,
-        };
-        await addToOutbox(tx, event);
-        await tx.execute('update dead_letters set redriven_at = now() where id = ?', [id]);
-      }
-      const [updated] = await tx.execute<DeadLetterRow[]>('select * from dead_letters where id = ?', [id]);
-      return updated!;
-    });
-    onRedriven();
+    const [found] = await em.fork().execute<DeadLetterRow[]>('select * from dead_letters where id = ?', [id]);
+    if (!found) throw new NotFoundError('dead letter', id);
+    if (found.redriven_at === null) {
+      const outcome = await deliver(found.topic, found.event);
+      if (outcome.status !== 'SUCCESS') throw new RedriveFailedError(id, outcome.status, outcome.reason);
+      await em
+        .fork()
+        .execute('update dead_letters set redriven_at = now() where id = ? and redriven_at is null', [id]);
+    }
+    const [updated] = await em
+      .fork()
+      .execute<DeadLetterRow[]>('select * from dead_letters where id = ?', [id]);
     ctx.status = 202;
-    ctx.body = present(row);
+    ctx.body = present(updated!);
   });
   return router;
 }

@@ -44,25 +44,110 @@ export const deadLetterRoute = (topic: string): string => `/dead-letters/${topic
 const isCloudEvent = (body: unknown): body is ReceivedEvent =>
   typeof body === 'object' && body !== null && typeof (body as ReceivedEvent).id === 'string';
 
+/** What a delivery came to, and why when it was not handled. */
+export interface DeliveryOutcome {
+  status: DeliveryStatus;
+  reason?: string;
+}
+
 /**
- * The consuming side of events: routes each delivery to its handler through
- * the inbox (a redelivery is a no-op), answers DROP for a message that can
- * never succeed (so Dapr moves it to the dead-letter topic at once) and RETRY
- * for a failure that may pass (Dapr retries per the Resiliency spec, then
+ * Hands one event of a topic to this service's handlers, each through the
+ * inbox (a redelivery is a no-op): SUCCESS when every matching handler applied
+ * it (or had), DROP for an event that can never succeed, RETRY for a failure
+ * that may pass. Used for Dapr's deliveries and for an operator's re-drive of
+ * a dead letter (dead-letters.router.ts), which so never publishes anything.
+ */
+export type DeliverEvent = (topic: string, event: unknown) => Promise<DeliveryOutcome>;
+
+export function eventDelivery(
+  em: EntityManager,
+  log: Logger,
+  handlers: EventHandler[],
+  /** Called after a handler committed (it may have written to the outbox). */
+  onApplied: () => void = () => undefined,
+): { topics: string[]; deliver: DeliverEvent } {
+  const byTopic = new Map<string, EventHandler[]>();
+  for (const h of handlers) byTopic.set(h.topic, [...(byTopic.get(h.topic) ?? []), h]);
+
+  const deliver: DeliverEvent = async (topic, event) => {
+    if (!isCloudEvent(event)) {
+      log.warn({ topic }, 'dropping a delivery that is not a CloudEvent');
+      return { status: 'DROP', reason: 'not a CloudEvent' };
+    }
+    const matching = (byTopic.get(topic) ?? []).filter((h) => h.eventType === event.type);
+    const eventLog = log.child({ topic, eventId: event.id, eventType: event.type });
+    const count = (consumer: string, outcome: 'applied' | 'duplicate' | 'dropped' | 'retry') =>
+      eventsConsumed.inc({ topic, type: event.type, consumer, outcome });
+    for (const handler of matching) {
+      const parsed = handler.data.safeParse(event.data);
+      if (!parsed.success) {
+        eventLog.warn(
+          { issues: parsed.error.issues },
+          'event data is invalid; sending it to the dead-letter topic',
+        );
+        count(handler.consumer, 'dropped');
+        return { status: 'DROP', reason: `its data is invalid: ${parsed.error.issues[0]?.message ?? ''}` };
+      }
+      try {
+        const received = event as ReceivedEvent<typeof parsed.data>;
+        // The delivery's request span is in the publisher's trace (Dapr carries it in the
+        // event); each consumer gets its own span in it.
+        const applied = await inSpan(
+          `consume ${event.type}`,
+          {
+            kind: SpanKind.CONSUMER,
+            attributes: {
+              'messaging.destination.name': topic,
+              'event.id': event.id,
+              consumer: handler.consumer,
+            },
+          },
+          async () => {
+            const prepared = await handler.prepare?.(parsed.data, received);
+            return consumeOnce(em, handler.consumer, event.id, (tx) =>
+              handler.handle(tx, parsed.data, received, prepared),
+            );
+          },
+        );
+        count(handler.consumer, applied ? 'applied' : 'duplicate');
+        if (applied) onApplied();
+        eventLog.info(
+          { consumer: handler.consumer, duplicate: !applied },
+          applied ? 'event applied' : 'duplicate event ignored',
+        );
+      } catch (err) {
+        if (err instanceof PermanentEventError) {
+          count(handler.consumer, 'dropped');
+          eventLog.warn(
+            { err, consumer: handler.consumer },
+            'event can never be handled; sending it to the dead-letter topic',
+          );
+          return { status: 'DROP', reason: err.message };
+        }
+        count(handler.consumer, 'retry');
+        eventLog.error({ err, consumer: handler.consumer }, 'event handler failed; asking Dapr to retry');
+        return { status: 'RETRY', reason: (err as Error).message };
+      }
+    }
+    return { status: 'SUCCESS' };
+  };
+  return { topics: [...byTopic.keys()], deliver };
+}
+
+/**
+ * The consuming side of events: Dapr's deliveries of each topic go to
+ * `deliver` (eventDelivery), answered DROP for a message that can never
+ * succeed (so Dapr moves it to the dead-letter topic at once) and RETRY for a
+ * failure that may pass (Dapr retries per the Resiliency spec, then
  * dead-letters it). The service's own dead letters are stored in
  * `dead_letters` for inspection and re-drive (see dead-letters.router.ts).
  */
 export function subscriptionsRouter(
   em: EntityManager,
   log: Logger,
-  handlers: EventHandler[],
-  /** Called after a handler committed (it may have written to the outbox). */
-  onApplied: () => void = () => undefined,
+  delivery: { topics: string[]; deliver: DeliverEvent },
 ): Router {
   const router = new Router();
-  const byTopic = new Map<string, EventHandler[]>();
-  for (const h of handlers) byTopic.set(h.topic, [...(byTopic.get(h.topic) ?? []), h]);
-
   const answer = (ctx: Context, status: DeliveryStatus) => {
     ctx.status = 200;
     ctx.body = { status };
@@ -73,69 +158,9 @@ export function subscriptionsRouter(
     ctx.body = [];
   });
 
-  for (const [topic, topicHandlers] of byTopic) {
+  for (const topic of delivery.topics) {
     router.post(eventRoute(topic), async (ctx) => {
-      const event = (ctx.request as { body?: unknown }).body;
-      if (!isCloudEvent(event)) {
-        log.warn({ topic }, 'dropping a delivery that is not a CloudEvent');
-        return answer(ctx, 'DROP');
-      }
-      const matching = topicHandlers.filter((h) => h.eventType === event.type);
-      const eventLog = log.child({ topic, eventId: event.id, eventType: event.type });
-      const count = (consumer: string, outcome: 'applied' | 'duplicate' | 'dropped' | 'retry') =>
-        eventsConsumed.inc({ topic, type: event.type, consumer, outcome });
-      for (const handler of matching) {
-        const parsed = handler.data.safeParse(event.data);
-        if (!parsed.success) {
-          eventLog.warn(
-            { issues: parsed.error.issues },
-            'event data is invalid; sending it to the dead-letter topic',
-          );
-          count(handler.consumer, 'dropped');
-          return answer(ctx, 'DROP');
-        }
-        try {
-          const received = event as ReceivedEvent<typeof parsed.data>;
-          // The delivery's request span is in the publisher's trace (Dapr carries it in the
-          // event); each consumer gets its own span in it.
-          const applied = await inSpan(
-            `consume ${event.type}`,
-            {
-              kind: SpanKind.CONSUMER,
-              attributes: {
-                'messaging.destination.name': topic,
-                'event.id': event.id,
-                consumer: handler.consumer,
-              },
-            },
-            async () => {
-              const prepared = await handler.prepare?.(parsed.data, received);
-              return consumeOnce(em, handler.consumer, event.id, (tx) =>
-                handler.handle(tx, parsed.data, received, prepared),
-              );
-            },
-          );
-          count(handler.consumer, applied ? 'applied' : 'duplicate');
-          if (applied) onApplied();
-          eventLog.info(
-            { consumer: handler.consumer, duplicate: !applied },
-            applied ? 'event applied' : 'duplicate event ignored',
-          );
-        } catch (err) {
-          if (err instanceof PermanentEventError) {
-            count(handler.consumer, 'dropped');
-            eventLog.warn(
-              { err, consumer: handler.consumer },
-              'event can never be handled; sending it to the dead-letter topic',
-            );
-            return answer(ctx, 'DROP');
-          }
-          count(handler.consumer, 'retry');
-          eventLog.error({ err, consumer: handler.consumer }, 'event handler failed; asking Dapr to retry');
-          return answer(ctx, 'RETRY');
-        }
-      }
-      answer(ctx, 'SUCCESS');
+      answer(ctx, (await delivery.deliver(topic, (ctx.request as { body?: unknown }).body)).status);
     });
 
     router.post(deadLetterRoute(topic), async (ctx) => {
