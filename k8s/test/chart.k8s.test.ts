@@ -180,7 +180,11 @@ describe('charts/shop against a real kube-apiserver', () => {
           'dapr.io/enable-metrics': 'true',
           'dapr.io/api-token-secret': 'shop-dapr-api-token',
           'dapr.io/app-token-secret': 'shop-app-api-token',
+          'dapr.io/disable-builtin-k8s-secret-store': 'true',
         });
+        // No token for the Kubernetes API in the pod, and its ServiceAccount mounts none.
+        expect(pod.spec.automountServiceAccountToken).toBe(false);
+        expect(named('ServiceAccount', name).automountServiceAccountToken).toBe(false);
         expect(pod.spec.initContainers.map((c: K8sObject) => c.name)).toEqual([
           'wait-for-infrastructure',
           'migrate',
@@ -203,6 +207,14 @@ describe('charts/shop against a real kube-apiserver', () => {
         expect(named('PodDisruptionBudget', name)).toBeDefined();
       }
       expect(named('HorizontalPodAutoscaler', 'coupon').spec.maxReplicas).toBe(4);
+      // No ServiceAccount of the chart is granted anything: no Role, no binding.
+      expect(objects.filter((o) => /Role(Binding)?$/.test(o.kind)).map((o) => o.metadata.name)).toEqual([]);
+      expect(
+        objects
+          .filter((o) => o.spec?.template?.spec)
+          .filter((o) => o.spec.template.spec.automountServiceAccountToken !== false)
+          .map((o) => `${o.kind}/${o.metadata.name}`),
+      ).toEqual([]);
       expect(named('HorizontalPodAutoscaler', 'order')).toBeDefined();
       expect(named('HorizontalPodAutoscaler', 'user')).toBeUndefined();
       const productEnv = named('Deployment', 'product').spec.template.spec.containers[0].env;

@@ -7,7 +7,7 @@
  * an order pod deleted mid-saga, the k6 Job, a helm upgrade with orders in
  * flight and helm test. `npm run test:cluster` brings the cluster up first.
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, jest, test } from '@jest/globals';
 import type pg from 'pg';
@@ -129,6 +129,34 @@ describe('charts/shop on a kind cluster made by k8s/kind/up.sh', () => {
       sagaStep: 403,
       aroundTheSidecar: 401,
     });
+  });
+
+  test('No ServiceAccount of the shop may read a Secret, and no pod carries a token for the Kubernetes API; the shop works without', () => {
+    const canI = (account: string, what: string) => {
+      const r = spawnSync(
+        process.env.SHOP_KUBECTL ?? 'kubectl',
+        ['-n', NAMESPACE, 'auth', 'can-i', 'get', what, `--as=system:serviceaccount:${NAMESPACE}:${account}`],
+        { encoding: 'utf8' },
+      );
+      return r.stdout.trim();
+    };
+    for (const account of [...SERVICES, 'gateway', 'default']) {
+      for (const secret of ['secrets', 'secret/shop-database-urls', 'secret/shop-app-api-token'])
+        expect({ account, secret, allowed: canI(account, secret) }).toEqual({
+          account,
+          secret,
+          allowed: 'no',
+        });
+    }
+    const pods = kubectlJson('get', 'pods').items.filter((p: any) => p.status.phase === 'Running');
+    const apiTokens = pods.flatMap((p: any) =>
+      p.spec.containers.flatMap((c: any) =>
+        (c.volumeMounts ?? [])
+          .filter((m: any) => m.mountPath === '/var/run/secrets/kubernetes.io/serviceaccount')
+          .map(() => `${p.metadata.name}/${c.name}`),
+      ),
+    );
+    expect(apiTokens).toEqual([]);
   });
 
   test('What the Dapr dashboard shows of each app is there: every sidecar’s public port 3501 answers its components, subscriptions and actors, without the token', () => {

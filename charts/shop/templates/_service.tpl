@@ -32,6 +32,10 @@ metadata:
   namespace: {{ $root.Release.Namespace }}
   labels:
     {{- include "shop.labels" $labels | nindent 4 }}
+# The identity of the pod (Dapr's Sentry signs its sidecar's certificate for it), with no
+# rights in the Kubernetes API and no token for it in the pod: the app never calls the API,
+# the kubelet resolves the pod's Secrets and Dapr's operator its components' secretKeyRefs.
+automountServiceAccountToken: false
 ---
 apiVersion: apps/v1
 kind: Deployment
@@ -67,6 +71,9 @@ spec:
         dapr.io/sidecar-memory-limit: {{ $root.Values.dapr.sidecar.memoryLimit | quote }}
         dapr.io/graceful-shutdown-seconds: {{ $root.Values.dapr.gracefulShutdownSeconds | quote }}
         dapr.io/api-token-secret: {{ include "shop.daprApiTokenSecret" $root | quote }}
+        # Dapr's built-in Kubernetes secret store would read Secrets with the pod's
+        # identity; nothing here uses it (see the ServiceAccount above).
+        dapr.io/disable-builtin-k8s-secret-store: "true"
         {{- if not .public }}
         dapr.io/app-token-secret: {{ include "shop.appApiTokenSecret" $root | quote }}
         {{- end }}
@@ -78,6 +85,7 @@ spec:
         checksum/dapr-resources: {{ include (print $root.Template.BasePath "/dapr/resources.yaml") $root | sha256sum }}
     spec:
       serviceAccountName: {{ $name }}
+      automountServiceAccountToken: false
       # A Service named kafka would otherwise put KAFKA_PORT=tcp://... into every pod.
       enableServiceLinks: false
       terminationGracePeriodSeconds: {{ $root.Values.common.terminationGracePeriodSeconds }}
