@@ -12,7 +12,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
-import { insiderHeaders } from '../local/src/api-tokens.ts';
+import { controlHeaders, insiderHeaders } from '../local/src/api-tokens.ts';
 import { ROOT, RUN } from '../local/src/paths.ts';
 import { provision } from '../local/src/provision.ts';
 import { control, postgres, redis, services } from '../local/src/topology.ts';
@@ -198,9 +198,12 @@ async function actorRun(k6: string, couponDb: pg.Pool, usersFile: string) {
     if (!killAfter) return;
     void (async () => {
       await sleep(Number(killAfter) * 1000);
-      await fetch(`${control.url}/processes/coupon/stop?signal=SIGKILL`, { method: 'POST' });
+      await fetch(`${control.url}/processes/coupon/stop?signal=SIGKILL`, {
+        method: 'POST',
+        headers: controlHeaders(),
+      });
       log('coupon service killed (SIGKILL); starting it again');
-      await fetch(`${control.url}/processes/coupon/start`, { method: 'POST' });
+      await fetch(`${control.url}/processes/coupon/start`, { method: 'POST', headers: controlHeaders() });
       log('coupon service is back');
     })();
   });

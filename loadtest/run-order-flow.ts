@@ -124,7 +124,7 @@ async function main() {
   const summary = await runK6(tools.k6, 'order-flow.js', {
     ...(viaGateway
       ? { BASE_URL: gateway.appUrl }
-      : { BASE_URL: services.order.appUrl, APP_TOKEN: localApiTokens().app }),
+      : { BASE_URL: services.order.appUrl, APP_TOKEN: localApiTokens().appOf('order') }),
     FIXTURES: fixturesFile,
     RATE: String(rate),
     POLL_MS: args['poll-ms'],

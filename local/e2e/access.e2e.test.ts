@@ -3,10 +3,20 @@
  * without its Dapr API token, a service's port reached around its sidecar, an
  * app invoking what its access control policy does not allow (checked against
  * its mTLS identity from Sentry), an app publishing to a topic not its own,
- * and the gateway, which has no pub/sub or state store at all.
+ * the gateway, which has no pub/sub or state store at all, and, on the
+ * machine, a local process without the keys at Postgres, Redis or the runner.
  */
+import { spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { statSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, test } from '@jest/globals';
+import { Redis } from 'ioredis';
+import pg from 'pg';
+import { controlHeaders } from '../src/api-tokens.ts';
+import { KEYS } from '../src/local-secrets.ts';
+import { ROOT } from '../src/paths.ts';
+import { control, postgres, redis } from '../src/topology.ts';
 import { call, gateway, insiderHeaders, services } from './stack.ts';
 
 type Caller = 'gateway' | keyof typeof services;
@@ -53,6 +63,32 @@ describe('the app API token', () => {
     const res = await call('POST', `${services.user.appUrl}/saga/points/refund`, refund());
     expect(res.status).not.toBe(401);
     expect(insiderHeaders(services.user.appUrl)['dapr-api-token']).toBeDefined();
+  });
+
+  test("When a foothold in one service sends its own app token to another service's port, then it is refused: each service has its own", async () => {
+    const productsToken = insiderHeaders(services.product.appUrl)['dapr-api-token']!;
+    expect(productsToken).not.toBe(insiderHeaders(services.user.appUrl)['dapr-api-token']);
+    const res = await fetch(`${services.user.appUrl}/saga/points/refund`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'dapr-api-token': productsToken },
+      body: JSON.stringify(refund()),
+    });
+    expect(res.status).toBe(401);
+  });
+
+  test('When a service is started without its app API token, then it refuses to start, saying why', () => {
+    const started = spawnSync(
+      process.execPath,
+      ['--disable-warning=ExperimentalWarning', join(ROOT, 'services', 'user', 'src', 'main.ts')],
+      {
+        cwd: join(ROOT, 'services', 'user'),
+        env: { PATH: process.env.PATH, APP_ID: 'user', DATABASE_URL: 'postgres://nobody@127.0.0.1:1/none' },
+        encoding: 'utf8',
+        timeout: 30_000,
+      },
+    );
+    expect(started.status).toBe(1);
+    expect(started.stderr).toMatch(/APP_API_TOKEN is not set/);
   });
 });
 
@@ -141,5 +177,45 @@ describe('the component and topic scopes', () => {
     const state = await call('GET', `${gateway.daprUrl}/v1.0/state/statestore/anything`);
     expect(state.status).toBeGreaterThanOrEqual(400);
     expect(JSON.stringify(state.body)).toContain('statestore');
+  });
+});
+
+describe('the local platform to other local processes', () => {
+  test('When a local process without the keys tries Postgres, Redis or the control API, then each refuses it; the keys are readable by the runner’s user only', async () => {
+    const bare = new pg.Client({
+      connectionString: `postgres://postgres@127.0.0.1:${postgres.port}/postgres`,
+    });
+    await expect(bare.connect()).rejects.toThrow(/password/);
+    await bare.end().catch(() => undefined);
+    const guessed = new pg.Client({
+      connectionString: `postgres://postgres:guessed@127.0.0.1:${postgres.port}/postgres`,
+    });
+    await expect(guessed.connect()).rejects.toThrow(/password authentication failed/);
+    await guessed.end().catch(() => undefined);
+
+    const anonymous = new Redis({
+      host: '127.0.0.1',
+      port: redis.port,
+      lazyConnect: true,
+      maxRetriesPerRequest: 0,
+    });
+    try {
+      await expect(anonymous.get('anything')).rejects.toThrow(/NOAUTH/);
+    } finally {
+      anonymous.disconnect();
+    }
+
+    expect((await fetch(`${control.url}/processes`)).status).toBe(401);
+    expect((await fetch(`${control.url}/processes`, { headers: controlHeaders() })).status).toBe(200);
+
+    expect(statSync(KEYS).mode & 0o777).toBe(0o700);
+    for (const key of [
+      'postgres-password',
+      'redis-password',
+      'control-token',
+      'dapr-api-token',
+      'app-user-api-token',
+    ])
+      expect({ key, mode: statSync(join(KEYS, key)).mode & 0o777 }).toEqual({ key, mode: 0o600 });
   });
 });

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { eventually } from '@shop/platform/testing';
 import kafkajs from 'kafkajs';
 import pg from 'pg';
-import { insiderHeaders } from '../src/api-tokens.ts';
+import { controlHeaders, insiderHeaders } from '../src/api-tokens.ts';
 import { control, gateway, replicasOf, type ServiceName, services } from '../src/topology.ts';
 
 export { eventually, sleep } from '@shop/platform/testing';
@@ -17,7 +17,10 @@ export async function processControl(
   signal?: 'SIGKILL',
 ): Promise<void> {
   const query = signal ? `?signal=${signal}` : '';
-  const res = await fetch(`${control.url}/processes/${name}/${action}${query}`, { method: 'POST' });
+  const res = await fetch(`${control.url}/processes/${name}/${action}${query}`, {
+    method: 'POST',
+    headers: controlHeaders(),
+  });
   if (!res.ok) throw new Error(`could not ${action} ${name}: ${await res.text()}`);
 }
 

@@ -1,35 +1,34 @@
-import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { STATE } from './paths.ts';
+import { localSecret } from './local-secrets.ts';
 import { gateway, replicasOf, serviceList } from './topology.ts';
 
 export interface ApiTokens {
   /** Every sidecar demands it on its API (daprd's DAPR_API_TOKEN); the services send it. */
   dapr: string;
-  /** Every sidecar sends it to its app (daprd's APP_API_TOKEN); the services answer nothing else. */
-  app: string;
+  /**
+   * Each app's own (daprd's APP_API_TOKEN, by app id): its sidecar sends it to
+   * it and the app answers nothing else, so one app's token opens no other's port.
+   */
+  appOf: (appId: string) => string;
 }
 
-const tokenFile = (name: string) => {
-  const file = join(STATE, 'keys', `${name}-api-token`);
-  if (!existsSync(file)) {
-    mkdirSync(join(STATE, 'keys'), { recursive: true, mode: 0o700 });
-    writeFileSync(file, randomBytes(32).toString('base64url'), { mode: 0o600 });
-  }
-  return readFileSync(file, 'utf8');
-};
-
-let cached: ApiTokens | undefined;
+let cached: { dapr: string; apps: Map<string, string> } | undefined;
 
 /**
- * The local platform's two API tokens, made once per checkout in `.shop/keys`
- * (like the signing key) so that the tests and benchmarks, which run beside the
- * platform, read the same ones (read once per process). The chart keeps them in Secrets.
+ * The local platform's API tokens, made once per checkout in `.shop/keys`
+ * (local-secrets.ts, like the signing key) so that the tests and benchmarks,
+ * which run beside the platform, read the same ones (read once per process).
+ * The chart keeps them in Secrets.
  */
 export function localApiTokens(): ApiTokens {
-  cached ??= { dapr: tokenFile('dapr'), app: tokenFile('app') };
-  return cached;
+  cached ??= { dapr: localSecret('dapr-api-token'), apps: new Map() };
+  const { dapr, apps } = cached;
+  return {
+    dapr,
+    appOf: (appId) => {
+      if (!apps.has(appId)) apps.set(appId, localSecret(`app-${appId}-api-token`));
+      return apps.get(appId)!;
+    },
+  };
 }
 
 /**
@@ -51,8 +50,8 @@ export function addInsiderAddress(baseUrl: string, headers: Record<string, strin
 
 /**
  * The header a trusted local tool (a test, a benchmark) sends to a URL of the
- * platform: the Dapr API token to a sidecar, the app API token to a service's
- * own port (as its sidecar would), nothing to the gateway or anything else.
+ * platform: the Dapr API token to a sidecar, that service's app API token to a
+ * service's own port (as its sidecar would), nothing to the gateway or anything else.
  */
 export function insiderHeaders(url: string): Record<string, string> {
   const other = otherAddresses.get(new URL(url).origin);
@@ -62,6 +61,12 @@ export function insiderHeaders(url: string): Record<string, string> {
   const tokens = localApiTokens();
   if (port === gateway.daprHttpPort || replicas.some((r) => r.daprHttpPort === port))
     return { 'dapr-api-token': tokens.dapr };
-  if (replicas.some((r) => r.appPort === port)) return { 'dapr-api-token': tokens.app };
+  const app = replicas.find((r) => r.appPort === port);
+  if (app) return { 'dapr-api-token': tokens.appOf(app.appId) };
   return {};
 }
+
+/** The header the runner's control API (local/src/control.ts) demands: its token, from `.shop/keys`. */
+export const controlHeaders = (): Record<string, string> => ({
+  'x-control-token': localSecret('control-token'),
+});

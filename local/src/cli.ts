@@ -50,11 +50,21 @@ const external = {
   kafka: Boolean(kafka.externalBrokers),
 };
 
+const withoutPassword = (url: string) => {
+  const shown = new URL(url);
+  shown.password = '';
+  return shown.toString();
+};
+
 function printAddresses(withServices: boolean): void {
   const rows = [
     ['part', 'address', 'note'],
-    ['postgres', postgres.adminUrl, 'one database per service: shop_<service>'],
-    ['redis', redis.url, ''],
+    [
+      'postgres',
+      withoutPassword(postgres.adminUrl),
+      'one database per service: shop_<service>; password: .shop/keys',
+    ],
+    ['redis', withoutPassword(redis.url), 'password: .shop/keys'],
     ['kafka', kafka.brokers, 'KRaft, single node'],
     ['placement', `127.0.0.1:${placement.port}`, ''],
     ['scheduler', `127.0.0.1:${scheduler.port}`, ''],
@@ -79,7 +89,11 @@ function printAddresses(withServices: boolean): void {
       ]);
     }
   }
-  rows.push(['control', control.url, 'GET /processes, POST /processes/<name>/stop|start']);
+  rows.push([
+    'control',
+    control.url,
+    'GET /processes, POST /processes/<name>/stop|start; x-control-token: .shop/keys/control-token',
+  ]);
   console.log(`\n${table(rows)}\n\nlogs: ${LOGS}/<name>.log\n`);
   if (withServices) {
     say(`the storefront page: ${gateway.appUrl}/ (sign in as a demo user; see README "Storefront")`);

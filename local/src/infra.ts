@@ -1,5 +1,13 @@
 import { execFileSync } from 'node:child_process';
-import { chownSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  chownSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
 import { parse, stringify } from 'yaml';
@@ -31,26 +39,34 @@ function postgresUser(): { uid?: number; gid?: number } {
   return { uid: Number(uid), gid: Number(gid) };
 }
 
+/**
+ * Who may connect to the local Postgres: over TCP (loopback) with the password
+ * in `.shop/keys/postgres-password`; through its socket, without one, only
+ * the user that runs it (the socket's folder is theirs, 0700) — how the
+ * runner sets that password at every start, on a data directory of any age.
+ */
+const PG_HBA = ['local all all trust', `host all all ${HOST}/32 scram-sha-256`, ''].join('\n');
+
 async function startPostgres(sup: Supervisor, tools: Tools): Promise<void> {
   const dataDir = join(DATA, 'postgres');
   const socketDir = join(RUN, 'postgres');
   const user = postgresUser();
-  mkdirSync(socketDir, { recursive: true });
+  mkdirSync(socketDir, { recursive: true, mode: 0o700 });
+  chmodSync(socketDir, 0o700);
   if (user.uid !== undefined) chownSync(socketDir, user.uid, user.gid!);
   if (!existsSync(join(dataDir, 'PG_VERSION'))) {
     mkdirSync(dataDir, { recursive: true });
     if (user.uid !== undefined) chownSync(dataDir, user.uid, user.gid!);
     await step('initialising the Postgres data directory', async () => {
-      execFileSync(
-        join(tools.postgresBin, 'initdb'),
-        ['-D', dataDir, '-U', 'postgres', '--auth=trust', '-E', 'UTF8'],
-        {
-          stdio: 'pipe',
-          ...user,
-        },
-      );
+      execFileSync(join(tools.postgresBin, 'initdb'), ['-D', dataDir, '-U', 'postgres', '-E', 'UTF8'], {
+        stdio: 'pipe',
+        ...user,
+      });
     });
   }
+  writeFileSync(join(dataDir, 'pg_hba.conf'), PG_HBA);
+  if (user.uid !== undefined) chownSync(join(dataDir, 'pg_hba.conf'), user.uid, user.gid!);
+  const bySocket = `postgres://postgres@/postgres?host=${encodeURIComponent(socketDir)}&port=${postgres.port}`;
   await sup.start({
     name: 'postgres',
     command: join(tools.postgresBin, 'postgres'),
@@ -70,7 +86,7 @@ async function startPostgres(sup: Supervisor, tools: Tools): Promise<void> {
     stopSignal: 'SIGINT',
     ports: [postgres.port],
     ready: async () => {
-      const client = new pg.Client({ connectionString: postgres.adminUrl });
+      const client = new pg.Client({ connectionString: bySocket });
       try {
         await client.connect();
         return true;
@@ -81,6 +97,14 @@ async function startPostgres(sup: Supervisor, tools: Tools): Promise<void> {
       }
     },
   });
+  const client = new pg.Client({ connectionString: bySocket });
+  await client.connect();
+  try {
+    const password = new URL(postgres.adminUrl).password;
+    await client.query(`alter role postgres password '${decodeURIComponent(password).replace(/'/g, "''")}'`);
+  } finally {
+    await client.end();
+  }
 }
 
 /** One database per service, created when missing (also on an external server). */
@@ -104,7 +128,21 @@ async function startRedis(sup: Supervisor, tools: Tools): Promise<void> {
   await sup.start({
     name: 'redis',
     command: tools.redisServer,
-    args: ['--port', String(redis.port), '--bind', HOST, '--dir', dir, '--appendonly', 'yes', '--save', ''],
+    // Not open to any local process: the password is in `.shop/keys/redis-password` (topology.ts).
+    args: [
+      '--port',
+      String(redis.port),
+      '--bind',
+      HOST,
+      '--dir',
+      dir,
+      '--appendonly',
+      'yes',
+      '--save',
+      '',
+      '--requirepass',
+      decodeURIComponent(new URL(redis.url).password),
+    ],
     ports: [redis.port],
     ready: () => isPortOpen(redis.port),
   });
@@ -360,8 +398,16 @@ export function renderComponents(): { resourcesPath: string; configPathOf: (appI
   const src = join(ROOT, 'components');
   const resourcesPath = join(RUN, 'components');
   mkdirSync(resourcesPath, { recursive: true });
+  const redisPassword = decodeURIComponent(new URL(redis.url).password);
   for (const file of readdirSync(src).filter((f) => f.endsWith('.yaml'))) {
-    writeFileSync(join(resourcesPath, file), render(readFileSync(join(src, file), 'utf8'), file));
+    let text = render(readFileSync(join(src, file), 'utf8'), file);
+    // As the chart does with its Secret: the state store gets Redis's password, never in components/.
+    if (redisPassword && /type: state\.redis/.test(text)) {
+      const component = parse(text);
+      component.spec.metadata.push({ name: 'redisPassword', value: redisPassword });
+      text = stringify(component);
+    }
+    writeFileSync(join(resourcesPath, file), text, { mode: 0o600 });
   }
   const configPathOf = (appId: string) => join(RUN, `config-${appId}.yaml`);
   for (const [appId, config] of Object.entries(appConfigurations(render)))

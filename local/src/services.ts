@@ -40,7 +40,7 @@ function appSpec(s: ServiceAddress, extraEnv: Record<string, string>) {
       DAPR_HTTP_PORT: String(s.daprHttpPort),
       DAPR_GRPC_PORT: String(s.daprGrpcPort),
       DAPR_API_TOKEN: localApiTokens().dapr,
-      APP_API_TOKEN: localApiTokens().app,
+      APP_API_TOKEN: localApiTokens().appOf(s.appId),
       MIGRATE_ON_START: 'true',
       SEED_DEMO_DATA: 'true',
       // The payment service's fake gateway obeys the x-fake-gateway header, so
@@ -152,7 +152,7 @@ function sidecarSpec(s: SidecarAddress, tools: Tools, paths: RenderedComponents,
       DAPR_HOST_IP: HOST,
       DAPR_TRUST_ANCHORS: readFileSync(trustAnchorsFile(), 'utf8'),
       DAPR_API_TOKEN: tokens.dapr,
-      ...(appToken ? { APP_API_TOKEN: tokens.app } : {}),
+      ...(appToken ? { APP_API_TOKEN: tokens.appOf(s.appId) } : {}),
     },
     ports: [s.daprHttpPort, s.daprGrpcPort, s.daprInternalGrpcPort, s.daprMetricsPort],
     // 204 once the sidecar has loaded its components and reached the app.

@@ -3,6 +3,8 @@
  * is here, and the end-to-end tests read it. Loopback only. The SHOP_* env
  * variables point the platform at servers that already run instead.
  */
+import { localSecret } from './local-secrets.ts';
+
 const env = process.env;
 const num = (name: string, fallback: number) => Number(env[name] ?? fallback);
 
@@ -12,8 +14,12 @@ export const postgres = {
   /** An existing server's admin URL; unset: the runner starts its own. */
   externalUrl: env.SHOP_POSTGRES_URL,
   port: num('SHOP_POSTGRES_PORT', 15432),
+  /** The server the runner starts takes a password (`.shop/keys/postgres-password`) over TCP. */
   get adminUrl(): string {
-    return this.externalUrl ?? `postgres://postgres@${HOST}:${this.port}/postgres`;
+    return (
+      this.externalUrl ??
+      `postgres://postgres:${encodeURIComponent(localSecret('postgres-password'))}@${HOST}:${this.port}/postgres`
+    );
   },
   databaseUrl(database: string): string {
     const url = new URL(this.adminUrl);
@@ -25,8 +31,9 @@ export const postgres = {
 export const redis = {
   externalUrl: env.SHOP_REDIS_URL,
   port: num('SHOP_REDIS_PORT', 63799),
+  /** The server the runner starts wants a password (`.shop/keys/redis-password`). */
   get url(): string {
-    return this.externalUrl ?? `redis://${HOST}:${this.port}`;
+    return this.externalUrl ?? `redis://:${localSecret('redis-password')}@${HOST}:${this.port}`;
   },
 };
 

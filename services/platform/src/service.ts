@@ -101,6 +101,13 @@ export function assembleApp(deps: ServiceDeps, parts: ServiceParts) {
 export async function runService<S extends z.ZodObject>(definition: ServiceDefinition<S>): Promise<void> {
   const schema = (definition.configSchema ?? baseConfigSchema) as S;
   const config = loadOrExit(schema) as z.infer<S> & BaseConfig;
+  if (!config.APP_API_TOKEN) {
+    // Without it the app would answer anyone who reaches its port, around its sidecar.
+    console.error(
+      `${config.APP_ID}: APP_API_TOKEN is not set. The service answers only its sidecar, which sends it this token (daprd's APP_API_TOKEN).`,
+    );
+    process.exit(1);
+  }
   const log = createLogger(config.APP_ID, config.LOG_LEVEL);
   process.on('unhandledRejection', (err) => log.error({ err }, 'unhandled rejection'));
   const tracing = initTracing({
