@@ -179,7 +179,7 @@ describe('charts/shop against a real kube-apiserver', () => {
           'dapr.io/log-as-json': 'true',
           'dapr.io/enable-metrics': 'true',
           'dapr.io/api-token-secret': 'shop-dapr-api-token',
-          'dapr.io/app-token-secret': 'shop-app-api-token',
+          'dapr.io/app-token-secret': `shop-${name}-app-api-token`,
           'dapr.io/disable-builtin-k8s-secret-store': 'true',
         });
         // No token for the Kubernetes API in the pod, and its ServiceAccount mounts none.
@@ -201,7 +201,9 @@ describe('charts/shop against a real kube-apiserver', () => {
         const envOf = Object.fromEntries(app.env.map((e: K8sObject) => [e.name, e.value ?? e.valueFrom]));
         expect(envOf.APP_ID).toBe(name);
         expect(envOf.DAPR_API_TOKEN).toEqual({ secretKeyRef: { name: 'shop-dapr-api-token', key: 'token' } });
-        expect(envOf.APP_API_TOKEN).toEqual({ secretKeyRef: { name: 'shop-app-api-token', key: 'token' } });
+        expect(envOf.APP_API_TOKEN).toEqual({
+          secretKeyRef: { name: `shop-${name}-app-api-token`, key: 'token' },
+        });
         expect(envOf.DATABASE_URL).toEqual({ secretKeyRef: { name: 'shop-database-urls', key: name } });
         expect(named('Service', name).spec.ports[0].targetPort).toBe('http');
         expect(named('PodDisruptionBudget', name)).toBeDefined();
@@ -244,10 +246,28 @@ describe('charts/shop against a real kube-apiserver', () => {
         named('Configuration', 'gateway-config').spec.accessControl.policies.map((p: K8sObject) => p.appId),
       ).toEqual(['shop-tests']);
       expect(named('Configuration', 'shop-config')).toBeUndefined();
-      for (const secret of ['shop-dapr-api-token', 'shop-app-api-token'])
-        expect(Buffer.from(named('Secret', secret).data.token, 'base64').toString()).toMatch(
-          /^[A-Za-z0-9]{43}$/,
+      const appTokens = ['user', 'product', 'coupon', 'payment', 'order'].map(
+        (s) => `shop-${s}-app-api-token`,
+      );
+      const tokenOf = (secret: string) =>
+        Buffer.from(named('Secret', secret).data.token, 'base64').toString();
+      for (const secret of ['shop-dapr-api-token', ...appTokens])
+        expect(tokenOf(secret)).toMatch(/^[A-Za-z0-9]{43}$/);
+      // One app token per service: one service's opens no other's port.
+      expect(new Set(appTokens.map(tokenOf)).size).toBe(appTokens.length);
+      // No committed password: each is made at install; each service connects as its own role.
+      const postgresSecret = named('Secret', 'shop-postgres').stringData;
+      const urls = named('Secret', 'shop-database-urls').stringData;
+      expect(named('Secret', 'shop-redis').stringData.password).toMatch(/^[A-Za-z0-9]{40}$/);
+      expect(postgresSecret.password).toMatch(/^[A-Za-z0-9]{40}$/);
+      for (const service of ['user', 'product', 'coupon', 'payment', 'order']) {
+        // Each role's derived from the superuser's (see templates/infra/postgres.yaml).
+        expect(postgresSecret[service]).toMatch(/^[0-9a-f]{40}$/);
+        expect(urls[service]).toBe(
+          `postgres://shop_${service}:${postgresSecret[service]}@postgres-${service}:5432/shop_${service}`,
         );
+      }
+      expect(new Set(Object.values(postgresSecret)).size).toBe(6);
       const pubsub = named('Component', 'pubsub').spec.metadata;
       expect(pubsub.find((m: K8sObject) => m.name === 'publishingScopes').value).toContain(
         'payment=payment-events;',

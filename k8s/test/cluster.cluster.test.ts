@@ -15,6 +15,7 @@ import { checkSpike, waitUntilResolved } from '../../loadtest/coupon-spike-check
 import {
   call,
   closeForwards,
+  connectAs,
   database,
   eventually,
   gatewayUrl,
@@ -24,6 +25,7 @@ import {
   runInGatewayPod,
   SERVICES,
   type Service,
+  secretValue,
   servicePodsSettled,
   serviceUrls,
   shopApi,
@@ -141,7 +143,7 @@ describe('charts/shop on a kind cluster made by k8s/kind/up.sh', () => {
       return r.stdout.trim();
     };
     for (const account of [...SERVICES, 'gateway', 'default']) {
-      for (const secret of ['secrets', 'secret/shop-database-urls', 'secret/shop-app-api-token'])
+      for (const secret of ['secrets', 'secret/shop-database-urls', 'secret/shop-user-app-api-token'])
         expect({ account, secret, allowed: canI(account, secret) }).toEqual({
           account,
           secret,
@@ -157,6 +159,30 @@ describe('charts/shop on a kind cluster made by k8s/kind/up.sh', () => {
       ),
     );
     expect(apiTokens).toEqual([]);
+  });
+
+  test('Each service connects to its own database as its own role, no superuser, and to no other; every password was made at install', async () => {
+    for (const service of SERVICES) {
+      const own = await connectAs(service);
+      try {
+        const { rows } = await own.query(
+          'select current_user as role, rolsuper as superuser from pg_roles where rolname = current_user',
+        );
+        expect({ service, ...rows[0] }).toEqual({ service, role: `shop_${service}`, superuser: false });
+        // The owner of its tables (its migrations made them).
+        expect(
+          (await own.query('select count(*)::int as n from mikro_orm_migrations')).rows[0].n,
+        ).toBeGreaterThan(0);
+      } finally {
+        await own.end();
+      }
+    }
+    await expect(connectAs('payment', 'order')).rejects.toThrow(
+      /password authentication failed|does not exist/,
+    );
+    expect(secretValue('shop-postgres', 'password')).toMatch(/^[A-Za-z0-9]{40}$/);
+    expect(secretValue('shop-redis', 'password')).toMatch(/^[A-Za-z0-9]{40}$/);
+    expect(secretValue('shop-postgres', 'order')).toMatch(/^[0-9a-f]{40}$/);
   });
 
   test('What the Dapr dashboard shows of each app is there: every sidecar’s public port 3501 answers its components, subscriptions and actors, without the token', () => {

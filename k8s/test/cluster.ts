@@ -76,10 +76,26 @@ export async function serviceUrls(): Promise<Record<Service, string>> {
 export const gatewayUrl = async (): Promise<string> =>
   `http://127.0.0.1:${await cluster.portForward('svc/gateway', 80)}`;
 
-/** A pool on a service's bundled Postgres, through a port-forward. */
+/** A pool on a service's bundled Postgres, through a port-forward, as its superuser (the operator). */
 export async function database(service: Service): Promise<pg.Pool> {
   return new pg.Pool({ connectionString: await cluster.bundledDatabaseUrl(service), max: 2 });
 }
+
+/**
+ * A client on the bundled Postgres of `server`, with the credentials `service`
+ * connects with (its DATABASE_URL in the chart's Secret), through a port-forward.
+ */
+export async function connectAs(service: Service, server: Service = service): Promise<pg.Client> {
+  const url = new URL(cluster.secretValue('shop-database-urls', service));
+  url.host = `127.0.0.1:${await cluster.portForward(`svc/postgres-${server}`, 5432)}`;
+  url.pathname = `/shop_${server}`;
+  const client = new pg.Client({ connectionString: url.toString() });
+  await client.connect();
+  return client;
+}
+
+/** A value of one of the chart's Secrets. */
+export const secretValue = (name: string, key: string) => cluster.secretValue(name, key);
 
 /** The shop's API as a buyer or an admin uses it, on the given Service URLs. */
 export function shopApi(url: Record<Service, string>) {

@@ -53,12 +53,12 @@ export class Kubectl {
 
   /**
    * A port-forward to a service's Service (port 80), known to `insiderHeaders` as
-   * that service's own port: calls through it carry the app API token of the
-   * chart's Secret, as its sidecar's would.
+   * that service's own port: calls through it carry the service's app API token
+   * from the chart's Secret, as its sidecar's would.
    */
   async serviceUrl(service: string): Promise<string> {
     const url = `http://127.0.0.1:${await this.portForward(`svc/${service}`, 80)}`;
-    addInsiderAddress(url, { 'dapr-api-token': this.secretValue('shop-app-api-token', 'token') });
+    addInsiderAddress(url, { 'dapr-api-token': this.secretValue(`shop-${service}-app-api-token`, 'token') });
     return url;
   }
 

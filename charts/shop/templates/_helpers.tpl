@@ -110,9 +110,13 @@ volumeClaimTemplates:
 {{- .Values.dapr.apiTokenSecret | default "shop-dapr-api-token" -}}
 {{- end }}
 
-{{/* The Secret (key `token`) whose value every sidecar sends to its app, which answers nothing else. */}}
+{{/*
+The Secret (key `token`) whose value a service's sidecar sends to it, which
+answers nothing else: one per service, so that one service's token opens no
+other's port. Called with (dict "root" $ "name" "<service>").
+*/}}
 {{- define "shop.appApiTokenSecret" -}}
-{{- .Values.dapr.appTokenSecret | default "shop-app-api-token" -}}
+{{- index .root.Values.dapr.appTokenSecrets .name | default (printf "shop-%s-app-api-token" .name) -}}
 {{- end }}
 
 {{/* The Secret holding the key that signs access tokens (key private-key.pem). */}}
@@ -142,4 +146,17 @@ spec:
     - name: {{ .portName }}
       port: {{ .port }}
       targetPort: {{ .portName }}
+{{- end }}
+
+{{- /*
+A secret value made at install and kept on upgrade: the value given (a
+non-empty `given`), else the one the Secret `secret` already holds under
+`key` (lookup: a `helm template` without a cluster finds none), else a new
+random one. Called with (dict "root" $ "secret" "<name>" "key" "<key>" "given" <value>).
+*/ -}}
+{{- define "shop.keptSecret" -}}
+{{- if .given }}{{ .given }}{{ else }}
+{{- $existing := lookup "v1" "Secret" .root.Release.Namespace .secret }}
+{{- if and $existing (index ($existing.data | default dict) .key) }}{{ index $existing.data .key | b64dec }}{{ else }}{{ randAlphaNum 40 }}{{ end }}
+{{- end }}
 {{- end }}

@@ -75,7 +75,7 @@ spec:
         # identity; nothing here uses it (see the ServiceAccount above).
         dapr.io/disable-builtin-k8s-secret-store: "true"
         {{- if not .public }}
-        dapr.io/app-token-secret: {{ include "shop.appApiTokenSecret" $root | quote }}
+        dapr.io/app-token-secret: {{ include "shop.appApiTokenSecret" (dict "root" $root "name" $name) | quote }}
         {{- end }}
         # The app's own metrics; the sidecar's are on its `dapr-metrics` port (9090).
         prometheus.io/scrape: "true"
@@ -154,7 +154,7 @@ spec:
             {{- if not .public }}
             - name: APP_API_TOKEN
               valueFrom:
-                secretKeyRef: { name: {{ include "shop.appApiTokenSecret" $root }}, key: token }
+                secretKeyRef: { name: {{ include "shop.appApiTokenSecret" (dict "root" $root "name" $name) }}, key: token }
             {{- end }}
             {{- if $database }}
             - name: SEED_DEMO_DATA
