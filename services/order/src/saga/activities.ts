@@ -62,6 +62,29 @@ export function stepCaller(deps: Pick<SagaDeps, 'sidecar' | 'callTimeoutMs'>) {
 
 export const faultHeader = (fault?: string) => (fault ? { 'x-fake-gateway': fault } : undefined);
 
+/**
+ * Starts the payment of an order or a top-up (the payment service keeps it under
+ * that id). A timeout is ambiguous: the payment may exist, and the workflow asks
+ * (paymentStatusOf) before it decides.
+ */
+export async function startPaymentOf(
+  call: ReturnType<typeof stepCaller>,
+  input: { id: string; amount: number; fault?: string },
+): Promise<StepResult> {
+  try {
+    return await call(
+      AppId.payment,
+      'saga/payments/start',
+      { orderId: input.id, amount: input.amount },
+      faultHeader(input.fault),
+    );
+  } catch (err) {
+    if (err instanceof SidecarUnavailableError)
+      return { ok: false, reason: 'payment timed out', ambiguous: true };
+    throw err;
+  }
+}
+
 /** The payment's state as the payment service has it: its status, or null when there is none. */
 export async function paymentStatusOf(sidecar: DaprSidecar, id: string): Promise<string | null> {
   try {
@@ -195,18 +218,7 @@ export function createActivities(deps: SagaDeps) {
         fault?: string;
       }): Promise<StepResult> => {
         await recordPointsUsed(deps.em, i.orderId, i.pointsUsed);
-        try {
-          return await call(
-            AppId.payment,
-            'saga/payments/start',
-            { orderId: i.orderId, amount: i.amount },
-            faultHeader(i.fault),
-          );
-        } catch (err) {
-          if (err instanceof SidecarUnavailableError)
-            return { ok: false, reason: 'payment timed out', ambiguous: true };
-          throw err;
-        }
+        return startPaymentOf(call, { id: i.orderId, amount: i.amount, fault: i.fault });
       },
     ),
     /** The payment's state as the payment service has it: its status, or null when there is none. */

@@ -1,8 +1,15 @@
 import type { TWorkflow, WorkflowActivityContext, WorkflowContext } from '@dapr/dapr';
-import { SidecarUnavailableError, withTraceparent } from '@shop/platform';
+import { withTraceparent } from '@shop/platform';
 import { AppId } from '../events/topics.ts';
 import { finishTopUp } from '../top-ups/top-ups.ts';
-import { faultHeader, paymentStatusOf, type SagaDeps, type StepResult, stepCaller } from './activities.ts';
+import {
+  faultHeader,
+  paymentStatusOf,
+  type SagaDeps,
+  type StepResult,
+  startPaymentOf,
+  stepCaller,
+} from './activities.ts';
 import { STEP_ATTEMPTS } from './place-order.workflow.ts';
 import { type Exhausted, type Gen, UNTIL_DONE, withRetry } from './retry.ts';
 
@@ -25,23 +32,8 @@ export interface TopUpInput {
 export function createTopUpActivities(deps: Omit<SagaDeps, 'outboxWritten'>) {
   const call = stepCaller(deps);
   const activities = {
-    startTopUpPayment: async (
-      _: WorkflowActivityContext,
-      i: { topUpId: string; amount: number; fault?: string },
-    ): Promise<StepResult> => {
-      try {
-        return await call(
-          AppId.payment,
-          'saga/payments/start',
-          { orderId: i.topUpId, amount: i.amount },
-          faultHeader(i.fault),
-        );
-      } catch (err) {
-        if (err instanceof SidecarUnavailableError)
-          return { ok: false, reason: 'payment timed out', ambiguous: true };
-        throw err;
-      }
-    },
+    startTopUpPayment: (_: WorkflowActivityContext, i: { topUpId: string; amount: number; fault?: string }) =>
+      startPaymentOf(call, { id: i.topUpId, amount: i.amount, fault: i.fault }),
     topUpPaymentStatus: (_: WorkflowActivityContext, i: { topUpId: string }) =>
       paymentStatusOf(deps.sidecar, i.topUpId),
     captureTopUpPayment: (_: WorkflowActivityContext, i: { topUpId: string; fault?: string }) =>
