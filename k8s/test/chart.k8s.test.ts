@@ -430,7 +430,7 @@ describe('charts/shop against a real kube-apiserver', () => {
       for (const topic of created) expect(topic).toMatch(/^[a-zA-Z0-9._-]{1,249}$/);
     });
 
-    test('External infrastructure: no bundled servers, and the services use the given Secrets and addresses', () => {
+    test('External infrastructure: no bundled servers, and the services use the given Secrets and addresses, Kafka over SASL and TLS, Redis over TLS', () => {
       const objects = parseAll(template(valueSets['external infrastructure']!).stdout);
       expect(objects.filter((o) => o.kind === 'StatefulSet')).toEqual([]);
       const order = objects.find((o) => o.kind === 'Deployment' && o.metadata.name === 'order');
@@ -439,10 +439,43 @@ describe('charts/shop against a real kube-apiserver', () => {
         'shop-databases',
       );
       const pubsub = objects.find((o) => o.kind === 'Component' && o.metadata.name === 'pubsub');
-      expect(pubsub.spec.metadata).toContainEqual({
-        name: 'brokers',
-        value: 'kafka-0.internal:9092,kafka-1.internal:9092,kafka-2.internal:9092',
+      const metadata = Object.fromEntries(
+        pubsub.spec.metadata.map((m: K8sObject) => [m.name, m.value ?? m.secretKeyRef]),
+      );
+      // Dapr's Kafka component (components-contrib 1.18): SASL with TLS on, the credentials from Secrets.
+      expect(metadata).toMatchObject({
+        brokers: 'kafka-0.internal:9093,kafka-1.internal:9093,kafka-2.internal:9093',
+        authType: 'password',
+        saslUsername: { name: 'shop-kafka-sasl', key: 'username' },
+        saslPassword: { name: 'shop-kafka-sasl', key: 'password' },
+        saslMechanism: 'SHA-512',
+        caCert: { name: 'shop-kafka-ca', key: 'ca.crt' },
       });
+      expect(pubsub.spec.metadata.filter((m: K8sObject) => m.name === 'authType')).toHaveLength(1);
+      expect(metadata.disableTls).toBeUndefined();
+      const state = objects.find((o) => o.kind === 'Component' && o.metadata.name === 'statestore');
+      expect(state.spec.metadata).toContainEqual({ name: 'enableTLS', value: 'true' });
+      const coupon = objects.find((o) => o.kind === 'Deployment' && o.metadata.name === 'coupon');
+      expect(coupon.spec.template.spec.containers[0].env).toContainEqual({
+        name: 'REDIS_URL',
+        value: 'rediss://:$(REDIS_PASSWORD)@redis.internal:6380',
+      });
+      // The topics Job reaches the brokers the same way.
+      const topics = objects.find((o) => o.kind === 'Job' && o.metadata.name.startsWith('kafka-topics'));
+      const script = topics.spec.template.spec.containers[0].args[0];
+      expect(script).toContain('security.protocol=SASL_SSL');
+      expect(script).toContain('sasl.mechanism=SCRAM-SHA-512');
+      expect(script).toContain('ssl.truststore.location=/etc/kafka-ca/ca.crt');
+      expect(script).toContain('--command-config');
+      expect(topics.spec.template.spec.volumes).toContainEqual({
+        name: 'kafka-ca',
+        secret: { secretName: 'shop-kafka-ca' },
+      });
+      // Without SASL (the bundled Kafka): none of it.
+      const bundled = parseAll(template([]).stdout);
+      const plain = bundled.find((o) => o.kind === 'Component' && o.metadata.name === 'pubsub');
+      expect(plain.spec.metadata).toContainEqual({ name: 'authType', value: 'none' });
+      expect(JSON.stringify(plain.spec.metadata)).not.toContain('sasl');
     });
 
     test('Reaching the shop: an Ingress to the gateway when asked (accepted by the API server), none by default; minikube’s gateway on a NodePort for `minikube service`', () => {

@@ -29,6 +29,11 @@ app.kubernetes.io/instance: {{ .root.Release.Name }}
 {{- end }}
 
 {{/* Secret holding Redis's password under `password`. */}}
+{{/* rediss (TLS) for your own Redis with redis.external.tls, else redis. */}}
+{{- define "shop.redisScheme" -}}
+{{- if and (not .Values.redis.bundled) .Values.redis.external.tls }}rediss{{ else }}redis{{ end }}
+{{- end }}
+
 {{- define "shop.redisSecret" -}}
 {{- if .Values.redis.bundled }}shop-redis{{ else }}{{ .Values.redis.external.existingSecret }}{{ end }}
 {{- end }}

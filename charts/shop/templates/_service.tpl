@@ -174,10 +174,10 @@ spec:
               valueFrom:
                 secretKeyRef: { name: {{ include "shop.redisSecret" $root }}, key: password }
             - name: REDIS_URL
-              value: {{ printf "redis://:$(REDIS_PASSWORD)@%s" (include "shop.redisHost" $root) | quote }}
+              value: {{ printf "%s://:$(REDIS_PASSWORD)@%s" (include "shop.redisScheme" $root) (include "shop.redisHost" $root) | quote }}
             {{- else }}
             - name: REDIS_URL
-              value: {{ printf "redis://%s" (include "shop.redisHost" $root) | quote }}
+              value: {{ printf "%s://%s" (include "shop.redisScheme" $root) (include "shop.redisHost" $root) | quote }}
             {{- end }}
             {{- end }}
             {{- if .fakeGateway }}
