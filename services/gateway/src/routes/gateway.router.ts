@@ -32,7 +32,7 @@ export interface GatewayDeps {
   upstreamTimeoutMs: number;
   /**
    * FAKE_GATEWAY_FAULTS: an operator's fault headers are passed on to the
-   * services (a customer's never are). Off in the chart.
+   * services (a customer's never are). Off unless common.fakeGatewayFaults, in the chart.
    */
   faultsFromOps: boolean;
 }
