@@ -14,13 +14,16 @@ source "$(dirname "$0")/lib.sh"
 repository=shop
 tag=
 tags_file=
-extra=()
+# `docker build`'s flags: never empty (an empty array expanded is an error under
+# `set -u` in bash 3.2, macOS's own bash).
+# shellcheck disable=SC2206 # SHOP_BUILD_FLAGS: flags, split on spaces
+build_args=(--quiet ${SHOP_BUILD_FLAGS:-})
 while [ $# -gt 0 ]; do
   case $1 in
     --repository) repository=$2; shift 2 ;;
     --tag) tag=$2; shift 2 ;;
     --tags-values) tags_file=$2; shift 2 ;;
-    --) shift; extra=("$@"); break ;;
+    --) shift; build_args+=("$@"); break ;;
     *) die "unknown option $1 (see the header of $0)" ;;
   esac
 done
@@ -30,10 +33,8 @@ need "$docker" "Docker: https://docs.docker.com/get-docker/"
 
 for service in "${SHOP_SERVICES[@]}"; do
   service_tag=${tag:-$(image_tag "$service")}
-  # ${a[@]+"${a[@]}"}: an empty array under `set -u` in bash 3.2 (macOS).
-  # shellcheck disable=SC2086 # SHOP_BUILD_FLAGS: flags, split on spaces
   step "building $repository/$service:$service_tag" \
-    env DOCKER_BUILDKIT=1 "$docker" build --quiet ${SHOP_BUILD_FLAGS:-} ${extra[@]+"${extra[@]}"} \
+    env DOCKER_BUILDKIT=1 "$docker" build "${build_args[@]}" \
     -f "$ROOT/services/$service/Dockerfile" -t "$repository/$service:$service_tag" "$ROOT" > /dev/null
   [ -z "$tags_file" ] || printf '  %s: { imageTag: "%s" }\n' "$service" "$service_tag" >> "$tags_file"
 done

@@ -23,11 +23,14 @@
 # shellcheck source=k8s/lib.sh
 source "$(dirname "$0")/lib.sh"
 
-# Arrays are expanded as ${a[@]+"${a[@]}"}: an empty one is an error under
-# `set -u` in bash 3.2, macOS's own bash.
-shop_args=()
+# Each install's flags start with the fixed ones, so the array is never empty:
+# an empty one expanded is an error under `set -u` in bash 3.2, macOS's own bash.
+# --wait-for-jobs: charts/shop's install is done once the Kafka topics Job has
+# created every topic and dead-letter topic, not while it still retries against
+# a Kafka that is starting.
+shop_args=(--namespace "$SHOP_NAMESPACE" --create-namespace --wait --wait-for-jobs --timeout 15m)
 dapr_chart=dapr/dapr
-dapr_args=()
+dapr_args=(--namespace dapr-system --create-namespace --wait --timeout 10m)
 dashboard=true
 metrics_chart=metrics-server/metrics-server
 run_tests=true
@@ -59,7 +62,7 @@ dapr_repo() {
 }
 if [ ! -d "$dapr_chart" ]; then
   step "adding Dapr's Helm repository" dapr_repo
-  dapr_args+=(--version "$DAPR_VERSION")
+  dapr_args=(--version "$DAPR_VERSION" "${dapr_args[@]}")
 fi
 
 # Helm installs CRDs on first install only; applying them each time also
@@ -73,8 +76,7 @@ dapr_crds() {
 }
 step "applying Dapr $DAPR_VERSION CRDs" dapr_crds
 step "installing Dapr $DAPR_VERSION control plane (namespace dapr-system)" \
-  "$helm" upgrade --install dapr "$dapr_chart" ${dapr_args[@]+"${dapr_args[@]}"} \
-  --namespace dapr-system --create-namespace --wait --timeout 10m
+  "$helm" upgrade --install dapr "$dapr_chart" "${dapr_args[@]}"
 
 if [ "$dashboard" = true ]; then
   [ -d "$dapr_chart" ] && dapr_repo
@@ -87,15 +89,14 @@ fi
 # cloud's own) keeps it; kind has none. kind's kubelets serve self-signed
 # certificates, hence --kubelet-insecure-tls (what kind's own docs do).
 metrics_server() {
-  local version=()
+  local metrics_args=(--namespace kube-system --set "image.tag=v$METRICS_SERVER_VERSION"
+    --set 'args={--kubelet-insecure-tls}' --wait --timeout 5m)
   if [ ! -d "$metrics_chart" ]; then
     "$helm" repo add metrics-server https://kubernetes-sigs.github.io/metrics-server/ --force-update > /dev/null
     "$helm" repo update metrics-server > /dev/null
-    version=(--version "$METRICS_SERVER_CHART_VERSION")
+    metrics_args=(--version "$METRICS_SERVER_CHART_VERSION" "${metrics_args[@]}")
   fi
-  "$helm" upgrade --install metrics-server "$metrics_chart" ${version[@]+"${version[@]}"} \
-    --namespace kube-system --set image.tag="v$METRICS_SERVER_VERSION" --set 'args={--kubelet-insecure-tls}' \
-    --wait --timeout 5m > /dev/null
+  "$helm" upgrade --install metrics-server "$metrics_chart" "${metrics_args[@]}" > /dev/null
 }
 if "$helm" status metrics-server --namespace kube-system > /dev/null 2>&1 ||
   ! "$kubectl" get apiservice v1beta1.metrics.k8s.io > /dev/null 2>&1; then
@@ -104,12 +105,8 @@ else
   log "the cluster has a metrics API already: metrics-server not installed"
 fi
 
-# --wait-for-jobs: the install is done once the Kafka topics Job has created
-# every topic and dead-letter topic, not while it still retries against a
-# Kafka that is starting.
 step "installing charts/shop (namespace $SHOP_NAMESPACE)" \
-  "$helm" upgrade --install shop "$ROOT/charts/shop" ${shop_args[@]+"${shop_args[@]}"} \
-  --namespace "$SHOP_NAMESPACE" --create-namespace --wait --wait-for-jobs --timeout 15m
+  "$helm" upgrade --install shop "$ROOT/charts/shop" "${shop_args[@]}"
 
 # A pod created while the injector was away runs without daprd (its webhook
 # fails open): say so rather than let a service fail on its first call.

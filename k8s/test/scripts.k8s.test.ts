@@ -263,8 +263,8 @@ describe('bash 3.2 (macOS) rules', () => {
     'local/shop.sh',
     '.ci/run',
   ];
-  // Arrays that always hold something: bash 3.2 expands them under `set -u`.
-  const neverEmpty = new Set(['SHOP_SERVICES']);
+  // Arrays that always hold something (each starts with fixed flags): bash 3.2 expands them under `set -u`.
+  const neverEmpty = new Set(['SHOP_SERVICES', 'build_args', 'shop_args', 'dapr_args', 'metrics_args']);
   const bash4 = [
     [/\b(declare|local|typeset) -[a-zA-Z]*[An]/, 'associative arrays or namerefs (bash 4)'],
     [/\b(mapfile|readarray|coproc)\b/, 'mapfile, readarray, coproc (bash 4)'],
