@@ -1,7 +1,7 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { STATE } from './paths.ts';
+import { KEYS } from './local-secrets.ts';
 
 /**
  * The key the user service signs access tokens with, made once per checkout and
@@ -10,9 +10,9 @@ import { STATE } from './paths.ts';
  * Secret instead.
  */
 export function localSigningKey(): string {
-  const file = join(STATE, 'keys', 'jwt-signing-key.pem');
+  const file = join(KEYS, 'jwt-signing-key.pem');
   if (!existsSync(file)) {
-    mkdirSync(join(STATE, 'keys'), { recursive: true, mode: 0o700 });
+    mkdirSync(KEYS, { recursive: true, mode: 0o700 });
     const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
     writeFileSync(file, privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600 });
   }

@@ -157,11 +157,12 @@ spec:
 A secret value made at install and kept on upgrade: the value given (a
 non-empty `given`), else the one the Secret `secret` already holds under
 `key` (lookup: a `helm template` without a cluster finds none), else a new
-random one. Called with (dict "root" $ "secret" "<name>" "key" "<key>" "given" <value>).
+random one of `length` letters and digits (40 unless given). Called with
+(dict "root" $ "secret" "<name>" "key" "<key>" "given" <value> "length" <n>).
 */ -}}
 {{- define "shop.keptSecret" -}}
 {{- if .given }}{{ .given }}{{ else }}
 {{- $existing := lookup "v1" "Secret" .root.Release.Namespace .secret }}
-{{- if and $existing (index ($existing.data | default dict) .key) }}{{ index $existing.data .key | b64dec }}{{ else }}{{ randAlphaNum 40 }}{{ end }}
+{{- if and $existing (index ($existing.data | default dict) .key) }}{{ index $existing.data .key | b64dec }}{{ else }}{{ randAlphaNum (.length | default 40) }}{{ end }}
 {{- end }}
 {{- end }}

@@ -53,6 +53,12 @@ const topUpForm = (() => {
   );
 })();
 
+/** The ten newest of a list as a table (`testId`), or a line saying there are none. */
+const newestRows = <T>(testId: string, none: string, items: T[], row: (item: T) => HTMLElement) =>
+  items.length
+    ? h('table', { class: 'orders', 'data-testid': testId }, ...items.slice(0, 10).map(row))
+    : h('p', { class: 'muted' }, none);
+
 /** The signed-in person's points, coupons, orders and top-ups (read again every few seconds and after each outcome). */
 export async function refreshAccount(): Promise<void> {
   const session = currentSession();
@@ -83,51 +89,31 @@ export async function refreshAccount(): Promise<void> {
         )
       : h('p', { class: 'muted' }, 'No coupons yet.'),
     h('h3', {}, 'Orders'),
-    orders.items.length
-      ? h(
-          'table',
-          { class: 'orders', 'data-testid': 'my-orders' },
-          ...orders.items
-            .slice(0, 10)
-            .map((o) =>
-              h(
-                'tr',
-                { 'data-order': o.orderId },
-                h('td', {}, new Date(o.createdAt).toLocaleString()),
-                h('td', {}, o.items.map((i) => `${i.productName} × ${i.quantity}`).join(', ')),
-                h('td', {}, won(o.paymentAmount)),
-                h('td', { class: `status-${o.status}` }, o.status),
-                h(
-                  'td',
-                  {},
-                  h(
-                    'button',
-                    { type: 'button', class: 'link', onclick: () => followOrder(o.orderId) },
-                    'view',
-                  ),
-                ),
-              ),
-            ),
-        )
-      : h('p', { class: 'muted' }, 'No orders yet.'),
+    newestRows('my-orders', 'No orders yet.', orders.items, (o) =>
+      h(
+        'tr',
+        { 'data-order': o.orderId },
+        h('td', {}, new Date(o.createdAt).toLocaleString()),
+        h('td', {}, o.items.map((i) => `${i.productName} × ${i.quantity}`).join(', ')),
+        h('td', {}, won(o.paymentAmount)),
+        h('td', { class: `status-${o.status}` }, o.status),
+        h(
+          'td',
+          {},
+          h('button', { type: 'button', class: 'link', onclick: () => followOrder(o.orderId) }, 'view'),
+        ),
+      ),
+    ),
     h('h3', {}, 'Top-ups'),
-    topUps.items.length
-      ? h(
-          'table',
-          { class: 'orders', 'data-testid': 'my-top-ups' },
-          ...topUps.items
-            .slice(0, 10)
-            .map((t) =>
-              h(
-                'tr',
-                { 'data-top-up': t.topUpId },
-                h('td', {}, new Date(t.createdAt).toLocaleString()),
-                h('td', {}, `${won(t.amount)} of points`),
-                h('td', { class: `status-${t.status}`, title: t.failureReason ?? '' }, t.status),
-              ),
-            ),
-        )
-      : h('p', { class: 'muted' }, 'No top-ups yet.'),
+    newestRows('my-top-ups', 'No top-ups yet.', topUps.items, (t) =>
+      h(
+        'tr',
+        { 'data-top-up': t.topUpId },
+        h('td', {}, new Date(t.createdAt).toLocaleString()),
+        h('td', {}, `${won(t.amount)} of points`),
+        h('td', { class: `status-${t.status}`, title: t.failureReason ?? '' }, t.status),
+      ),
+    ),
   );
 }
 
