@@ -1,5 +1,6 @@
 /**
- * The coupon spike inside Kubernetes: k6 runs as a Job (k8s/coupon-spike-job.yaml)
+ * The coupon spike inside Kubernetes: k6 runs as a Job (k8s/coupon-spike-job.yaml, with a
+ * NetworkPolicy that lets it reach the coupon service's port for the run's length)
  * against the coupon Service, then the same invariants as the local run are
  * checked in the coupon service's database. Needs kubectl on a cluster where
  * charts/shop runs (bundled Postgres, or --coupon-db-url).
@@ -46,11 +47,12 @@ async function main(): Promise<number> {
     connectionString: args['coupon-db-url'] ?? (await cluster.bundledDatabaseUrl('coupon')),
     max: 2,
   });
+  let name = '';
   try {
     log(`registering ${args.users} users…`);
     const users = await registerSpikeUsers(userUrl, couponDb, Number(args.users));
     const coupon = await createSpikeCoupon(couponUrl, quota);
-    const name = `coupon-spike-${Date.now()}`;
+    name = `coupon-spike-${Date.now()}`;
     log(`coupon ${coupon.id}, quota ${quota}, peak ${args.peak}/s: Job ${name} (${args['k6-image']})`);
     const manifest = readFileSync(join(ROOT, 'loadtest', 'k8s', 'coupon-spike-job.yaml'), 'utf8').replace(
       /\$\{(\w+)\}/g,
@@ -125,6 +127,8 @@ async function main(): Promise<number> {
     );
     return 0;
   } finally {
+    // The Job's way past the chart's NetworkPolicies ends with the run.
+    if (name) kubectl('delete', 'networkpolicy', name, '--ignore-not-found');
     await couponDb.end();
     cluster.closeForwards();
   }

@@ -29,4 +29,4 @@ for service in "${SHOP_SERVICES[@]}"; do
 done
 
 "$K8S_DIR/install.sh" --values "$K8S_DIR/kind/values.yaml" --values "$tags" "$@"
-log "the gateway answers on the host at http://127.0.0.1:3100 (the services for debugging: user http://127.0.0.1:3101 … order http://127.0.0.1:3105)"
+log "the gateway answers on the host at http://127.0.0.1:3100"

@@ -27,6 +27,8 @@ REGISTRY=$GATEWAY:30500
 DOCKER_SOCK=$STATE/docker/docker.sock
 RUN_DIR=$STATE
 KIND_VERSION=v0.33.0
+# The node's NetworkPolicy enforcer (k8s/offline/node/kube-router.yaml; local/src/provision.ts builds this version).
+KUBE_ROUTER_VERSION=v2.1.0
 
 [ "$(id -u)" = 0 ] || die "preparing the offline kind route needs root (dockerd, its runtime wrapper)"
 
@@ -163,6 +165,12 @@ official_images() {
     build_image metrics-server:v"$METRICS_SERVER_VERSION" "$K8S_DIR/offline/images/metrics-server.Dockerfile" "$ctx"
     push metrics-server:v"$METRICS_SERVER_VERSION" metrics-server/metrics-server:v"$METRICS_SERVER_VERSION"
   fi
+  if ! in_registry cloudnativelabs/kube-router:"$KUBE_ROUTER_VERSION"; then
+    debootstrap_image shop-local/debian-netfilter:bookworm "$IMAGES/debian-bookworm-netfilter.tar" iptables,ipset
+    cp "$KUBE_ROUTER" "$ctx/kube-router"
+    build_image kube-router:"$KUBE_ROUTER_VERSION" "$K8S_DIR/offline/images/kube-router.Dockerfile" "$ctx"
+    push kube-router:"$KUBE_ROUTER_VERSION" cloudnativelabs/kube-router:"$KUBE_ROUTER_VERSION"
+  fi
   if ! in_registry library/postgres:15-bookworm; then
     build_image postgres:15-bookworm "$K8S_DIR/offline/images/postgres.Dockerfile" "$ctx"
     push postgres:15-bookworm library/postgres:15-bookworm
@@ -184,8 +192,8 @@ official_images() {
 node_tag() {
   printf 'shop-kind/node:%s-%s' "$KUBE_VERSION" "$({
     declare -f node_image
-    cat "$K8S_DIR/offline/node/base.Dockerfile"
-    echo "$KIND_VERSION $REGISTRY"
+    cat "$K8S_DIR/offline/node/base.Dockerfile" "$K8S_DIR/offline/node/kube-router.yaml"
+    echo "$KIND_VERSION $KUBE_ROUTER_VERSION $REGISTRY"
   } | sha256sum | cut -c1-12)"
 }
 
@@ -240,6 +248,9 @@ kind: ConfigMap
 metadata: { name: kind-node-cni, namespace: kube-system }
 data: { conflist: /etc/cni/net.d/10-kindnet.conflist }
 YAML
+  # What enforces NetworkPolicies here, as kindnetd does in stock kind (the manifest says why not the same).
+  { echo '---' && sed "s/KUBE_ROUTER_VERSION/$KUBE_ROUTER_VERSION/" "$K8S_DIR/offline/node/kube-router.yaml"; } \
+    >> "$ctx/extra/kind/manifests/default-cni.yaml"
   # Docker Hub, ghcr.io and registry.k8s.io (metrics-server) from the registry on
   # the `kind` network's gateway; kubeadm's own images are preloaded.
   mkdir -p "$ctx/extra/etc/containerd"

@@ -618,7 +618,7 @@ describe('the rest of the Kubernetes side', () => {
     return { ...toolEnv, KUBECONFIG: file };
   };
 
-  test('On the kind cluster k8s:kind made, Tilt keeps the NodePorts its host ports 3100-3105 reach and forwards nothing onto them', () => {
+  test('On the kind cluster k8s:kind made, Tilt keeps the gateway’s NodePort its host port 3100 reaches and forwards the services, whose NetworkPolicies keep NodePorts out', () => {
     const forwards = (result: K8sObject) =>
       JSON.stringify(result)
         .match(/"localPort":\d+/g)
@@ -631,8 +631,8 @@ describe('the rest of the Kubernetes side', () => {
     expect(forwards(elsewhere)).toEqual([3100, 3101, 3102, 3103, 3104, 3105]);
     expect(nodePorts(elsewhere)).toEqual([]);
     const onKind = tiltfile(kindEnv());
-    expect(forwards(onKind)).toEqual([]);
-    expect(nodePorts(onKind)).toEqual([30100, 30101, 30102, 30103, 30104, 30105]);
+    expect(forwards(onKind)).toEqual([3101, 3102, 3103, 3104, 3105]);
+    expect(nodePorts(onKind)).toEqual([30100]);
   });
 
   test('Over the Helm release k8s:kind installed, the Tiltfile refuses and says what to run', () => {
@@ -663,7 +663,7 @@ describe('the rest of the Kubernetes side', () => {
     }
   });
 
-  test('The k6 Job is accepted by the API server and has no Dapr sidecar and no retries', () => {
+  test('The k6 Job is accepted by the API server and has no Dapr sidecar and no retries; its NetworkPolicy lets only its pods past the chart’s, to the coupon port', () => {
     const manifest = readFileSync(join(ROOT, 'loadtest', 'k8s', 'coupon-spike-job.yaml'), 'utf8').replace(
       /\$\{(\w+)\}/g,
       (_, k: string) =>
@@ -678,9 +678,22 @@ describe('the rest of the Kubernetes side', () => {
     const applied = serverDryRun(manifest);
     expect(applied.stderr).toBe('');
     expect(applied.stdout).toContain('job.batch/coupon-spike-1 created (server dry run)');
-    const [job] = parseAll(manifest);
+    expect(applied.stdout).toContain(
+      'networkpolicy.networking.k8s.io/coupon-spike-1 created (server dry run)',
+    );
+    const [job, policy] = parseAll(manifest);
     expect(job.spec.backoffLimit).toBe(0);
     expect(job.spec.template.metadata.annotations['dapr.io/enabled']).toBe('false');
+    expect(policy.spec).toEqual({
+      podSelector: { matchLabels: { 'app.kubernetes.io/name': 'coupon' } },
+      policyTypes: ['Ingress'],
+      ingress: [
+        {
+          from: [{ podSelector: { matchLabels: { 'batch.kubernetes.io/job-name': 'coupon-spike-1' } } }],
+          ports: [{ port: 3000, protocol: 'TCP' }],
+        },
+      ],
+    });
   });
 
   test('shellcheck finds nothing in the scripts', () => {

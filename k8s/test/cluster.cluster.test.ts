@@ -8,6 +8,7 @@
  * flight and helm test. `npm run test:cluster` brings the cluster up first.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, jest, test } from '@jest/globals';
 import type pg from 'pg';
@@ -23,6 +24,7 @@ import {
   kubectlJson,
   NAMESPACE,
   runInGatewayPod,
+  runInProbePod,
   SERVICES,
   type Service,
   secretValue,
@@ -111,14 +113,19 @@ describe('charts/shop on a kind cluster made by k8s/kind/up.sh', () => {
     expect(products.body.items.length).toBeGreaterThan(0);
   });
 
-  test('Inside the cluster, a sidecar wants its token, access control keeps the gateway from a saga step, and a service’s port answers only its sidecar', () => {
+  test('Inside the cluster, a sidecar wants its token, access control keeps the gateway from a saga step, and a service’s port answers only its sidecar: the network keeps other pods off it, its token whoever gets through', async () => {
     // Run in the gateway's own pod, as the gateway would call: its daprd on localhost, its token in its env.
     const script = `
       const dapr = 'http://127.0.0.1:' + (process.env.DAPR_HTTP_PORT ?? 3500);
       const token = { 'dapr-api-token': process.env.DAPR_API_TOKEN };
       const json = { 'content-type': 'application/json' };
       const body = JSON.stringify({ orderId: crypto.randomUUID(), userId: crypto.randomUUID() });
-      const status = (url, init) => fetch(url, init).then((r) => r.status, (e) => String(e));
+      // A NetworkPolicy's refusal is a dropped SYN (a timeout) or a reset, as the enforcer does it.
+      const status = (url, init) =>
+        fetch(url, { ...init, signal: AbortSignal.timeout(5000) }).then(
+          (r) => r.status,
+          (e) => (e.name === 'TimeoutError' || e.cause?.code === 'ECONNREFUSED' ? 'unreachable' : String(e)),
+        );
       console.log(JSON.stringify({
         noToken: await status(dapr + '/v1.0/invoke/product/method/products'),
         publicRoute: await status(dapr + '/v1.0/invoke/product/method/products', { headers: token }),
@@ -129,7 +136,75 @@ describe('charts/shop on a kind cluster made by k8s/kind/up.sh', () => {
       noToken: 401,
       publicRoute: 200,
       sagaStep: 403,
-      aroundTheSidecar: 401,
+      aroundTheSidecar: 'unreachable',
+    });
+    // Through the kubelet (a port-forward, which no NetworkPolicy sees), without the sidecar's token.
+    const around = await fetch(`${url.user}/saga/points/refund`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ orderId: randomUUID(), userId: randomUUID() }),
+    });
+    expect(around.status).toBe(401);
+  });
+
+  test('NetworkPolicies: a pod without the shop’s labels reaches no database, Redis, Kafka, app port or sidecar, but the gateway; each Postgres lets in its own service only', async () => {
+    const order = kubectlJson('get', 'pods', '-l', 'app.kubernetes.io/name=order').items.find(
+      (p: any) => p.status.phase === 'Running' && !p.metadata.deletionTimestamp,
+    );
+    const ip = order.status.podIP;
+    const svc = (name: string) => `${name}.${NAMESPACE}.svc.cluster.local`;
+    const targets: Record<string, [string, number]> = {
+      postgresOrder: [svc('postgres-order'), 5432],
+      postgresUser: [svc('postgres-user'), 5432],
+      redis: [svc('redis'), 6379],
+      kafka: [svc('kafka'), 9092],
+      userService: [svc('user'), 80],
+      orderApp: [ip, 3000],
+      orderSidecarInternal: [ip, 50002],
+      orderSidecarPublic: [ip, 3501],
+      orderSidecarMetrics: [ip, 9090],
+    };
+    // A TCP connection: 'open', or 'blocked' when the SYN is dropped or refused (each enforcer
+    // does one; every port here listens, as the labelled pod's 'open' ones show) for 8 s: a new
+    // pod's address reaches the enforcer's rules a moment after the pod starts.
+    const probe = `
+      import net from 'node:net';
+      const attempt = (host, port) => new Promise((resolve) => {
+        const s = net.connect({ host, port, timeout: 2000 });
+        s.once('connect', () => { s.destroy(); resolve('open'); });
+        s.once('timeout', () => { s.destroy(); resolve('blocked'); });
+        s.once('error', (e) => resolve(e.code === 'ECONNREFUSED' ? 'blocked' : e.code));
+      });
+      const reach = async (host, port) => {
+        const until = Date.now() + 8000;
+        for (;;) {
+          const result = await attempt(host, port);
+          if (result !== 'blocked' || Date.now() > until) return result;
+          await new Promise((r) => setTimeout(r, 500));
+        }
+      };
+      const targets = ${JSON.stringify(targets)};
+      const out = Object.fromEntries(await Promise.all(
+        Object.entries(targets).map(async ([what, [host, port]]) => [what, await reach(host, port)]),
+      ));
+      out.gateway = await fetch('http://${svc('gateway')}/products').then((r) => r.status, (e) => String(e));
+      console.log(JSON.stringify(out));`;
+    const all = (value: string) => Object.fromEntries(Object.keys(targets).map((k) => [k, value]));
+    expect(await runInProbePod(probe)).toEqual({ ...all('blocked'), gateway: 200 });
+    // The same from a pod with the order service's labels: its own database, Redis, Kafka and
+    // the sidecars' internal port open to it; another service's database, an app port and the
+    // sidecars' public and metrics ports not.
+    expect(
+      await runInProbePod(probe, {
+        labels: { 'app.kubernetes.io/name': 'order', 'app.kubernetes.io/instance': 'shop' },
+      }),
+    ).toEqual({
+      ...all('blocked'),
+      postgresOrder: 'open',
+      redis: 'open',
+      kafka: 'open',
+      orderSidecarInternal: 'open',
+      gateway: 200,
     });
   });
 
@@ -185,9 +260,10 @@ describe('charts/shop on a kind cluster made by k8s/kind/up.sh', () => {
     expect(secretValue('shop-postgres', 'order')).toMatch(/^[0-9a-f]{40}$/);
   });
 
-  test('What the Dapr dashboard shows of each app is there: every sidecar’s public port 3501 answers its components, subscriptions and actors, without the token', () => {
+  test('What the Dapr dashboard shows of each app is there: every sidecar’s public port 3501 answers the dashboard’s pod its components, subscriptions and actors, without the token', async () => {
     // The dashboard (dapr/dashboard pkg/instances) reads http://<pod IP>:3501/v1.0/metadata of
-    // each app's first pod; the API port (3500) is on loopback and wants the token.
+    // each app's first pod; the API port (3500) is on loopback and wants the token. Asked from a
+    // pod where the dashboard runs, with its labels (networkPolicy.dashboard).
     const pods = kubectlJson('get', 'pods', '-l', 'app.kubernetes.io/part-of=shop').items.filter(
       (p: any) =>
         (SERVICES as readonly string[]).includes(p.metadata.labels['app.kubernetes.io/name']) &&
@@ -199,8 +275,19 @@ describe('charts/shop on a kind cluster made by k8s/kind/up.sh', () => {
     const script = `
       const targets = ${JSON.stringify(targets)};
       const out = {};
+      // Retried a few seconds: a new pod's address reaches the NetworkPolicy enforcer a moment after it starts.
+      const metadata = async (ip) => {
+        for (let tries = 1; ; tries++) {
+          try {
+            return await fetch('http://' + ip + ':3501/v1.0/metadata', { signal: AbortSignal.timeout(2000) }).then((r) => r.json());
+          } catch (e) {
+            if (tries === 10) throw e;
+            await new Promise((r) => setTimeout(r, 500));
+          }
+        }
+      };
       for (const [app, ip] of Object.entries(targets)) {
-        const meta = await fetch('http://' + ip + ':3501/v1.0/metadata').then((r) => r.json());
+        const meta = await metadata(ip);
         out[app] = {
           id: meta.id,
           components: (meta.components ?? []).map((c) => c.name).sort(),
@@ -209,7 +296,7 @@ describe('charts/shop on a kind cluster made by k8s/kind/up.sh', () => {
         };
       }
       console.log(JSON.stringify(out));`;
-    const meta = runInGatewayPod(script);
+    const meta = await runInProbePod(script, { namespace: 'dapr-system', labels: { app: 'dapr-dashboard' } });
     for (const service of SERVICES) {
       expect(meta[service].id).toBe(service);
       expect(meta[service].components).toEqual(expect.arrayContaining(['pubsub', 'statestore']));

@@ -3,6 +3,7 @@
  * uses it: kubectl, port-forwards to the services' Kubernetes Services and to
  * their databases, and the shop's API through them.
  */
+import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { Kubectl } from '../../loadtest/k8s/kubectl.ts';
@@ -15,7 +16,8 @@ export const NAMESPACE = process.env.SHOP_NAMESPACE ?? 'shop';
 export const SERVICES = ['user', 'product', 'coupon', 'payment', 'order'] as const;
 export type Service = (typeof SERVICES)[number];
 
-const cluster = new Kubectl(NAMESPACE, process.env.SHOP_KUBECTL ?? 'kubectl');
+const KUBECTL = process.env.SHOP_KUBECTL ?? 'kubectl';
+const cluster = new Kubectl(NAMESPACE, KUBECTL);
 export const kubectl = (...args: string[]) => cluster.run(...args);
 // biome-ignore lint/suspicious/noExplicitAny: Kubernetes objects, read by path
 export type K8sObject = any;
@@ -62,6 +64,72 @@ export const runInGatewayPod = (script: string): K8sObject =>
       .split('\n')
       .pop()!,
   );
+
+/**
+ * Runs a Node module script in a pod of its own, outside the chart: the shop's
+ * image, no sidecar, the given namespace and labels (none: a stranger's pod).
+ * Resolves with the JSON it prints last; the pod is deleted after.
+ */
+export async function runInProbePod(
+  script: string,
+  { namespace = NAMESPACE, labels = {} }: { namespace?: string; labels?: Record<string, string> } = {},
+): Promise<K8sObject> {
+  const name = `probe-${randomUUID().slice(0, 8)}`;
+  const image = kubectl(
+    'get',
+    'deploy',
+    'gateway',
+    '-o',
+    'jsonpath={.spec.template.spec.containers[?(@.name=="app")].image}',
+  );
+  const pod = {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name, namespace, labels, annotations: { 'dapr.io/enabled': 'false' } },
+    spec: {
+      restartPolicy: 'Never',
+      automountServiceAccountToken: false,
+      enableServiceLinks: false,
+      securityContext: {
+        runAsNonRoot: true,
+        runAsUser: 10001,
+        runAsGroup: 10001,
+        seccompProfile: { type: 'RuntimeDefault' },
+      },
+      containers: [
+        {
+          name: 'probe',
+          image,
+          imagePullPolicy: 'IfNotPresent',
+          command: ['node', '--input-type=module', '-e', script],
+          resources: { requests: { cpu: '10m', memory: '32Mi' }, limits: { cpu: '200m', memory: '128Mi' } },
+          securityContext: {
+            allowPrivilegeEscalation: false,
+            readOnlyRootFilesystem: true,
+            capabilities: { drop: ['ALL'] },
+          },
+        },
+      ],
+    },
+  };
+  const inNamespace = (...args: string[]) =>
+    execFileSync(KUBECTL, ['-n', namespace, ...args], { encoding: 'utf8', input: JSON.stringify(pod) });
+  inNamespace('apply', '-f', '-');
+  try {
+    await eventually(
+      `probe pod ${namespace}/${name} to end`,
+      async () =>
+        ['Succeeded', 'Failed'].includes(inNamespace('get', 'pod', name, '-o', 'jsonpath={.status.phase}')),
+      180_000,
+    );
+    const out = inNamespace('logs', name);
+    if (inNamespace('get', 'pod', name, '-o', 'jsonpath={.status.phase}') !== 'Succeeded')
+      throw new Error(`probe pod ${name} failed:\n${out}`);
+    return JSON.parse(out.trim().split('\n').pop()!);
+  } finally {
+    inNamespace('delete', 'pod', name, '--wait=false');
+  }
+}
 
 /**
  * Base URLs of the services' Kubernetes Services (port 80), through port-forwards;

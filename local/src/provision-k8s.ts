@@ -113,6 +113,8 @@ export interface OfflineKindTools extends K8sTools {
   /** metrics-server's Helm chart, from its Go module. */
   metricsServerChart: string;
   registryBin: string;
+  /** kube-router, the node's NetworkPolicy enforcer (its firewall only). */
+  kubeRouter: string;
 }
 
 /**
@@ -120,7 +122,7 @@ export interface OfflineKindTools extends K8sTools {
  * pulls, into the cache when missing: Debian's dockerd, debootstrap and jq;
  * kind, the Kubernetes binaries of a node (kubeadm, kubelet, the control
  * plane), etcd 3.6, CoreDNS, kind's storage provisioner, metrics-server, an
- * image registry and Dapr's control plane from Go modules; plus what the platform already
+ * image registry, kube-router and Dapr's control plane from Go modules; plus what the platform already
  * provisions (helm, k6, Kafka's jars).
  */
 export async function provisionOfflineKind(platform: {
@@ -167,6 +169,12 @@ export async function provisionOfflineKind(platform: {
     'github.com/distribution/distribution/v3/cmd/registry',
     versions.registry,
   );
+  const kubeRouter = await ensureGoTool(
+    'kube-router',
+    'github.com/cloudnativelabs/kube-router/v2/cmd/kube-router',
+    versions.kubeRouter,
+    { ldflags: `-X github.com/cloudnativelabs/kube-router/v2/pkg/version.Version=${versions.kubeRouter}` },
+  );
   const daprBin = await ensureDapr(['daprd', 'placement', 'scheduler', 'operator', 'injector', 'sentry']);
   return {
     ...base,
@@ -184,5 +192,6 @@ export async function provisionOfflineKind(platform: {
     coredns,
     localPathProvisioner,
     registryBin,
+    kubeRouter,
   };
 }

@@ -23,6 +23,8 @@ export const versions = {
   /** The same as k8s/lib.sh's METRICS_SERVER_VERSION. */
   metricsServer: 'v0.8.0',
   kubeScore: 'v1.20.0',
+  /** The offline kind node's NetworkPolicy enforcer (k8s/offline/node/kube-router.yaml). */
+  kubeRouter: 'v2.1.0',
 };
 
 export interface Tools {
@@ -198,7 +200,8 @@ export async function ensureGoTool(
     | 'registry'
     | 'local-path-provisioner'
     | 'metrics-server'
-    | 'kube-score',
+    | 'kube-score'
+    | 'kube-router',
   pkg: string,
   version: string,
   options: { cgo?: boolean; ldflags?: string; ownBuild?: boolean } = {},
