@@ -1,6 +1,7 @@
 import { baseConfigSchema, type ServiceDefinition } from '@shop/platform';
 import { z } from 'zod';
 import { migrations } from './db/migrations.ts';
+import { orderEntities } from './orders/order.entity.ts';
 import { defineOrderGauges } from './orders/order-metrics.ts';
 import { opsOperations, opsRouter } from './routes/ops.router.ts';
 import { ordersOperations, ordersRouter } from './routes/orders.router.ts';
@@ -30,6 +31,7 @@ export const orderConfigSchema = baseConfigSchema.extend({
 export const orderService: ServiceDefinition<typeof orderConfigSchema> = {
   configSchema: orderConfigSchema,
   migrations,
+  entities: orderEntities,
   build: ({ config, orm, sidecar, log, outboxWritten }) => {
     defineOrderGauges(orm.em);
     const activities = createActivities({

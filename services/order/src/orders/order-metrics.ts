@@ -1,4 +1,5 @@
 import { defineCounter, defineScrapedGauge, type EntityManager } from '@shop/platform';
+import { countByStatus } from './order.repository.ts';
 
 /**
  * The saga's progress as Prometheus sees it: every step state recorded
@@ -28,12 +29,6 @@ export function defineOrderGauges(em: EntityManager): void {
     labelNames: ['status'],
     always: STATUSES.map((status) => ({ status })),
     read: async () =>
-      (
-        await em
-          .fork()
-          .execute<{ status: string; n: number }[]>(
-            'select status, count(*)::int as n from orders group by status',
-          )
-      ).map((r) => ({ labels: { status: r.status }, value: r.n })),
+      (await countByStatus(em)).map((r) => ({ labels: { status: r.status }, value: r.count })),
   });
 }

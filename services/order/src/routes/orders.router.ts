@@ -11,7 +11,9 @@ import {
   ValidationError,
 } from '@shop/platform';
 import { z } from 'zod';
-import { createOrder, getOrder, listUserOrders, type OrderView } from '../orders/orders.ts';
+import type { OrderView } from '../orders/order.model.ts';
+import { findOrder, listOrdersByStatus, listUserOrders } from '../orders/order.repository.ts';
+import { createOrder } from '../orders/place-order.ts';
 import { requestFaultsFrom } from '../saga/faults.ts';
 import type { OrderSaga } from '../saga/order-saga.ts';
 
@@ -110,13 +112,13 @@ export function ordersRouter(deps: OrderRoutesDeps): Router {
     ctx.body = { orderId: order.orderId };
   });
   router.get('/orders/:id', async (ctx) => {
-    ctx.body = await getOrder(em, parseParams(ctx, idParams).id);
+    ctx.body = await findOrder(em, parseParams(ctx, idParams).id);
   });
   /** Server-sent events: the order with its steps, on every change, until it ends. */
   router.get('/orders/:id/events', async (ctx) => {
     const { id } = parseParams(ctx, idParams);
     await streamChanges(ctx, {
-      read: () => getOrder(em, id),
+      read: () => findOrder(em, id),
       isFinal: isTerminal,
       event: 'order',
       pollMs: STREAM_POLL_MS,
@@ -130,13 +132,10 @@ export function ordersRouter(deps: OrderRoutesDeps): Router {
   // Operators: orders whose compensation gave up, and their re-drive.
   router.get('/ops/orders', async (ctx) => {
     const { status } = parseQuery(ctx, listQuery);
-    const rows = await em
-      .fork()
-      .execute<{ id: string }[]>('select id from orders where status = ? order by id limit 200', [status]);
-    ctx.body = { items: await Promise.all(rows.map((r) => getOrder(em, r.id))) };
+    ctx.body = { items: await listOrdersByStatus(em, status, 200) };
   });
   router.post('/ops/orders/:id/redrive', async (ctx) => {
-    const order = await getOrder(em, parseParams(ctx, idParams).id);
+    const order = await findOrder(em, parseParams(ctx, idParams).id);
     if (order.status !== 'NEEDS_ATTENTION') {
       throw new ValidationError([
         { field: 'path.id', message: `the order is ${order.status}, not NEEDS_ATTENTION` },

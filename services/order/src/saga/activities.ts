@@ -1,15 +1,9 @@
 import type { WorkflowActivityContext } from '@dapr/dapr';
 import { DaprHttpError, type DaprSidecar, type EntityManager, SidecarUnavailableError } from '@shop/platform';
 import { AppId } from '../events/topics.ts';
-import {
-  applyDiscount,
-  finishOrder,
-  markStep,
-  recordPointsUsed,
-  type Step,
-  type StepState,
-  stepState,
-} from '../orders/orders.ts';
+import type { Step, StepState } from '../orders/order.model.ts';
+import { findStepState, setAmount } from '../orders/order.repository.ts';
+import { finishOrder, markStep } from '../orders/order-progress.ts';
 
 /** What a step answers the workflow: done (with a value), or refused for a business reason. */
 export type StepResult<T = unknown> =
@@ -146,12 +140,12 @@ export function createActivities(deps: SagaDeps) {
   const applyCoupon = forward(
     'applyCoupon',
     async (i: { orderId: string; discount: number }): Promise<StepResult<number>> => {
-      await applyDiscount(deps.em, i.orderId, i.discount);
+      await setAmount(deps.em, i.orderId, 'discount', i.discount);
       return { ok: true, value: i.discount };
     },
   );
   const removeCoupon = undo('applyCoupon', async (i: { orderId: string }): Promise<StepResult> => {
-    await applyDiscount(deps.em, i.orderId, 0);
+    await setAmount(deps.em, i.orderId, 'discount', 0);
     return { ok: true, value: 0 };
   });
   const giveCouponBack = undo('useCoupon', (i: { orderId: string }) =>
@@ -217,7 +211,7 @@ export function createActivities(deps: SagaDeps) {
         pointsUsed: number;
         fault?: string;
       }): Promise<StepResult> => {
-        await recordPointsUsed(deps.em, i.orderId, i.pointsUsed);
+        await setAmount(deps.em, i.orderId, 'points_used', i.pointsUsed);
         return startPaymentOf(call, { id: i.orderId, amount: i.amount, fault: i.fault });
       },
     ),
@@ -244,7 +238,7 @@ export function createActivities(deps: SagaDeps) {
       ctx: WorkflowActivityContext,
       i: { orderId: string; fault?: string; retry: boolean; failCompleteOrder?: boolean },
     ): Promise<StepResult> => {
-      if (!(i.retry && (await stepState(deps.em, i.orderId, 'completePayment')) === 'done')) {
+      if (!(i.retry && (await findStepState(deps.em, i.orderId, 'completePayment')) === 'done')) {
         const captured = await capture(ctx, i);
         if (!captured.ok) return captured;
       }

@@ -1,6 +1,7 @@
 import type { DaprWorkflowClient, WorkflowState } from '@dapr/dapr';
 import { currentTraceparent, type EntityManager } from '@shop/platform';
-import { type OrderView, switchWorkflow } from '../orders/orders.ts';
+import type { OrderView } from '../orders/order.model.ts';
+import { switchWorkflow } from '../orders/order.repository.ts';
 import { COMPENSATE_ORDER_WORKFLOW } from './compensate-order.workflow.ts';
 import type { SagaFaults } from './faults.ts';
 import { PLACE_ORDER_WORKFLOW, type PlaceOrderInput } from './place-order.workflow.ts';

@@ -1,7 +1,7 @@
 import type { TWorkflow, WorkflowContext } from '@dapr/dapr';
 import { withTraceparent } from '@shop/platform';
 import { settleBill } from '../orders/amounts.ts';
-import type { Step } from '../orders/orders.ts';
+import type { Step } from '../orders/order.model.ts';
 import type { Activities, StepResult } from './activities.ts';
 import type { SagaFaults } from './faults.ts';
 import { type Exhausted, type Gen, UNTIL_DONE, withRetry } from './retry.ts';

@@ -1,6 +1,6 @@
 import { WorkflowRuntimeStatus } from '@dapr/dapr';
 import type { EntityManager, Logger } from '@shop/platform';
-import { getOrder } from '../orders/orders.ts';
+import { findOrder, pendingOrders } from '../orders/order.repository.ts';
 import type { OrderSaga } from './order-saga.ts';
 import type { TopUpSaga } from './top-up-saga.ts';
 
@@ -99,26 +99,18 @@ export class OrderReconciler {
   /** One pass over the PENDING orders old enough to have a workflow. */
   async runOnce(): Promise<void> {
     const { em, saga, log } = this.deps;
-    const rows = await em.fork().execute<{ id: string; workflow_id: string; idle_ms: string }[]>(
-      `select o.id, coalesce(o.workflow_id, o.id::text) as workflow_id,
-         extract(epoch from now() - greatest(o.updated_at, max(s.updated_at))) * 1000 as idle_ms
-       from orders o join order_steps s on s.order_id = o.id
-       where o.status = 'PENDING' and o.created_at < now() - make_interval(secs => ?)
-       group by o.id order by o.id limit ?`,
-      [this.options.unscheduledAfterMs / 1000, BATCH],
-    );
-    for (const row of rows) {
-      const state = await saga.state(row.workflow_id);
+    for (const row of await pendingOrders(em, this.options.unscheduledAfterMs, BATCH)) {
+      const state = await saga.state(row.workflowId);
       // The workflow may have ended the order since the query: read it before acting.
-      const order = await getOrder(em, row.id);
-      if (order.status !== 'PENDING' || order.workflowId !== row.workflow_id) continue;
+      const order = await findOrder(em, row.id);
+      if (order.status !== 'PENDING' || order.workflowId !== row.workflowId) continue;
       let action: ReconcileAction | undefined;
       if (!state) {
         await saga.start(order, { repeat: false, faults: {} });
         action = 'scheduled';
       } else if (ENDED.has(state.runtimeStatus)) {
         if (await saga.restart(em, order)) action = 'restarted';
-      } else if (Number(row.idle_ms) > this.options.stalledAfterMs) {
+      } else if (row.idleMs > this.options.stalledAfterMs) {
         await saga.terminate(order, 'stalled; the reconciler runs it again');
         action = 'terminated-stalled';
       }

@@ -6,8 +6,11 @@ import {
   requestFingerprint,
   uuidv7,
 } from '@shop/platform';
+import { type Selectable, sql } from 'kysely';
+import type { OrderDb } from '../orders/order.entity.ts';
+import type { TopUpStatus } from './top-up.entity.ts';
 
-export type TopUpStatus = 'PENDING' | 'COMPLETED' | 'FAILED';
+export type { TopUpStatus };
 
 export interface TopUpView {
   topUpId: string;
@@ -20,20 +23,13 @@ export interface TopUpView {
   updatedAt: string;
 }
 
-interface TopUpRow {
-  id: string;
-  user_id: string;
-  amount: string;
-  status: TopUpStatus;
-  failure_reason: string | null;
-  request_hash: string | null;
-  created_at: string;
-  updated_at: string;
-}
+const db = (em: EntityManager) => em.fork().getKysely<OrderDb>();
+type TopUpRow = Selectable<OrderDb['top_ups']>;
 
 const toView = (r: TopUpRow): TopUpView => ({
   topUpId: r.id,
   userId: r.user_id,
+  // bigint comes from the driver as a string.
   amount: Number(r.amount),
   status: r.status,
   failureReason: r.failure_reason,
@@ -53,24 +49,31 @@ export async function createTopUp(
 ): Promise<{ topUp: TopUpView; created: boolean }> {
   const requestHash = idempotencyKey ? requestFingerprint(input) : null;
   if (idempotencyKey) {
-    const [existing] = await em
-      .fork()
-      .execute<TopUpRow[]>('select * from top_ups where user_id = ? and idempotency_key = ?', [
-        input.userId,
-        idempotencyKey,
-      ]);
+    const existing = await db(em)
+      .selectFrom('top_ups')
+      .selectAll()
+      .where('user_id', '=', input.userId)
+      .where('idempotency_key', '=', idempotencyKey)
+      .executeTakeFirst();
     if (existing) {
       if (existing.request_hash !== requestHash) throw new IdempotencyKeyReusedError(idempotencyKey);
       return { topUp: toView(existing), created: false };
     }
   }
   try {
-    const [row] = await em.fork().execute<TopUpRow[]>(
-      `insert into top_ups (id, user_id, amount, status, idempotency_key, request_hash)
-       values (?, ?, ?, 'PENDING', ?, ?) returning *`,
-      [uuidv7(), input.userId, input.amount, idempotencyKey ?? null, requestHash],
-    );
-    return { topUp: toView(row!), created: true };
+    const row = await db(em)
+      .insertInto('top_ups')
+      .values({
+        id: uuidv7(),
+        user_id: input.userId,
+        amount: input.amount,
+        status: 'PENDING',
+        idempotency_key: idempotencyKey ?? null,
+        request_hash: requestHash,
+      })
+      .returningAll()
+      .executeTakeFirstOrThrow();
+    return { topUp: toView(row), created: true };
   } catch (err) {
     // The same key sent twice at once: the unique index decides, the loser answers as a repeat.
     if (idempotencyKey && err instanceof UniqueConstraintViolationException) {
@@ -81,15 +84,19 @@ export async function createTopUp(
 }
 
 export async function getTopUp(em: EntityManager, topUpId: string): Promise<TopUpView> {
-  const [row] = await em.fork().execute<TopUpRow[]>('select * from top_ups where id = ?', [topUpId]);
+  const row = await db(em).selectFrom('top_ups').selectAll().where('id', '=', topUpId).executeTakeFirst();
   if (!row) throw new NotFoundError('top-up', topUpId);
   return toView(row);
 }
 
 export async function listUserTopUps(em: EntityManager, userId: string, limit = 50): Promise<TopUpView[]> {
-  const rows = await em
-    .fork()
-    .execute<TopUpRow[]>('select * from top_ups where user_id = ? order by id desc limit ?', [userId, limit]);
+  const rows = await db(em)
+    .selectFrom('top_ups')
+    .selectAll()
+    .where('user_id', '=', userId)
+    .orderBy('id', 'desc')
+    .limit(limit)
+    .execute();
   return rows.map(toView);
 }
 
@@ -99,11 +106,14 @@ export async function pendingTopUps(
   olderThanMs: number,
   limit: number,
 ): Promise<TopUpView[]> {
-  const rows = await em.fork().execute<TopUpRow[]>(
-    `select * from top_ups where status = 'PENDING' and created_at < now() - make_interval(secs => ?)
-     order by created_at limit ?`,
-    [olderThanMs / 1000, limit],
-  );
+  const rows = await db(em)
+    .selectFrom('top_ups')
+    .selectAll()
+    .where('status', '=', 'PENDING')
+    .where('created_at', '<', sql<Date>`now() - make_interval(secs => ${olderThanMs / 1000})`)
+    .orderBy('created_at')
+    .limit(limit)
+    .execute();
   return rows.map(toView);
 }
 
@@ -114,10 +124,10 @@ export async function finishTopUp(
   status: Exclude<TopUpStatus, 'PENDING'>,
   reason?: string,
 ): Promise<void> {
-  await em
-    .fork()
-    .execute(
-      "update top_ups set status = ?, failure_reason = ?, updated_at = now() where id = ? and status = 'PENDING'",
-      [status, reason ?? null, topUpId],
-    );
+  await db(em)
+    .updateTable('top_ups')
+    .set({ status, failure_reason: reason ?? null, updated_at: sql`now()` })
+    .where('id', '=', topUpId)
+    .where('status', '=', 'PENDING')
+    .execute();
 }

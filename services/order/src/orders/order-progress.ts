@@ -1,0 +1,50 @@
+import { addToOutbox, type EntityManager, newEvent } from '@shop/platform';
+import { ORDER_EVENTS, OrderEventType } from '../events/topics.ts';
+import type { OrderStatus, Step, StepState } from './order.model.ts';
+import { endOrder, setStepState } from './order.repository.ts';
+import { ordersEnded, sagaStepStates } from './order-metrics.ts';
+
+/** What the saga records as it goes: each step's state, and the order's ending. */
+
+export async function markStep(
+  em: EntityManager,
+  orderId: string,
+  step: Step,
+  state: StepState,
+  detail?: string,
+  /** The refusal's problem type, when a service refused the step. */
+  problemType?: string,
+): Promise<void> {
+  await setStepState(em, orderId, step, state, detail ?? null, problemType ?? null);
+  sagaStepStates.inc({ step, state });
+}
+
+/**
+ * Ends the order: COMPLETED or FAILED with its event in the outbox (one
+ * transaction), or NEEDS_ATTENTION when a compensation ran out of attempts.
+ * Idempotent: an order already ended keeps its first ending.
+ */
+export async function finishOrder(
+  em: EntityManager,
+  orderId: string,
+  status: Exclude<OrderStatus, 'PENDING'>,
+  reason?: string,
+): Promise<void> {
+  const ended = await em.fork().transactional(async (tx) => {
+    if (!(await endOrder(tx, orderId, status, reason ?? null))) return false;
+    if (status === 'NEEDS_ATTENTION') return true;
+    const type = status === 'COMPLETED' ? OrderEventType.OrderCompleted : OrderEventType.OrderFailed;
+    await addToOutbox(
+      tx,
+      newEvent({
+        topic: ORDER_EVENTS,
+        type,
+        source: 'order',
+        subject: orderId,
+        data: { orderId, ...(reason ? { reason } : {}) },
+      }),
+    );
+    return true;
+  });
+  if (ended) ordersEnded.inc({ status });
+}
