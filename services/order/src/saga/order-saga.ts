@@ -2,7 +2,7 @@ import type { DaprWorkflowClient, WorkflowState } from '@dapr/dapr';
 import { currentTraceparent, type EntityManager } from '@shop/platform';
 import type { OrderView } from '../orders/order.model.ts';
 import { switchWorkflow } from '../orders/order.repository.ts';
-import { COMPENSATE_ORDER_WORKFLOW } from './compensate-order.workflow.ts';
+import { COMPENSATE_ORDER_WORKFLOW, type CompensateOrderInput } from './compensate-order.workflow.ts';
 import type { SagaFaults } from './faults.ts';
 import { PLACE_ORDER_WORKFLOW, type PlaceOrderInput } from './place-order.workflow.ts';
 
@@ -66,16 +66,15 @@ export class OrderSaga {
 
   async redrive(order: OrderView): Promise<string> {
     const instanceId = `${order.orderId}-redrive-${Date.now()}`;
-    await this.client.scheduleNewWorkflow(
-      COMPENSATE_ORDER_WORKFLOW,
-      {
-        orderId: order.orderId,
-        userId: order.userId,
-        reason: `${order.failureReason ?? 'failed'} (re-driven)`,
-        traceparent: currentTraceparent(),
-      },
-      instanceId,
-    );
+    const input: CompensateOrderInput = {
+      orderId: order.orderId,
+      userId: order.userId,
+      reason: `${order.failureReason ?? 'failed'} (re-driven)`,
+      // The same budget as the saga's own compensations (SAGA_COMPENSATION_ATTEMPTS).
+      compensationAttempts: this.compensationAttempts,
+      traceparent: currentTraceparent(),
+    };
+    await this.client.scheduleNewWorkflow(COMPENSATE_ORDER_WORKFLOW, input, instanceId);
     return instanceId;
   }
 }

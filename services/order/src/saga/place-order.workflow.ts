@@ -3,6 +3,7 @@ import { withTraceparent } from '@shop/platform';
 import { settleBill } from '../orders/amounts.ts';
 import type { Step } from '../orders/order.model.ts';
 import type { Activities, StepResult } from './activities.ts';
+import { compensationFor, type UndoableStep } from './compensations.ts';
 import type { SagaFaults } from './faults.ts';
 import { type Exhausted, type Gen, UNTIL_DONE, withRetry } from './retry.ts';
 
@@ -107,8 +108,10 @@ export function placeOrderWorkflow(a: Activities): TWorkflow {
       yield* end('FAILED', reason);
       return { orderId, status: 'FAILED', reason };
     }
-    const compensation = (activity: (...args: never[]) => Promise<StepResult>, arg: unknown) => () =>
-      retry(activity, arg, input.compensationAttempts ?? COMPENSATION_ATTEMPTS) as Gen<StepResult>;
+    const compensation = (undone: UndoableStep) => () => {
+      const { activity, arg } = compensationFor(a, undone, input);
+      return retry(activity, arg, input.compensationAttempts ?? COMPENSATION_ATTEMPTS) as Gen<StepResult>;
+    };
 
     let discount = 0;
     if (input.couponId) {
@@ -117,7 +120,7 @@ export function placeOrderWorkflow(a: Activities): TWorkflow {
         'useCoupon',
         a.useCoupon,
         { orderId, userId: input.userId, couponId: input.couponId, orderAmount: input.totalAmount },
-        { undo: compensation(a.restoreCoupon, { orderId }) },
+        { undo: compensation('useCoupon') },
       );
       if (!used.ok) return yield* compensate(`coupon refused: ${used.reason}`);
       discount = used.value.discount;
@@ -127,7 +130,7 @@ export function placeOrderWorkflow(a: Activities): TWorkflow {
       'deductStock',
       a.deductStock,
       { orderId, items: input.items },
-      { undo: compensation(a.restoreStock, { orderId }) },
+      { undo: compensation('deductStock') },
     );
     if (!stock.ok) return yield* compensate(`stock refused: ${stock.reason}`);
 
@@ -147,7 +150,7 @@ export function placeOrderWorkflow(a: Activities): TWorkflow {
       yield* mark('startPayment', payment.ok ? 'done' : 'failed', payment.ok ? undefined : payment.reason);
     }
     // Cancel also when it failed: a start that timed out may still land, and the cancel then refuses it.
-    undo.unshift({ step: 'startPayment', run: compensation(a.cancelPayment, { orderId }) });
+    undo.unshift({ step: 'startPayment', run: compensation('startPayment') });
     if (!payment.ok) return yield* compensate(`payment refused: ${payment.reason}`);
 
     if (bill.pointsUsed > 0) {
@@ -155,7 +158,7 @@ export function placeOrderWorkflow(a: Activities): TWorkflow {
         'deductPoints',
         a.deductPoints,
         { orderId, userId: input.userId, amount: bill.pointsUsed },
-        { undo: compensation(a.refundPoints, { orderId, userId: input.userId }) },
+        { undo: compensation('deductPoints') },
       );
       if (!points.ok) return yield* compensate(`points refused: ${points.reason}`);
     } else if (input.pointsToUse > 0) {

@@ -11,28 +11,32 @@ export const MAX_BACKOFF_S = 30;
  * Calls an activity from a workflow; retries thrown (transient) errors with a
  * durable timer between attempts (1, 2, 4… s, at most 30 s apart: the JS SDK
  * has no activity retry policy), up to `attempts`. `arg` may be a function of
- * the attempt (1, 2, …). Deterministic, as a workflow must be.
+ * the attempt (1, 2, …). With `retryRefused`, a step's refusal (`{ ok: false }`)
+ * is retried the same way (the re-drive's compensations). Deterministic, as a
+ * workflow must be.
  */
 export async function* withRetry<T>(
   ctx: WorkflowContext,
   activity: (...args: never[]) => Promise<T>,
   arg: unknown,
   attempts: number,
+  options: { retryRefused?: boolean } = {},
 ): Gen<T | Exhausted> {
   let delay = 1;
   for (let attempt = 1; ; attempt++) {
+    let reason: string;
     try {
       const value = typeof arg === 'function' ? arg(attempt) : arg;
-      return (yield ctx.callActivity(activity as never, value as never)) as T;
+      const result = (yield ctx.callActivity(activity as never, value as never)) as T;
+      const refusal = result as { ok?: boolean; reason?: string } | null;
+      if (!(options.retryRefused && refusal?.ok === false)) return result;
+      reason = refusal.reason ?? 'refused';
     } catch (err) {
-      if (attempt >= attempts)
-        return {
-          ok: false,
-          reason: `still failing after ${attempts} attempts: ${(err as Error).message}`,
-          exhausted: true,
-        };
-      yield ctx.createTimer(delay);
-      delay = Math.min(delay * 2, MAX_BACKOFF_S);
+      reason = (err as Error).message;
     }
+    if (attempt >= attempts)
+      return { ok: false, reason: `still failing after ${attempts} attempts: ${reason}`, exhausted: true };
+    yield ctx.createTimer(delay);
+    delay = Math.min(delay * 2, MAX_BACKOFF_S);
   }
 }
