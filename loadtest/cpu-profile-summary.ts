@@ -4,7 +4,7 @@
  * package, Node's own internals, GC), busiest first, with the top functions.
  *   NODE_OPTIONS="--cpu-prof --cpu-prof-dir=/tmp/prof" npm start   # then run a benchmark, stop with Ctrl-C
  *   node loadtest/cpu-profile-summary.ts /tmp/prof/CPU.<…>.<pid>.<…>.cpuprofile [--top 25]
- * `.shop/run/pids.json` names the pid of each service.
+ * `.shop/run/pids.json` names the pid of each service (local/src/supervisor.ts, recordedParts).
  */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';

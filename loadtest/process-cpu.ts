@@ -9,7 +9,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
-import { RUN } from '../local/src/paths.ts';
+import { recordedParts } from '../local/src/supervisor.ts';
 import { redis as redisAddress } from '../local/src/topology.ts';
 import { table } from '../local/src/ui.ts';
 
@@ -52,7 +52,7 @@ async function redisCommandCalls(): Promise<Map<string, number>> {
 
 /** `extra`: processes of the benchmark's own (a baseline server, say) by name and pid, counted alone. */
 export async function cpuSnapshot(extra: Record<string, number> = {}): Promise<CpuSnapshot> {
-  const groups = JSON.parse(readFileSync(join(RUN, 'pids.json'), 'utf8')) as Record<string, number>;
+  const groups = recordedParts();
   const leaders = new Set(Object.values(groups));
   const stats = new Map<number, NonNullable<ReturnType<typeof readStat>>>();
   for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {

@@ -1,5 +1,12 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { createWriteStream, mkdirSync, readFileSync, type WriteStream, writeFileSync } from 'node:fs';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import {
+  createWriteStream,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  type WriteStream,
+  writeFileSync,
+} from 'node:fs';
 import { connect } from 'node:net';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -245,33 +252,81 @@ export class Supervisor {
   }
 
   private savePids(): void {
-    const pids = Object.fromEntries([...this.running].map(([name, r]) => [name, r.child.pid]));
+    const pids: Record<string, RecordedProcess> = {};
+    for (const [name, r] of this.running) {
+      const pid = r.child.pid;
+      const startedAt = pid ? processStartTime(pid) : undefined;
+      if (pid && startedAt) pids[name] = { pid, startedAt };
+    }
     writeFileSync(this.pidsFile, JSON.stringify(pids, null, 2));
   }
 }
 
-/** Stops what a previous runner left behind (it was killed, or the terminal closed). */
-export async function stopLeftovers(): Promise<string[]> {
-  let pids: Record<string, number> = {};
+/** A process the runner started, as pids.json keeps it. */
+interface RecordedProcess {
+  pid: number;
+  /** When it started, as the kernel has it: a PID reused by another process has another. */
+  startedAt: string;
+}
+
+/**
+ * When process `pid` started (Linux: /proc/<pid>/stat's start time in clock
+ * ticks since boot; elsewhere: ps's lstart), or undefined when there is none.
+ */
+export function processStartTime(pid: number): string | undefined {
   try {
-    pids = JSON.parse(readFileSync(PIDS_FILE, 'utf8'));
+    if (existsSync('/proc/self/stat')) {
+      // The command (field 2) may hold spaces and parentheses: the fields after its last ')' are fixed.
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+    }
+    return execFileSync('ps', ['-o', 'lstart=', '-p', String(pid)], { encoding: 'utf8' }).trim() || undefined;
   } catch {
-    return [];
+    return undefined;
   }
-  const stopped: string[] = [];
-  for (const [name, pid] of Object.entries(pids)) {
+}
+
+/**
+ * The parts a runner recorded in pids.json (name → PID of its process group's
+ * leader) that are still the processes it started: same PID, same start time.
+ */
+export function recordedParts(pidsFile = PIDS_FILE): Record<string, number> {
+  let recorded: Record<string, RecordedProcess | number> = {};
+  try {
+    recorded = JSON.parse(readFileSync(pidsFile, 'utf8'));
+  } catch {
+    return {};
+  }
+  return Object.fromEntries(
+    Object.entries(recorded)
+      // A bare PID (a runner before start times were kept) cannot be told from a reused one.
+      .filter(([, e]) => typeof e === 'object' && processStartTime(e.pid) === e.startedAt)
+      .map(([name, e]) => [name, (e as RecordedProcess).pid]),
+  );
+}
+
+/**
+ * Stops what a previous runner left behind (it was killed, or the terminal
+ * closed): each recorded process group, only if its leader is still the
+ * process the runner started (same PID, same start time) — a PID the system
+ * gave to another process since is left alone.
+ */
+export async function stopLeftovers(pidsFile = PIDS_FILE): Promise<string[]> {
+  const pids: Record<string, number> = {};
+  for (const [name, pid] of Object.entries(recordedParts(pidsFile))) {
     try {
       process.kill(-pid, 'SIGTERM');
-      stopped.push(name);
+      pids[name] = pid;
     } catch {}
   }
+  const stopped = Object.keys(pids);
   for (let i = 0; i < 40 && stopped.some((n) => alive(pids[n]!)); i++) await sleep(250);
   for (const name of stopped) {
     try {
       if (alive(pids[name]!)) process.kill(-pids[name]!, 'SIGKILL');
     } catch {}
   }
-  writeFileSync(PIDS_FILE, '{}');
+  writeFileSync(pidsFile, '{}');
   return stopped;
 }
 

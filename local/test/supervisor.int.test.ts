@@ -1,9 +1,11 @@
-import { mkdtempSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
-import { isPortOpen, Supervisor } from '../src/supervisor.ts';
+import { eventually } from '@shop/platform/testing';
+import { isPortOpen, processStartTime, Supervisor, stopLeftovers } from '../src/supervisor.ts';
 
 let busy: Server;
 let busyPort: number;
@@ -71,5 +73,35 @@ describe('Supervisor', () => {
     await expect(starting).rejects.toThrow('test-late not started: stopping');
     expect(own.names().some((p) => p.running)).toBe(false);
     expect(await isPortOpen(port)).toBe(false);
+  });
+});
+
+describe('stopLeftovers', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'shop-leftovers-'));
+  const file = join(dir, 'pids.json');
+  const running = (pid: number) => processStartTime(pid) !== undefined;
+  /** A process group of its own, as the runner starts its parts. */
+  const group = () => {
+    const child = spawn('sleep', ['30'], { detached: true, stdio: 'ignore' });
+    child.unref();
+    return child.pid!;
+  };
+
+  test('When a recorded process is still the one the runner started, then its group is stopped', async () => {
+    const pid = group();
+    writeFileSync(file, JSON.stringify({ part: { pid, startedAt: processStartTime(pid) } }));
+    expect(await stopLeftovers(file)).toEqual(['part']);
+    await eventually('the part to stop', async () => !running(pid), 5_000);
+  });
+
+  test('When a recorded PID now belongs to another process (another start time), or is a bare PID, then it is left alone', async () => {
+    const pid = group();
+    try {
+      writeFileSync(file, JSON.stringify({ reused: { pid, startedAt: '1' }, bare: pid }));
+      expect(await stopLeftovers(file)).toEqual([]);
+      expect(running(pid)).toBe(true);
+    } finally {
+      process.kill(-pid, 'SIGKILL');
+    }
   });
 });
