@@ -14,7 +14,7 @@
 #   --dapr-chart REF        Dapr's chart: dapr/dapr (default, from https://dapr.github.io/helm-charts) or a folder
 #   --dapr-values FILE      values for Dapr's chart (registry, tag, single replicas...)
 #   --laptop                the laptop profile: k8s/laptop/values.yaml for charts/shop and
-#                           k8s/laptop/dapr-values.yaml for Dapr's chart (README, "Sizing")
+#                           k8s/laptop/dapr-values.yaml for Dapr's chart (docs/kubernetes.md, "Sizing")
 #   --no-dashboard          skip the dashboard
 #   --metrics-server-chart REF  metrics-server's chart: metrics-server/metrics-server (default,
 #                           from https://kubernetes-sigs.github.io/metrics-server/) or a folder

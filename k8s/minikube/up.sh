@@ -5,7 +5,7 @@
 # change rebuilds and rolls the services whose image changed.
 #   npm run k8s:minikube [-- install.sh options]
 # Env: MINIKUBE_PROFILE (shop), MINIKUBE_CPUS (4), MINIKUBE_MEMORY (6g; at
-# least 4g with --laptop values, 6g with Dapr's defaults: README, "Sizing").
+# least 4g with --laptop values, 6g with Dapr's defaults: docs/kubernetes.md, "Sizing").
 # Docker Desktop refuses more memory than its own VM has, so leave it room.
 # shellcheck source=k8s/lib.sh
 source "$(dirname "$0")/../lib.sh"

@@ -4,7 +4,7 @@
  * get a coupon and watch the request end COMPLETED, order with it and watch
  * every saga step go done, order more than is in stock and see the
  * compensation and the reason in words, and a drop where a crowd takes the
- * quota. The screenshots in README are taken here.
+ * quota. The screenshots in docs/storefront.md are taken here.
  */
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';

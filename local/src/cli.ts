@@ -96,9 +96,9 @@ function printAddresses(withServices: boolean): void {
   ]);
   console.log(`\n${table(rows)}\n\nlogs: ${LOGS}/<name>.log\n`);
   if (withServices) {
-    say(`the storefront page: ${gateway.appUrl}/ (sign in as a demo user; see README "Storefront")`);
+    say(`the storefront page: ${gateway.appUrl}/ (sign in as a demo user; see docs/storefront.md)`);
     say(
-      `use the gateway: ${gateway.appUrl} (the services' ports and sidecars, for debugging, want the tokens in .shop/keys: README "Inside")`,
+      `use the gateway: ${gateway.appUrl} (the services' ports and sidecars, for debugging, want the tokens in .shop/keys: docs/security.md)`,
     );
   }
 }
@@ -239,7 +239,7 @@ async function testCluster(): Promise<number> {
         kind.DAPR_CHART!,
         '--metrics-server-chart',
         kind.METRICS_SERVER_CHART!,
-        // Its chart is in Dapr's Helm repository only, and its image cannot be built here (README).
+        // Its chart is in Dapr's Helm repository only, and its image cannot be built here (docs/kubernetes.md).
         '--no-dashboard',
         '--values',
         join(ROOT, 'k8s', 'test', 'cluster-values.yaml'),
