@@ -5,32 +5,17 @@
  */
 
 import { describe, expect, test } from '@jest/globals';
-import type { Activities } from './activities.ts';
 import { compensateOrderWorkflow } from './compensate-order.workflow.ts';
 import { COMPENSATIONS } from './compensations.ts';
 import { COMPENSATION_ATTEMPTS, placeOrderWorkflow } from './place-order.workflow.ts';
-import { type Answer, driveWorkflow, failFirst, namedActivities, ok, refused } from './workflow-driver.ts';
-
-const activities = namedActivities<Activities>([
-  'markStep',
-  'useCoupon',
-  'restoreCoupon',
-  'deductStock',
-  'restoreStock',
-  'startPayment',
-  'paymentStatus',
-  'cancelPayment',
-  'deductPoints',
-  'refundPoints',
-  'captureAndComplete',
-  'endOrder',
-]);
+import { sagaActivities } from './saga-stand-ins.ts';
+import { type Answer, driveWorkflow, failFirst, ok, refused } from './workflow-driver.ts';
 
 const order = { orderId: 'o-1', userId: 'u-1', reason: 'refund gave up (re-driven)' };
 const undoes = ['refundPoints', 'cancelPayment', 'restoreStock', 'restoreCoupon'];
 
 const redrive = (answers: Record<string, Answer> = {}, input: object = {}) =>
-  driveWorkflow(compensateOrderWorkflow(activities), { ...order, ...input }, answers);
+  driveWorkflow(compensateOrderWorkflow(sagaActivities), { ...order, ...input }, answers);
 
 describe('the re-drive of an order that needs attention', () => {
   test('When every compensation goes through, then all four run, last step first, each with its order, and the order FAILS', async () => {
@@ -78,7 +63,7 @@ describe('the re-drive of an order that needs attention', () => {
 
   test('It undoes what the saga undoes when its last undoable step fails: the same activities in the same order', async () => {
     const saga = await driveWorkflow(
-      placeOrderWorkflow(activities),
+      placeOrderWorkflow(sagaActivities),
       {
         orderId: 'o-1',
         userId: 'u-1',

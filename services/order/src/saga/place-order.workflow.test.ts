@@ -6,35 +6,11 @@
  */
 
 import { describe, expect, test } from '@jest/globals';
-import type { Activities } from './activities.ts';
 import { type PlaceOrderInput, placeOrderWorkflow, STEP_ATTEMPTS } from './place-order.workflow.ts';
-import {
-  type Answer,
-  driveWorkflow,
-  failFirst,
-  namedActivities,
-  ok,
-  refused,
-  transient,
-} from './workflow-driver.ts';
+import { type SagaActivityName, sagaActivities } from './saga-stand-ins.ts';
+import { type Answer, driveWorkflow, failFirst, ok, refused, transient } from './workflow-driver.ts';
 
-const names = [
-  'markStep',
-  'useCoupon',
-  'restoreCoupon',
-  'deductStock',
-  'restoreStock',
-  'startPayment',
-  'paymentStatus',
-  'cancelPayment',
-  'deductPoints',
-  'refundPoints',
-  'captureAndComplete',
-  'endOrder',
-] as const;
-type Name = (typeof names)[number];
-
-const activities = namedActivities<Activities>(names);
+type Name = SagaActivityName;
 
 const happy: Partial<Record<Name, Answer>> = {
   useCoupon: ok({ discount: 5000 }),
@@ -54,7 +30,7 @@ interface Run {
 
 async function runSaga(input: Partial<PlaceOrderInput>, answers: Partial<Record<Name, Answer>> = {}) {
   const driven = await driveWorkflow(
-    placeOrderWorkflow(activities),
+    placeOrderWorkflow(sagaActivities),
     {
       orderId: 'o-1',
       userId: 'u-1',

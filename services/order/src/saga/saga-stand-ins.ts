@@ -1,0 +1,21 @@
+import type { Activities } from './activities.ts';
+import { namedActivities } from './workflow-driver.ts';
+
+/** The order saga's activities by name, for the workflow tests (workflow-driver.ts runs them by name). */
+export const SAGA_ACTIVITY_NAMES = [
+  'markStep',
+  'useCoupon',
+  'restoreCoupon',
+  'deductStock',
+  'restoreStock',
+  'startPayment',
+  'paymentStatus',
+  'cancelPayment',
+  'deductPoints',
+  'refundPoints',
+  'captureAndComplete',
+  'endOrder',
+] as const satisfies readonly (keyof Activities)[];
+export type SagaActivityName = (typeof SAGA_ACTIVITY_NAMES)[number];
+
+export const sagaActivities = namedActivities<Activities>(SAGA_ACTIVITY_NAMES);
