@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, jest, test } from '@jest/globals';
+import { UniqueConstraintViolationException } from '@mikro-orm/core';
 import { type EntityManager, problemTypeUri, uuidv7 } from '@shop/platform';
 import { type ServiceUnderTest, startServiceUnderTest } from '@shop/platform/testing';
 import type { Kysely } from 'kysely';
@@ -14,6 +15,7 @@ import {
 } from '../src/orders/order.repository.ts';
 import { finishOrder, markStep } from '../src/orders/order-progress.ts';
 import { orderService } from '../src/service.ts';
+import { createTopUp } from '../src/top-ups/top-ups.ts';
 
 /**
  * The order service's data access on a real Postgres (its migrations): what
@@ -241,5 +243,31 @@ describe('what the saga writes', () => {
     );
     expect(await findByIdempotencyKey(em, userId, 'key-1')).toEqual({ id, requestHash: 'hash-1' });
     expect(await findByIdempotencyKey(em, randomUUID(), 'key-1')).toBeNull();
+    // A second order under the same key (two requests at once): the unique index refuses it as a
+    // unique violation, which createOrder answers as a repeat.
+    const again = em.fork().transactional((tx) =>
+      insertOrder(tx, {
+        id: uuidv7(),
+        userId,
+        couponId: null,
+        pointsToUse: 0,
+        totalAmount: 1000,
+        idempotencyKey: 'key-1',
+        requestHash: 'hash-1',
+        lines: [{ ...product(1), quantity: 1 }],
+        steps: STEPS.map((step) => ({ step, state: 'pending' })),
+      }),
+    );
+    await expect(again).rejects.toBeInstanceOf(UniqueConstraintViolationException);
+  });
+
+  test('Two top-ups under one key at once: one is made, the other answers it as a repeat', async () => {
+    const userId = randomUUID();
+    const [a, b] = await Promise.all([
+      createTopUp(em, { userId, amount: 5000 }, 'top-up-key'),
+      createTopUp(em, { userId, amount: 5000 }, 'top-up-key'),
+    ]);
+    expect(a.topUp.topUpId).toBe(b.topUp.topUpId);
+    expect([a.created, b.created].sort()).toEqual([false, true]);
   });
 });

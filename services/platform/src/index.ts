@@ -13,7 +13,14 @@ export {
 } from './auth/claims.ts';
 export { type BaseConfig, baseConfigSchema, ConfigError, loadConfig } from './config/load-config.ts';
 export { type CallOptions, DaprHttpError, DaprSidecar, SidecarUnavailableError } from './dapr/sidecar.ts';
-export { type EntityManager, initOrm, migrate, type NamedMigration, pingDatabase } from './db/orm.ts';
+export {
+  type EntityManager,
+  initOrm,
+  migrate,
+  type NamedMigration,
+  pingDatabase,
+  withDriverErrors,
+} from './db/orm.ts';
 export {
   AppError,
   BusinessRuleError,

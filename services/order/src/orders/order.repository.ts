@@ -1,4 +1,4 @@
-import { type EntityManager, NotFoundError } from '@shop/platform';
+import { type EntityManager, NotFoundError, withDriverErrors } from '@shop/platform';
 import { sql } from 'kysely';
 import { jsonArrayFrom } from 'kysely/helpers/postgres';
 import { type OrderDb, OrderEntity, OrderStepEntity } from './order.entity.ts';
@@ -142,19 +142,22 @@ export async function insertOrder(
   },
 ): Promise<void> {
   const kysely = db(tx);
-  await kysely
-    .insertInto('orders')
-    .values({
-      id: order.id,
-      user_id: order.userId,
-      status: 'PENDING',
-      coupon_id: order.couponId,
-      points_to_use: order.pointsToUse,
-      total_amount: order.totalAmount,
-      idempotency_key: order.idempotencyKey,
-      request_hash: order.requestHash,
-    })
-    .execute();
+  // A second order under a user's idempotency key is a UniqueConstraintViolationException (place-order.ts).
+  await withDriverErrors(tx, () =>
+    kysely
+      .insertInto('orders')
+      .values({
+        id: order.id,
+        user_id: order.userId,
+        status: 'PENDING',
+        coupon_id: order.couponId,
+        points_to_use: order.pointsToUse,
+        total_amount: order.totalAmount,
+        idempotency_key: order.idempotencyKey,
+        request_hash: order.requestHash,
+      })
+      .execute(),
+  );
   await kysely
     .insertInto('order_items')
     .values(

@@ -5,6 +5,7 @@ import {
   NotFoundError,
   requestFingerprint,
   uuidv7,
+  withDriverErrors,
 } from '@shop/platform';
 import { type Selectable, sql } from 'kysely';
 import type { OrderDb } from '../orders/order.entity.ts';
@@ -61,18 +62,20 @@ export async function createTopUp(
     }
   }
   try {
-    const row = await db(em)
-      .insertInto('top_ups')
-      .values({
-        id: uuidv7(),
-        user_id: input.userId,
-        amount: input.amount,
-        status: 'PENDING',
-        idempotency_key: idempotencyKey ?? null,
-        request_hash: requestHash,
-      })
-      .returningAll()
-      .executeTakeFirstOrThrow();
+    const row = await withDriverErrors(em, () =>
+      db(em)
+        .insertInto('top_ups')
+        .values({
+          id: uuidv7(),
+          user_id: input.userId,
+          amount: input.amount,
+          status: 'PENDING',
+          idempotency_key: idempotencyKey ?? null,
+          request_hash: requestHash,
+        })
+        .returningAll()
+        .executeTakeFirstOrThrow(),
+    );
     return { topUp: toView(row), created: true };
   } catch (err) {
     // The same key sent twice at once: the unique index decides, the loser answers as a repeat.

@@ -1,6 +1,6 @@
 import type { Migration } from '@mikro-orm/migrations';
 import { Migrator } from '@mikro-orm/migrations';
-import { type EntityManager, MikroORM } from '@mikro-orm/postgresql';
+import { DriverException, type EntityManager, MikroORM } from '@mikro-orm/postgresql';
 import pg from 'pg';
 import { platformMigrations } from './platform.migrations.ts';
 
@@ -104,4 +104,19 @@ export async function migrate(orm: MikroORM): Promise<string[]> {
 
 export async function pingDatabase(em: EntityManager): Promise<void> {
   await em.fork().execute('select 1');
+}
+
+/**
+ * Runs queries of em.getKysely(): their errors are the pg driver's own, and
+ * come out as MikroORM's (UniqueConstraintViolationException…), as those of
+ * em's own calls do, so that a caller tells a conflict from a failure.
+ */
+export async function withDriverErrors<T>(em: EntityManager, run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (err) {
+    // pg's errors carry a code (an SQLSTATE, or ECONNREFUSED…); anything else is ours and stays as it is.
+    const fromDriver = err instanceof Error && 'code' in err && !(err instanceof DriverException);
+    throw fromDriver ? em.getDriver().convertException(err) : err;
+  }
 }
