@@ -37,6 +37,21 @@ export async function getPayment(em: EntityManager, orderId: string): Promise<Pa
   return toRecord(payment);
 }
 
+/** Writes the order's payment row unless it has one: the first call's row stays (two calls at once: one writes). */
+async function recordIfMissing(
+  em: EntityManager,
+  row: { orderId: string; amount: number; status: PaymentStatus; failureReason?: string },
+): Promise<void> {
+  const now = new Date();
+  await em
+    .fork()
+    .createQueryBuilder(PaymentEntity)
+    .insert({ failureReason: null, ...row, createdAt: now, updatedAt: now })
+    .onConflict('orderId')
+    .ignore()
+    .execute();
+}
+
 /** Replays what a first call answered: the record, or the same refusal. */
 function replay(p: Payment, amount: number): PaymentRecord {
   if (p.status === PaymentStatus.FAILED)
@@ -81,30 +96,24 @@ export async function startPayment(
   input: { orderId: string; amount: number },
   fault?: GatewayFault,
 ): Promise<PaymentRecord> {
-  const now = new Date();
-  await em.fork().execute(
-    `insert into payments (order_id, amount, status, created_at, updated_at)
-     values (?, ?, 'PENDING', ?, ?) on conflict (order_id) do nothing`,
-    [input.orderId, input.amount, now, now],
-  );
+  await recordIfMissing(em, { orderId: input.orderId, amount: input.amount, status: PaymentStatus.PENDING });
   const recorded = await em.fork().findOneOrFail(PaymentEntity, { orderId: input.orderId });
   if (recorded.status !== PaymentStatus.PENDING || Number(recorded.amount) !== input.amount)
     return replay(recorded, input.amount);
 
   const outcome = await authorize(gateway, input.orderId, fault);
-  const settled = await em.fork().execute<{ order_id: string }[]>(
-    `update payments set status = ?, failure_reason = ?, updated_at = ?
-     where order_id = ? and status = 'PENDING' returning order_id`,
-    [
-      outcome.status,
-      outcome.status === PaymentStatus.FAILED ? outcome.reason : null,
-      new Date(),
-      input.orderId,
-    ],
+  const settled = await em.fork().nativeUpdate(
+    PaymentEntity,
+    { orderId: input.orderId, status: PaymentStatus.PENDING },
+    {
+      status: outcome.status,
+      failureReason: outcome.status === PaymentStatus.FAILED ? outcome.reason : null,
+      updatedAt: new Date(),
+    },
   );
   // Settled by a concurrent start or a cancel, or declined: answer what is recorded.
   const payment = await em.fork().findOneOrFail(PaymentEntity, { orderId: input.orderId });
-  if (settled.length === 0 || payment.status !== PaymentStatus.STARTED) return replay(payment, input.amount);
+  if (settled === 0 || payment.status !== PaymentStatus.STARTED) return replay(payment, input.amount);
   await gateway.holdAnswer(fault);
   return toRecord(payment);
 }
@@ -171,12 +180,12 @@ export async function cancelPayment(
   gateway: FakeGateway,
   orderId: string,
 ): Promise<PaymentRecord> {
-  const now = new Date();
-  await em.fork().execute(
-    `insert into payments (order_id, amount, status, failure_reason, created_at, updated_at)
-     values (?, 0, 'CANCELLED', 'cancelled before it started', ?, ?) on conflict (order_id) do nothing`,
-    [orderId, now, now],
-  );
+  await recordIfMissing(em, {
+    orderId,
+    amount: 0,
+    status: PaymentStatus.CANCELLED,
+    failureReason: 'cancelled before it started',
+  });
   const payment = await em.fork().findOneOrFail(PaymentEntity, { orderId });
   if (payment.status === PaymentStatus.PENDING || payment.status === PaymentStatus.STARTED)
     await gateway.void(orderId);
