@@ -531,8 +531,10 @@ describe('compensations that keep failing', () => {
     expect(await stockOf(productId)).toBe(10);
     expect((await paymentOf(orderId)).status).toBe('CANCELLED');
     expect(await balanceOf(userId)).toBe(1000);
-    // Only a NEEDS_ATTENTION order can be re-driven.
-    expect((await asOps('POST', `/ops/order/orders/${orderId}/redrive`)).status).toBe(422);
+    // Only a NEEDS_ATTENTION order can be re-driven: any other state is a conflict.
+    const again = await asOps('POST', `/ops/order/orders/${orderId}/redrive`);
+    expect(again.status).toBe(409);
+    expect(again.body).toMatchObject({ type: 'urn:shop-on-dapr:problem:order-not-stuck', status: 409 });
   });
 });
 

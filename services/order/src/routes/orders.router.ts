@@ -1,6 +1,7 @@
 import Router from '@koa/router';
 import {
   type ApiOperation,
+  BusinessRuleError,
   type DaprSidecar,
   type EntityManager,
   parseBody,
@@ -8,7 +9,6 @@ import {
   parseQuery,
   readIdempotencyKey,
   streamChanges,
-  ValidationError,
 } from '@shop/platform';
 import { z } from 'zod';
 import type { OrderView } from '../orders/order.model.ts';
@@ -74,6 +74,7 @@ export const ordersOperations: ApiOperation[] = [
     summary: 'Operations: every compensation again, then FAILED',
     params: idParams,
     responses: { 202: { description: '`{orderId, instanceId}`' } },
+    problems: [404, 409],
   },
 ];
 
@@ -137,9 +138,12 @@ export function ordersRouter(deps: OrderRoutesDeps): Router {
   router.post('/ops/orders/:id/redrive', async (ctx) => {
     const order = await findOrder(em, parseParams(ctx, idParams).id);
     if (order.status !== 'NEEDS_ATTENTION') {
-      throw new ValidationError([
-        { field: 'path.id', message: `the order is ${order.status}, not NEEDS_ATTENTION` },
-      ]);
+      throw new BusinessRuleError(
+        'order-not-stuck',
+        'Only an order that needs attention can be re-driven',
+        `The order is ${order.status}, not NEEDS_ATTENTION.`,
+        { status: order.status },
+      );
     }
     ctx.status = 202;
     ctx.body = { orderId: order.orderId, instanceId: await saga.redrive(order) };

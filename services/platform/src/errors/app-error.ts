@@ -14,6 +14,9 @@ export interface ProblemFields {
   cause?: unknown;
 }
 
+/** What a slug may be: lower-case words joined by hyphens, so that every type is a valid URN. */
+export const PROBLEM_SLUG = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
+
 export const problemTypeUri = (slug: string): string => `urn:shop-on-dapr:problem:${slug}`;
 
 export class AppError extends Error {
@@ -58,9 +61,10 @@ export class ValidationError extends AppError {
 }
 
 export class NotFoundError extends AppError {
+  /** `what` in words (`coupon request`); its type is `coupon-request-not-found`. */
   constructor(what: string, id: string) {
     super({
-      slug: `${what}-not-found`,
+      slug: `${what.replace(/ /g, '-')}-not-found`,
       title: `${what[0]?.toUpperCase()}${what.slice(1)} not found`,
       status: 404,
       detail: `No ${what} has the id ${id}.`,

@@ -58,4 +58,12 @@ describe('toProblem', () => {
       id: 'u-1',
     });
   });
+
+  test('When the missing thing is named in words, then its type joins them with hyphens', () => {
+    expect(toProblem(new NotFoundError('coupon request', 'r-1'), '/coupon-requests/r-1')).toMatchObject({
+      status: 404,
+      type: problemTypeUri('coupon-request-not-found'),
+      title: 'Coupon request not found',
+    });
+  });
 });
