@@ -7,8 +7,10 @@
  * part, fault, duration, what was in flight, time to all-terminal after the
  * recovery, violations.
  */
+
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import { DEMO_ADMIN_HEADERS, insiderHeaders } from '../local/src/api-tokens.ts';
 import { ROOT } from '../local/src/paths.ts';
@@ -55,7 +57,6 @@ const ORDER_EVERY_MS = 500;
 const SPIKE_USERS = 24;
 const QUOTA = 10;
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const log = (line: string) => console.log(`[chaos] ${line}`);
 
 /** POST that never throws: the status, and the JSON answer when there is one. A frozen service times out. */

@@ -3,10 +3,9 @@
  * processes or a Kubernetes cluster): the users, and the invariants checked
  * in the coupon service's database once every request has ended.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import type pg from 'pg';
 import { insiderHeaders } from '../local/src/api-tokens.ts';
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export async function postJson(url: string, body: unknown) {
   const res = await fetch(url, {

@@ -6,7 +6,9 @@
  * the coupon with their own token): the crowd has no power a person lacks,
  * and only creating the coupon needs an admin's sign-in.
  */
+
 import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 const hour = 3_600_000;
 
@@ -67,7 +69,7 @@ async function call(
     };
     // The gateway's rate limit on anonymous calls (sign-ups from one address): wait as told.
     if (answer.status !== 429) return answer;
-    await new Promise((r) => setTimeout(r, answer.retryAfter * 1000));
+    await sleep(answer.retryAfter * 1000);
   }
 }
 
@@ -163,7 +165,7 @@ export async function fireCrowd(options: CrowdOptions): Promise<CrowdOutcome> {
     await options.fireWhen;
   } else if (wait > 0) {
     log(`waiting ${(wait / 1000).toFixed(1)} s for the drop to open`);
-    await new Promise((r) => setTimeout(r, wait));
+    await sleep(wait);
   }
   log(`firing ${crowd.length} requests`);
   const requestIds = await Promise.all(
@@ -179,7 +181,7 @@ export async function fireCrowd(options: CrowdOptions): Promise<CrowdOutcome> {
         );
         if (a.status === 202) return { token: member.token, requestId: a.body.requestId as string };
         if (a.status !== 422 || attempt >= 20) throw new Error(`a request answered ${a.status}`);
-        await new Promise((r) => setTimeout(r, 250));
+        await sleep(250);
       }
     }),
   );
@@ -201,7 +203,7 @@ export async function fireCrowd(options: CrowdOptions): Promise<CrowdOutcome> {
           outcome.rejected[r.body.reason] = (outcome.rejected[r.body.reason] ?? 0) + 1;
           return;
         }
-        await new Promise((resolve) => setTimeout(resolve, 250));
+        await sleep(250);
       }
     }),
   );

@@ -8,9 +8,11 @@
  *   npm run k8s:loadtest -- [--namespace shop] [--peak 150] [--users 1000] [--quota 200]
  *                           [--k6-image grafana/k6:2.0.0] [--coupon-db-url postgres://...]
  */
+
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { ROOT } from '../local/src/paths.ts';
@@ -93,7 +95,7 @@ async function main(): Promise<number> {
       state = ['Complete', 'Failed'].find((c) => conditions.split(' ').includes(c)) ?? '';
       if (!state && Date.now() - started > timeoutS * 1000) state = 'TimedOut';
       replicas.add(kubectl('get', 'deploy', 'coupon', '-o', 'jsonpath={.status.readyReplicas}') || '0');
-      if (!state) await new Promise((r) => setTimeout(r, 2000));
+      if (!state) await sleep(2000);
     }
     const logs = kubectl('logs', `job/${name}`);
     if (state !== 'Complete') {

@@ -7,9 +7,11 @@
  *
  *   npm run loadtest:coupons -- [--peak 1500] [--hold 10] [--users 20000] [--quota 1000] [--kill-coupon-after 8]
  */
+
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { controlHeaders, insiderHeaders } from '../local/src/api-tokens.ts';
@@ -43,7 +45,6 @@ const userCount = Number(args.users);
 const quota = Number(args.quota);
 const BASELINE_PORT = 3199;
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const db = (name: string) => new pg.Pool({ connectionString: postgres.databaseUrl(name), max: 2 });
 const log = (line: string) => console.log(`[spike] ${line}`);
 

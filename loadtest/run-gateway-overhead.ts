@@ -8,7 +8,9 @@
  * per-round p50 and p95, modes interleaved in each round.
  *   npm run loadtest:gateway -- [--rounds 5] [--requests 100]
  */
+
 import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { insiderHeaders } from '../local/src/api-tokens.ts';
 import { gateway, services } from '../local/src/topology.ts';
@@ -168,7 +170,7 @@ async function main() {
       const r = await measure(mode, buyers);
       results.get(mode)!.p50.push(r.p50);
       results.get(mode)!.p95.push(r.p95);
-      await new Promise((resolve) => setTimeout(resolve, 500)); // the per-user buckets fill up again
+      await sleep(500); // the per-user buckets fill up again
     }
     log(`round ${round}/${rounds} done`);
   }

@@ -7,8 +7,10 @@
  *
  *   node loadtest/baseline/redis-queue-baseline.ts <port> <redis-url> <postgres-url>
  */
+
 import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:http';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 
@@ -84,7 +86,7 @@ async function drain(): Promise<void> {
   for (;;) {
     const queues = await redis.smembers(QUEUES);
     if (queues.length === 0) {
-      await new Promise((r) => setTimeout(r, 50));
+      await sleep(50);
       continue;
     }
     const popped = await worker.brpop(...queues, 1);

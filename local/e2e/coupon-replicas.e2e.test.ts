@@ -6,6 +6,7 @@
  * still hold any counter it kept in memory). Nothing is oversold, nobody gets
  * two, and every request is decided.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, describe, expect, jest, test } from '@jest/globals';
 import type { ServiceAddress } from '../src/topology.ts';
 import { checkInvariants, issue, newCoupon, newUsers, waitAllResolved } from './coupon-spike.ts';
@@ -52,7 +53,7 @@ async function stream(couponId: string, users: string[], perWave = 10): Promise<
   const waves: Promise<void>[] = [];
   for (let i = 0; i < users.length; i += perWave) {
     waves.push(spike(couponId, users.slice(i, i + perWave)));
-    await new Promise((r) => setTimeout(r, 100));
+    await sleep(100);
   }
   await Promise.all(waves);
 }

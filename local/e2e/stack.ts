@@ -5,7 +5,7 @@ import pg from 'pg';
 import { controlHeaders, insiderHeaders } from '../src/api-tokens.ts';
 import { control, gateway, replicasOf, type ServiceName, services } from '../src/topology.ts';
 
-export { eventually, sleep } from '@shop/platform/testing';
+export { eventually } from '@shop/platform/testing';
 export { gateway, insiderHeaders, replicasOf, services };
 
 const { Kafka, logLevel } = kafkajs;

@@ -10,6 +10,7 @@ import {
 import { connect } from 'node:net';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { LOGS, RUN } from './paths.ts';
 import { prefix } from './ui.ts';
 
@@ -37,8 +38,6 @@ interface Running {
   exited: Promise<number | null>;
   log: WriteStream;
 }
-
-export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export function isPortOpen(port: number, host = '127.0.0.1'): Promise<boolean> {
   return new Promise((resolve) => {
@@ -202,9 +201,9 @@ export class Supervisor {
     }
     // Wait for the whole group, not only its leader: a wrapper's children may outlive it.
     const deadline = Date.now() + 10_000;
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([entry.exited, new Promise((r) => (timer = setTimeout(r, 10_000)))]);
-    clearTimeout(timer);
+    const timer = new AbortController();
+    await Promise.race([entry.exited, sleep(10_000, undefined, { signal: timer.signal }).catch(() => {})]);
+    timer.abort();
     while (groupAlive(pid) && Date.now() < deadline) await sleep(50);
     if (groupAlive(pid)) {
       try {

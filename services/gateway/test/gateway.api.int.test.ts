@@ -4,9 +4,11 @@
  * what is refused before anything does. The real sidecars and services are
  * in local/e2e/gateway.e2e.test.ts.
  */
+
 import { generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from '@jest/globals';
 import {
   assembleStatelessApp,
@@ -419,7 +421,7 @@ describe('live streams', () => {
       expect((await others.response).status).toBe(200);
       others.leave.abort();
       held[0]!.leave.abort();
-      await new Promise((resolve) => setTimeout(resolve, 200));
+      await sleep(200);
       const again = follow(alice);
       expect((await again.response).status).toBe(200);
       again.leave.abort();

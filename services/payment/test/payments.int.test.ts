@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { problemTypeUri } from '@shop/platform';
 import { eventually, type ServiceUnderTest, startServiceUnderTest } from '@shop/platform/testing';
@@ -62,7 +63,7 @@ describe('startPayment', () => {
     // then() sends the request now (supertest sends on the first then).
     const late = start(orderId, 7000, 'timeout').then((res) => res);
     // The caller gives up well before the answer; the state is already there to ask for.
-    await new Promise((r) => setTimeout(r, 300));
+    await sleep(300);
     expect((await http.get(`/payments/${orderId}`)).body).toMatchObject({ status: 'STARTED' });
     expect((await late).body.status).toBe('STARTED');
   });

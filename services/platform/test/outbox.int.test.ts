@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import pg from 'pg';
@@ -144,7 +145,7 @@ describe('outbox relay', () => {
           publish: async (e) => {
             log.push({ relay: name, event: e });
             mostInFlight = Math.max(mostInFlight, ++inFlight);
-            await new Promise((r) => setTimeout(r, 2));
+            await sleep(2);
             inFlight -= 1;
           },
         },

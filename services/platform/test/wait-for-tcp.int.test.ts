@@ -1,4 +1,5 @@
 import { createServer, type Server } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, test } from '@jest/globals';
 import { waitForTcp } from '../src/net/wait-for-tcp.ts';
 
@@ -22,7 +23,7 @@ describe('waitForTcp', () => {
       intervalMs: 100,
       onWaiting: (pending) => waited.push(pending),
     });
-    await new Promise((r) => setTimeout(r, 400));
+    await sleep(400);
     server = createServer((s) => s.destroy());
     server.listen(port, '127.0.0.1');
     await expect(waiting).resolves.toBeUndefined();

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 /**
  * A stand-in for a card gateway. It never fails on its own; tests and local
@@ -55,8 +56,6 @@ interface Authorization {
   id: string;
   state: 'AUTHORIZED' | 'DECLINED' | 'CAPTURED' | 'VOIDED';
 }
-
-export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
  * Idempotent per order id, as real gateways are per idempotency key: asking

@@ -1,4 +1,5 @@
 import { PassThrough } from 'node:stream';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Context } from 'koa';
 
 export interface SseOptions<T> {
@@ -42,7 +43,7 @@ export async function streamChanges<T>(ctx: Context, options: SseOptions<T>): Pr
   const started = Date.now();
   void (async () => {
     while (!closed && Date.now() - started < (options.maxMs ?? 60_000)) {
-      await new Promise((r) => setTimeout(r, options.pollMs ?? 250));
+      await sleep(options.pollMs ?? 250);
       const now = await options.read().catch(() => last);
       if (keyOf(now) !== keyOf(last)) {
         last = now;

@@ -1,4 +1,5 @@
 import { connect } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 export interface TcpAddress {
   host: string;
@@ -46,6 +47,6 @@ export async function waitForTcp(
     if (Date.now() >= deadline)
       throw new Error(`no answer within ${options.timeoutMs} ms from ${names.join(', ')}`);
     if (round % 5 === 0) options.onWaiting?.(names);
-    await new Promise((r) => setTimeout(r, interval));
+    await sleep(interval);
   }
 }

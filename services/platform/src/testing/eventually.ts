@@ -1,4 +1,4 @@
-export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+import { setTimeout as sleep } from 'node:timers/promises';
 
 /** Polls `probe` until it returns something other than undefined/false, or fails with `what`. */
 export async function eventually<T>(

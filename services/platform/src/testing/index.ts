@@ -8,7 +8,7 @@ import { createLogger } from '../logger.ts';
 import { assembleApp, type ServiceDefinition } from '../service.ts';
 import { createTestDatabase } from './test-database.ts';
 
-export { eventually, sleep } from './eventually.ts';
+export { eventually } from './eventually.ts';
 export { adminUrl, createTestDatabase } from './test-database.ts';
 
 export interface ServiceUnderTest {
