@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { v7 } from 'uuid';
 
 /**
  * What a service publishes: a CloudEvent whose data carries ids, not whole
@@ -32,29 +32,11 @@ export interface ReceivedEvent<T = unknown> {
   traceparent?: string;
 }
 
-let lastMs = 0;
-let sequence = 0;
-
 /**
- * UUID v7: time-ordered, so outbox rows and event ids sort by creation. Ids
- * made in the same millisecond by this process stay in order through a 12-bit
- * counter in the rand_a field (RFC 9562, section 6.2, method 1).
+ * UUID v7 (RFC 9562): time-ordered, so outbox rows and event ids sort by
+ * creation; `uuid` keeps the ids of one millisecond in order with a counter.
  */
-export function uuidv7(now = Date.now()): string {
-  if (now > lastMs) {
-    lastMs = now;
-    sequence = 0;
-  } else if (++sequence > 0xfff) {
-    lastMs += 1;
-    sequence = 0;
-  }
-  const bytes = Buffer.from(randomUUID().replaceAll('-', ''), 'hex');
-  bytes.writeUIntBE(lastMs, 0, 6);
-  bytes.writeUInt16BE(0x7000 | sequence, 6);
-  bytes[8] = ((bytes[8] ?? 0) & 0x3f) | 0x80;
-  const hex = bytes.toString('hex');
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
-}
+export const uuidv7 = (): string => v7();
 
 export function newEvent<T extends Record<string, unknown>>(fields: {
   topic: string;
