@@ -3,6 +3,7 @@ import { baseConfigSchema, createRedis, type ServiceDefinition } from '@shop/pla
 import { z } from 'zod';
 import { type ClaimDecision, couponQuotaActor } from './actors/coupon-quota.actor.ts';
 import { CouponDefinitions } from './coupons/coupons.ts';
+import { couponEntities } from './db/entities.ts';
 import { migrations } from './db/migrations.ts';
 import { COUPON_QUOTA_ACTOR } from './events/topics.ts';
 import { IssueWorker } from './issuance/issue-worker.ts';
@@ -35,6 +36,7 @@ export const couponConfigSchema = baseConfigSchema.extend({
 
 export const couponService: ServiceDefinition<typeof couponConfigSchema> = {
   configSchema: couponConfigSchema,
+  entities: couponEntities,
   migrations,
   build: ({ config, orm, sidecar, log, outboxWritten }) => {
     defineRequestGauges(orm.em);

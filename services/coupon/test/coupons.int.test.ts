@@ -230,6 +230,10 @@ describe('POST /coupons/:id/issue', () => {
     expect(decided).toMatchObject({ status: 'REJECTED', reason: 'NOT_STARTED' });
     expect(asked).not.toContain(coupon.id);
     expect(await sql('select * from user_coupons where user_id = ?', [userId])).toEqual([]);
+    // The backlog gauge counts it by state and reason, read at scrape time.
+    const metrics = (await http.get('/metrics')).text;
+    const rejected = metrics.match(/^coupon_requests\{status="REJECTED",reason="NOT_STARTED"\} (\d+)$/m);
+    expect(Number(rejected?.[1])).toBeGreaterThanOrEqual(1);
   });
 });
 

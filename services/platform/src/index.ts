@@ -21,6 +21,7 @@ export {
   pingDatabase,
   withDriverErrors,
 } from './db/orm.ts';
+export { jsonRecordset } from './db/recordset.ts';
 export {
   AppError,
   BusinessRuleError,

@@ -1,6 +1,8 @@
+import type { InferEntity } from '@mikro-orm/core';
 import { type EntityManager, NotFoundError, uuidv7 } from '@shop/platform';
+import { CouponEntity, type DiscountType } from '../db/entities.ts';
 
-export type DiscountType = 'FIXED' | 'PERCENT';
+export type { DiscountType };
 
 export interface Coupon {
   id: string;
@@ -17,58 +19,40 @@ export interface Coupon {
   createdAt: string;
 }
 
-interface CouponRow {
-  id: string;
-  name: string;
-  discount_type: DiscountType;
-  discount_value: string;
-  max_discount: string | null;
-  quota: number;
-  min_order_amount: string;
-  starts_at: string;
-  ends_at: string;
-  created_at: string;
-}
+type CouponRecord = InferEntity<typeof CouponEntity>;
 
-const iso = (t: string) => new Date(t).toISOString();
-
-const toCoupon = (r: CouponRow): Coupon => ({
-  id: r.id,
-  name: r.name,
-  discountType: r.discount_type,
-  discountValue: Number(r.discount_value),
-  maxDiscount: r.max_discount === null ? null : Number(r.max_discount),
-  quota: r.quota,
-  minOrderAmount: Number(r.min_order_amount),
-  startsAt: iso(r.starts_at),
-  endsAt: iso(r.ends_at),
-  createdAt: iso(r.created_at),
+const toCoupon = (c: CouponRecord): Coupon => ({
+  id: c.id,
+  name: c.name,
+  discountType: c.discountType,
+  discountValue: c.discountValue,
+  maxDiscount: c.maxDiscount ?? null,
+  quota: c.quota,
+  minOrderAmount: c.minOrderAmount,
+  startsAt: c.startsAt.toISOString(),
+  endsAt: c.endsAt.toISOString(),
+  createdAt: c.createdAt.toISOString(),
 });
 
 export type NewCoupon = Omit<Coupon, 'id' | 'createdAt' | 'maxDiscount'> & { maxDiscount?: number | null };
 
 export async function createCoupon(em: EntityManager, input: NewCoupon): Promise<Coupon> {
-  const [row] = await em.fork().execute<CouponRow[]>(
-    `insert into coupons (id, name, discount_type, discount_value, max_discount, quota, min_order_amount, starts_at, ends_at)
-     values (?, ?, ?, ?, ?, ?, ?, ?, ?) returning *`,
-    [
-      uuidv7(),
-      input.name,
-      input.discountType,
-      input.discountValue,
-      input.maxDiscount ?? null,
-      input.quota,
-      input.minOrderAmount,
-      input.startsAt,
-      input.endsAt,
-    ],
-  );
-  return toCoupon(row!);
+  const fork = em.fork();
+  const coupon = fork.create(CouponEntity, {
+    ...input,
+    id: uuidv7(),
+    maxDiscount: input.maxDiscount ?? null,
+    startsAt: new Date(input.startsAt),
+    endsAt: new Date(input.endsAt),
+    createdAt: new Date(),
+  });
+  await fork.flush();
+  return toCoupon(coupon);
 }
 
 export async function findCoupon(em: EntityManager, id: string): Promise<Coupon | undefined> {
-  const [row] = await em.fork().execute<CouponRow[]>('select * from coupons where id = ?', [id]);
-  return row ? toCoupon(row) : undefined;
+  const coupon = await em.fork().findOne(CouponEntity, id, { disableIdentityMap: true });
+  return coupon ? toCoupon(coupon) : undefined;
 }
 
 /**
@@ -101,16 +85,17 @@ export interface ListedCoupon extends Coupon {
  * transactions counted them, so a drop shows its quota running out.
  */
 export async function listCurrentCoupons(em: EntityManager, limit = 20): Promise<ListedCoupon[]> {
-  const rows = await em
-    .fork()
-    .execute<(CouponRow & { issued: number })[]>(
-      'select * from coupons where ends_at > now() order by created_at desc, id desc limit ?',
-      [limit],
-    );
   const now = new Date();
-  return rows.map((r) => {
-    const coupon = toCoupon(r);
-    return { ...coupon, issued: Number(r.issued), window: windowState(coupon, now) };
+  const coupons = await em
+    .fork()
+    .find(
+      CouponEntity,
+      { endsAt: { $gt: now } },
+      { orderBy: { createdAt: 'desc', id: 'desc' }, limit, disableIdentityMap: true },
+    );
+  return coupons.map((c) => {
+    const coupon = toCoupon(c);
+    return { ...coupon, issued: c.issued, window: windowState(coupon, now) };
   });
 }
 

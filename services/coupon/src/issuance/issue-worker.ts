@@ -1,11 +1,21 @@
-import { addManyToOutbox, type EntityManager, type Logger, newEvent, uuidv7 } from '@shop/platform';
+import {
+  addManyToOutbox,
+  type EntityManager,
+  jsonRecordset,
+  type Logger,
+  newEvent,
+  uuidv7,
+} from '@shop/platform';
+import { sql } from 'kysely';
 import type { ClaimBatchInput, ClaimDecision } from '../actors/coupon-quota.actor.ts';
 import { type CouponDefinitions, windowState } from '../coupons/coupons.ts';
+import { db } from '../db/entities.ts';
 import { COUPON_EVENTS, CouponEventType } from '../events/topics.ts';
 import {
   type IssueRequest,
   type RejectReason,
   type RequestRow,
+  type RequestStatus,
   type RequestStatusCache,
   toRequest,
 } from './requests.ts';
@@ -38,22 +48,53 @@ export interface IssueWorkerDeps {
 
 type Decision = ClaimDecision | { accepted: false; reason: 'NOT_STARTED' | 'EXPIRED' };
 
+const REQUEST_COLUMNS = [
+  'r.id',
+  'r.coupon_id',
+  'r.user_id',
+  'r.status',
+  'r.reason',
+  'r.created_at',
+  'r.updated_at',
+] as const;
+
 /**
  * Takes up to `limit` requests nobody holds, oldest first, for this batch: one
  * statement, its own short transaction (SKIP LOCKED lets replicas take side
  * by side). A request whose holder's lease ran out is taken again.
  */
-const TAKE = `
-update issue_requests r
-set status = 'PROCESSING', batch_id = ?, taken_by = ?, lease_until = now() + ? * interval '1 millisecond',
-    claimed_at = coalesce(r.claimed_at, clock_timestamp()), updated_at = now()
-where r.id in (
-  select id from issue_requests
-  where status = 'QUEUED' or (status = 'PROCESSING' and lease_until < now())
-  order by created_at
-  limit ?
-  for update skip locked)
-returning r.*`;
+function take(
+  em: EntityManager,
+  batch: { batchId: string; workerId: string; leaseMs: number; limit: number },
+): Promise<RequestRow[]> {
+  return db(em)
+    .updateTable('issue_requests as r')
+    .set((eb) => ({
+      status: 'PROCESSING',
+      batch_id: batch.batchId,
+      taken_by: batch.workerId,
+      lease_until: sql`now() + ${batch.leaseMs} * interval '1 millisecond'`,
+      claimed_at: eb.fn.coalesce('r.claimed_at', sql<Date>`clock_timestamp()`),
+      updated_at: sql`now()`,
+    }))
+    .where('r.id', 'in', (eb) =>
+      eb
+        .selectFrom('issue_requests')
+        .select('id')
+        .where((w) =>
+          w.or([
+            w('status', '=', 'QUEUED'),
+            w.and([w('status', '=', 'PROCESSING'), w('lease_until', '<', sql<Date>`now()`)]),
+          ]),
+        )
+        .orderBy('created_at')
+        .limit(batch.limit)
+        .forUpdate()
+        .skipLocked(),
+    )
+    .returning(REQUEST_COLUMNS)
+    .execute();
+}
 
 /**
  * Decides accepted requests in batches, straight from `issue_requests` (the
@@ -100,12 +141,14 @@ export class IssueWorker {
   async start(): Promise<void> {
     this.started = true;
     this.schedulePoll();
-    const freed = await this.deps.em
-      .fork()
-      .execute<{ id: string }[]>(
-        "update issue_requests set lease_until = now() where status = 'PROCESSING' and taken_by = ? and lease_until > now() returning id",
-        [this.options.workerId],
-      )
+    const freed = await db(this.deps.em.fork())
+      .updateTable('issue_requests')
+      .set({ lease_until: sql`now()` })
+      .where('status', '=', 'PROCESSING')
+      .where('taken_by', '=', this.options.workerId)
+      .where('lease_until', '>', sql<Date>`now()`)
+      .returning('id')
+      .execute()
       .catch((err) => {
         this.deps.log.warn(
           { err },
@@ -169,12 +212,12 @@ export class IssueWorker {
   private async runBatch(): Promise<number> {
     const batchId = uuidv7();
     const em = this.deps.em.fork();
-    const rows = await em.execute<RequestRow[]>(TAKE, [
+    const rows = await take(em, {
       batchId,
-      this.options.workerId,
-      this.options.leaseMs,
-      this.options.batchSize,
-    ]);
+      workerId: this.options.workerId,
+      leaseMs: this.options.leaseMs,
+      limit: this.options.batchSize,
+    });
     if (rows.length === 0) return 0;
     rows.sort((a, b) => new Date(a.created_at).getTime() - new Date(b.created_at).getTime());
     const requests = rows.map(toRequest);
@@ -189,11 +232,12 @@ export class IssueWorker {
       );
     } catch (err) {
       // Give the lease back, so that the next look retries them instead of waiting it out.
-      await em
-        .execute(
-          "update issue_requests set lease_until = now() where batch_id = ? and status = 'PROCESSING'",
-          [batchId],
-        )
+      await db(em)
+        .updateTable('issue_requests')
+        .set({ lease_until: sql`now()` })
+        .where('batch_id', '=', batchId)
+        .where('status', '=', 'PROCESSING')
+        .execute()
         .catch(() => undefined);
       throw err;
     }
@@ -231,24 +275,34 @@ export class IssueWorker {
     const decided = await this.deps.em.fork().transactional(async (tx) => {
       const held = new Set(
         (
-          await tx.execute<{ id: string }[]>(
-            `select id from issue_requests where id in (select jsonb_array_elements_text(?::jsonb)::uuid)
-               and status = 'PROCESSING' and batch_id = ? for update`,
-            [JSON.stringify(rows.map((r) => r.id)), batchId],
-          )
+          await db(tx)
+            .selectFrom('issue_requests')
+            .select('id')
+            .where('id', '=', sql<string>`any(${rows.map((r) => r.id)}::uuid[])`)
+            .where('status', '=', 'PROCESSING')
+            .where('batch_id', '=', batchId)
+            .forUpdate()
+            .execute()
         ).map((r) => r.id),
       );
       const ours = rows.map((row, i) => ({ row, decision: decisions[i]! })).filter((d) => held.has(d.row.id));
       if (ours.length === 0) return [];
-      const [seats] = await tx.execute<{ free: number }[]>(
-        'select greatest(quota - issued, 0)::int as free from coupons where id = ? for update',
-        [couponId],
-      );
+      const seats = await db(tx)
+        .selectFrom('coupons')
+        .select(['quota', 'issued'])
+        .where('id', '=', couponId)
+        .forUpdate()
+        .executeTakeFirstOrThrow();
       // The actor said yes; Postgres takes the seats, or the coupon is sold out after all.
       const wanting = ours.filter((d) => d.decision.accepted);
-      const { seated, holders } = await this.seat(tx, couponId, wanting, seats!.free);
+      const free = Math.max(seats.quota - seats.issued, 0);
+      const { seated, holders } = await this.seat(tx, couponId, wanting, free);
       if (seated.size > 0)
-        await tx.execute('update coupons set issued = issued + ? where id = ?', [seated.size, couponId]);
+        await db(tx)
+          .updateTable('coupons')
+          .set((eb) => ({ issued: eb('issued', '+', seated.size) }))
+          .where('id', '=', couponId)
+          .execute();
 
       const outcome = ours.map(({ row, decision }) => {
         const reason: RejectReason | null = seated.has(row.id)
@@ -260,13 +314,24 @@ export class IssueWorker {
             : decision.reason;
         return { row, status: reason ? ('REJECTED' as const) : ('COMPLETED' as const), reason };
       });
-      const updated = await tx.execute<{ id: string; updated_at: string }[]>(
-        `update issue_requests r set status = d.status, reason = d.reason, lease_until = null, updated_at = now()
-         from jsonb_to_recordset(?::jsonb) as d(id uuid, status text, reason text)
-         where r.id = d.id
-         returning r.id, r.updated_at`,
-        [JSON.stringify(outcome.map((o) => ({ id: o.row.id, status: o.status, reason: o.reason })))],
-      );
+      const updated = await db(tx)
+        .updateTable('issue_requests as r')
+        .from(
+          jsonRecordset<{ id: string; status: RequestStatus; reason: RejectReason | null }, 'd'>(
+            'd',
+            { id: 'uuid', status: 'text', reason: 'text' },
+            outcome.map((o) => ({ id: o.row.id, status: o.status, reason: o.reason })),
+          ),
+        )
+        .set((eb) => ({
+          status: eb.ref('d.status'),
+          reason: eb.ref('d.reason'),
+          lease_until: null,
+          updated_at: sql`now()`,
+        }))
+        .whereRef('r.id', '=', 'd.id')
+        .returning(['r.id', 'r.updated_at'])
+        .execute();
       const updatedAt = new Map(updated.map((u) => [u.id, new Date(u.updated_at).toISOString()]));
       await addManyToOutbox(
         tx,
@@ -312,17 +377,20 @@ export class IssueWorker {
     while (seated.size < free && next < wanting.length) {
       const chunk = wanting.slice(next, next + (free - seated.size)).map((w) => w.row);
       next += chunk.length;
-      const inserted = await tx.execute<{ request_id: string }[]>(
-        `insert into user_coupons (id, coupon_id, user_id, request_id, status)
-         select id, ?, user_id, request_id, 'ISSUED'
-         from jsonb_to_recordset(?::jsonb) as r(id uuid, user_id uuid, request_id uuid)
-         on conflict (coupon_id, user_id) do nothing
-         returning request_id`,
-        [
-          couponId,
-          JSON.stringify(chunk.map((r) => ({ id: uuidv7(), user_id: r.user_id, request_id: r.id }))),
-        ],
-      );
+      const inserted = await db(tx)
+        .insertInto('user_coupons')
+        .values(
+          chunk.map((r) => ({
+            id: uuidv7(),
+            coupon_id: couponId,
+            user_id: r.user_id,
+            request_id: r.id,
+            status: 'ISSUED' as const,
+          })),
+        )
+        .onConflict((oc) => oc.columns(['coupon_id', 'user_id']).doNothing())
+        .returning('request_id')
+        .execute();
       const got = new Set(inserted.map((i) => i.request_id));
       for (const r of chunk) {
         if (got.has(r.id)) seated.add(r.id);

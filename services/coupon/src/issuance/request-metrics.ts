@@ -1,4 +1,6 @@
 import { defineScrapedGauge, type EntityManager } from '@shop/platform';
+import { sql } from 'kysely';
+import { db } from '../db/entities.ts';
 
 const STATUSES = ['QUEUED', 'PROCESSING', 'COMPLETED', 'REJECTED'];
 
@@ -15,11 +17,15 @@ export function defineRequestGauges(em: EntityManager): void {
     always: STATUSES.map((status) => ({ status, reason: '' })),
     read: async () =>
       (
-        await em
-          .fork()
-          .execute<{ status: string; reason: string; n: number }[]>(
-            "select status, coalesce(reason, '') as reason, count(*)::int as n from issue_requests group by status, reason",
-          )
-      ).map((r) => ({ labels: { status: r.status, reason: r.reason }, value: r.n })),
+        await db(em.fork())
+          .selectFrom('issue_requests')
+          .select((eb) => [
+            'status',
+            eb.fn.coalesce('reason', sql.lit('')).as('reason'),
+            eb.fn.countAll<string>().as('n'),
+          ])
+          .groupBy(['status', 'reason'])
+          .execute()
+      ).map((r) => ({ labels: { status: r.status, reason: r.reason }, value: Number(r.n) })),
   });
 }

@@ -1,9 +1,10 @@
-import { type EntityManager, NotFoundError, type Redis, uuidv7 } from '@shop/platform';
+import { type EntityManager, jsonRecordset, NotFoundError, type Redis, uuidv7 } from '@shop/platform';
+import { sql } from 'kysely';
 import type { CouponDefinitions } from '../coupons/coupons.ts';
+import { db, IssueRequestEntity, type RejectReason, type RequestStatus } from '../db/entities.ts';
 import { RateLimitedError, UnknownUserError } from './issue.errors.ts';
 
-export type RequestStatus = 'QUEUED' | 'PROCESSING' | 'COMPLETED' | 'REJECTED';
-export type RejectReason = 'SOLD_OUT' | 'ALREADY_ISSUED' | 'NOT_STARTED' | 'EXPIRED';
+export type { RejectReason, RequestStatus };
 export const isTerminal = (s: RequestStatus) => s === 'COMPLETED' || s === 'REJECTED';
 
 export interface IssueRequest {
@@ -15,14 +16,19 @@ export interface IssueRequest {
   updatedAt: string;
 }
 
+/**
+ * A request as the set-based statements return it: Kysely's rows, the table's
+ * own column names; times come as the driver gives them (MikroORM keeps
+ * timestamps as strings), whatever the inferred type says.
+ */
 export interface RequestRow {
   id: string;
   coupon_id: string;
   user_id: string;
   status: RequestStatus;
   reason: RejectReason | null;
-  created_at: string;
-  updated_at: string;
+  created_at: Date | string;
+  updated_at: Date | string;
 }
 
 export const toRequest = (r: RequestRow): IssueRequest => ({
@@ -123,12 +129,24 @@ async function countRequests(redis: Redis, userIds: string[]): Promise<number[]>
  * is atomic, so there is no transaction to open; the rows are the queue the
  * worker takes from.
  */
-const INSERT_KNOWN = `
-insert into issue_requests (id, coupon_id, user_id, status)
-select r.id, r.coupon_id, r.user_id, 'QUEUED'
-from jsonb_to_recordset(?::jsonb) as r(id uuid, coupon_id uuid, user_id uuid)
-where exists (select 1 from known_users k where k.user_id = r.user_id)
-returning *`;
+function insertKnown(
+  em: EntityManager,
+  group: { id: string; coupon_id: string; user_id: string }[],
+): Promise<RequestRow[]> {
+  return db(em)
+    .insertInto('issue_requests')
+    .columns(['id', 'coupon_id', 'user_id', 'status'])
+    .expression((eb) =>
+      eb
+        .selectFrom(jsonRecordset('r', { id: 'uuid', coupon_id: 'uuid', user_id: 'uuid' }, group))
+        .select(['r.id', 'r.coupon_id', 'r.user_id', sql.lit('QUEUED').as('status')])
+        .where(({ exists, selectFrom }) =>
+          exists(selectFrom('known_users as k').select('k.user_id').whereRef('k.user_id', '=', 'r.user_id')),
+        ),
+    )
+    .returning(['id', 'coupon_id', 'user_id', 'status', 'reason', 'created_at', 'updated_at'])
+    .execute();
+}
 
 export interface IssueIntakeOptions {
   /** How long the first request of a group waits for others before the group is written. */
@@ -223,13 +241,10 @@ export class IssueIntake {
         return false;
       });
       if (admitted.length === 0) return;
-      const rows = await this.deps.em
-        .fork()
-        .execute<RequestRow[]>(INSERT_KNOWN, [
-          JSON.stringify(
-            admitted.map((w) => ({ id: w.requestId, coupon_id: w.couponId, user_id: w.userId })),
-          ),
-        ]);
+      const rows = await insertKnown(
+        this.deps.em.fork(),
+        admitted.map((w) => ({ id: w.requestId, coupon_id: w.couponId, user_id: w.userId })),
+      );
       const byId = new Map(rows.map((r) => [r.id, r]));
       if (rows.length > 0) this.deps.accepted();
       for (const w of admitted) {
@@ -250,9 +265,16 @@ export async function getRequest(
 ): Promise<IssueRequest> {
   const cached = await statuses.get(id);
   if (cached) return cached;
-  const [row] = await em.fork().execute<RequestRow[]>('select * from issue_requests where id = ?', [id]);
+  const row = await em.fork().findOne(IssueRequestEntity, id, { disableIdentityMap: true });
   if (!row) throw new NotFoundError('coupon request', id);
-  const request = toRequest(row);
+  const request: IssueRequest = {
+    requestId: row.id,
+    couponId: row.couponId,
+    userId: row.userId,
+    status: row.status,
+    reason: row.reason ?? null,
+    updatedAt: row.updatedAt.toISOString(),
+  };
   await statuses.put(request);
   return request;
 }

@@ -1,5 +1,7 @@
+import { type InferEntity, LockMode } from '@mikro-orm/core';
 import { addToOutbox, BusinessRuleError, type EntityManager, newEvent } from '@shop/platform';
 import { discountFor, findCoupon, windowState } from '../coupons/coupons.ts';
+import { CouponUseEntity, db, UserCouponEntity } from '../db/entities.ts';
 import { COUPON_EVENTS, CouponEventType } from '../events/topics.ts';
 
 export interface CouponUse {
@@ -9,27 +11,27 @@ export interface CouponUse {
   discount: number;
 }
 
-interface UseRow {
-  order_id: string;
-  user_coupon_id: string | null;
-  status: 'USED' | 'RESTORED';
-  discount: string;
-}
+type UseRecord = InferEntity<typeof CouponUseEntity>;
 
-const toUse = (r: UseRow): CouponUse => ({
-  orderId: r.order_id,
+const toUse = (r: UseRecord): CouponUse => ({
+  orderId: r.orderId,
   status: r.status,
-  userCouponId: r.user_coupon_id,
-  discount: Number(r.discount),
+  userCouponId: r.userCouponId ?? null,
+  discount: r.discount,
 });
 
 const refuse = (slug: string, title: string, detail: string, ext: Record<string, unknown>) =>
   new BusinessRuleError(slug, title, detail, ext);
 
-async function lockOrder(tx: EntityManager, orderId: string): Promise<UseRow | undefined> {
+/**
+ * The order's coupon use, if any, with the order locked for this transaction.
+ * An advisory lock, not a row lock: before its first use or restore the order
+ * has no row to lock, and the two must not both write one. A raw statement:
+ * neither em nor Kysely has a word for pg_advisory_xact_lock.
+ */
+async function lockOrder(tx: EntityManager, orderId: string): Promise<UseRecord | null> {
   await tx.execute('select pg_advisory_xact_lock(hashtext(?))', [`coupon:${orderId}`]);
-  const [row] = await tx.execute<UseRow[]>('select * from coupon_uses where order_id = ?', [orderId]);
-  return row;
+  return tx.findOne(CouponUseEntity, orderId);
 }
 
 /**
@@ -56,9 +58,10 @@ export async function useCoupon(
       );
     }
     const ext = { couponId: input.couponId, userId: input.userId };
-    const [owned] = await tx.execute<{ id: string; status: 'ISSUED' | 'USED' }[]>(
-      'select id, status from user_coupons where coupon_id = ? and user_id = ? for update',
-      [input.couponId, input.userId],
+    const owned = await tx.findOne(
+      UserCouponEntity,
+      { couponId: input.couponId, userId: input.userId },
+      { lockMode: LockMode.PESSIMISTIC_WRITE },
     );
     if (!owned)
       throw refuse(
@@ -93,14 +96,16 @@ export async function useCoupon(
       );
     }
     const discount = discountFor(coupon, input.orderAmount);
-    await tx.execute("update user_coupons set status = 'USED', order_id = ?, used_at = now() where id = ?", [
-      input.orderId,
-      owned.id,
-    ]);
-    const [use] = await tx.execute<UseRow[]>(
-      "insert into coupon_uses (order_id, user_coupon_id, status, discount) values (?, ?, 'USED', ?) returning *",
-      [input.orderId, owned.id, discount],
-    );
+    owned.status = 'USED';
+    owned.orderId = input.orderId;
+    owned.usedAt = new Date();
+    const use = tx.create(CouponUseEntity, {
+      orderId: input.orderId,
+      userCouponId: owned.id,
+      status: 'USED',
+      discount,
+      updatedAt: new Date(),
+    });
     await addToOutbox(
       tx,
       newEvent({
@@ -111,7 +116,7 @@ export async function useCoupon(
         data: { orderId: input.orderId, couponId: input.couponId, userId: input.userId },
       }),
     );
-    return toUse(use!);
+    return toUse(use);
   });
 }
 
@@ -123,21 +128,23 @@ export async function restoreCoupon(em: EntityManager, orderId: string): Promise
   return em.fork().transactional(async (tx) => {
     const earlier = await lockOrder(tx, orderId);
     if (!earlier) {
-      const [tombstone] = await tx.execute<UseRow[]>(
-        "insert into coupon_uses (order_id, status) values (?, 'RESTORED') returning *",
-        [orderId],
-      );
-      return toUse(tombstone!);
+      const tombstone = tx.create(CouponUseEntity, {
+        orderId,
+        status: 'RESTORED',
+        discount: 0,
+        updatedAt: new Date(),
+      });
+      return toUse(tombstone);
     }
     if (earlier.status === 'RESTORED') return toUse(earlier);
-    await tx.execute(
-      "update user_coupons set status = 'ISSUED', order_id = null, used_at = null where id = ? and order_id = ?",
-      [earlier.user_coupon_id, orderId],
-    );
-    const [restored] = await tx.execute<UseRow[]>(
-      "update coupon_uses set status = 'RESTORED', updated_at = now() where order_id = ? returning *",
-      [orderId],
-    );
+    if (earlier.userCouponId)
+      await tx.nativeUpdate(
+        UserCouponEntity,
+        { id: earlier.userCouponId, orderId },
+        { status: 'ISSUED', orderId: null, usedAt: null },
+      );
+    earlier.status = 'RESTORED';
+    earlier.updatedAt = new Date();
     await addToOutbox(
       tx,
       newEvent({
@@ -145,10 +152,10 @@ export async function restoreCoupon(em: EntityManager, orderId: string): Promise
         type: CouponEventType.CouponRestored,
         source: 'coupon',
         subject: orderId,
-        data: { orderId, userCouponId: earlier.user_coupon_id },
+        data: { orderId, userCouponId: earlier.userCouponId },
       }),
     );
-    return toUse(restored!);
+    return toUse(earlier);
   });
 }
 
@@ -161,20 +168,15 @@ export interface UserCoupon {
   issuedAt: string;
 }
 
+/** A user's coupons with their names: one statement (a join). */
 export async function listUserCoupons(em: EntityManager, userId: string): Promise<UserCoupon[]> {
-  const rows = await em.fork().execute<
-    {
-      id: string;
-      coupon_id: string;
-      name: string;
-      status: 'ISSUED' | 'USED';
-      order_id: string | null;
-      issued_at: string;
-    }[]
-  >(
-    'select uc.id, uc.coupon_id, c.name, uc.status, uc.order_id, uc.issued_at from user_coupons uc join coupons c on c.id = uc.coupon_id where uc.user_id = ? order by uc.issued_at desc',
-    [userId],
-  );
+  const rows = await db(em.fork())
+    .selectFrom('user_coupons as uc')
+    .innerJoin('coupons as c', 'c.id', 'uc.coupon_id')
+    .select(['uc.id', 'uc.coupon_id', 'c.name', 'uc.status', 'uc.order_id', 'uc.issued_at'])
+    .where('uc.user_id', '=', userId)
+    .orderBy('uc.issued_at', 'desc')
+    .execute();
   return rows.map((r) => ({
     id: r.id,
     couponId: r.coupon_id,

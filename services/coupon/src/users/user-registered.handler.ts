@@ -1,5 +1,6 @@
 import type { EventHandler } from '@shop/platform';
 import { z } from 'zod';
+import { KnownUserEntity } from '../db/entities.ts';
 import { USER_EVENTS } from '../events/topics.ts';
 
 const data = z.object({ userId: z.uuid() });
@@ -11,10 +12,10 @@ export const userRegisteredHandler: EventHandler<typeof data> = {
   eventType: 'UserRegistered',
   data,
   async handle(tx, { userId }, event) {
-    await tx.execute('insert into known_users (user_id, registered_at, source_event_id) values (?, ?, ?)', [
+    await tx.insert(KnownUserEntity, {
       userId,
-      event.time ?? new Date().toISOString(),
-      event.id,
-    ]);
+      registeredAt: new Date(event.time ?? Date.now()),
+      sourceEventId: event.id,
+    });
   },
 };
