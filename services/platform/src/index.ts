@@ -16,12 +16,13 @@ export { type CallOptions, DaprHttpError, DaprSidecar, SidecarUnavailableError }
 export {
   type EntityManager,
   initOrm,
+  lockForTransaction,
   migrate,
   type NamedMigration,
   pingDatabase,
   withDriverErrors,
 } from './db/orm.ts';
-export { jsonRecordset } from './db/recordset.ts';
+export { anyUuid, jsonRecordset } from './db/recordset.ts';
 export {
   AppError,
   BusinessRuleError,

@@ -1,5 +1,6 @@
 import {
   addManyToOutbox,
+  anyUuid,
   type EntityManager,
   jsonRecordset,
   type Logger,
@@ -278,7 +279,7 @@ export class IssueWorker {
           await db(tx)
             .selectFrom('issue_requests')
             .select('id')
-            .where('id', '=', sql<string>`any(${rows.map((r) => r.id)}::uuid[])`)
+            .where('id', '=', anyUuid(rows.map((r) => r.id)))
             .where('status', '=', 'PROCESSING')
             .where('batch_id', '=', batchId)
             .forUpdate()

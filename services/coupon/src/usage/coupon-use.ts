@@ -1,5 +1,11 @@
 import { type InferEntity, LockMode } from '@mikro-orm/core';
-import { addToOutbox, BusinessRuleError, type EntityManager, newEvent } from '@shop/platform';
+import {
+  addToOutbox,
+  BusinessRuleError,
+  type EntityManager,
+  lockForTransaction,
+  newEvent,
+} from '@shop/platform';
 import { discountFor, findCoupon, windowState } from '../coupons/coupons.ts';
 import { CouponUseEntity, db, UserCouponEntity } from '../db/entities.ts';
 import { COUPON_EVENTS, CouponEventType } from '../events/topics.ts';
@@ -23,14 +29,9 @@ const toUse = (r: UseRecord): CouponUse => ({
 const refuse = (slug: string, title: string, detail: string, ext: Record<string, unknown>) =>
   new BusinessRuleError(slug, title, detail, ext);
 
-/**
- * The order's coupon use, if any, with the order locked for this transaction.
- * An advisory lock, not a row lock: before its first use or restore the order
- * has no row to lock, and the two must not both write one. A raw statement:
- * neither em nor Kysely has a word for pg_advisory_xact_lock.
- */
+/** The order's coupon use, if any, with the order locked for this transaction (it may have no row yet). */
 async function lockOrder(tx: EntityManager, orderId: string): Promise<UseRecord | null> {
-  await tx.execute('select pg_advisory_xact_lock(hashtext(?))', [`coupon:${orderId}`]);
+  await lockForTransaction(tx, `coupon:${orderId}`);
   return tx.findOne(CouponUseEntity, orderId);
 }
 

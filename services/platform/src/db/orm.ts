@@ -2,6 +2,7 @@ import type { Migration } from '@mikro-orm/migrations';
 import { Migrator } from '@mikro-orm/migrations';
 import { DriverException, type EntityManager, MikroORM } from '@mikro-orm/postgresql';
 import pg from 'pg';
+import { platformEntities } from './platform.entities.ts';
 import { platformMigrations } from './platform.migrations.ts';
 
 export type { EntityManager };
@@ -62,8 +63,7 @@ export async function initOrm(options: OrmOptions): Promise<MikroORM> {
   const migrations = [...platformMigrations, ...(options.migrations ?? [])];
   return MikroORM.init({
     clientUrl: options.clientUrl,
-    entities: options.entities ?? [],
-    discovery: { warnWhenNoEntities: false },
+    entities: [...platformEntities, ...(options.entities ?? [])],
     extensions: [Migrator],
     migrations: {
       migrationsList: migrations,
@@ -102,6 +102,17 @@ export async function migrate(orm: MikroORM): Promise<string[]> {
   }
 }
 
+/**
+ * Serialises the transactions that name `key` until this one ends (an advisory
+ * lock held to its commit): for what may have no row yet to lock, such as an
+ * order's first call of a saga step, which must not race its compensation.
+ * The platform's one raw lock: neither em nor Kysely has a word for it.
+ */
+export async function lockForTransaction(tx: EntityManager, key: string): Promise<void> {
+  await tx.execute('select pg_advisory_xact_lock(hashtext(?))', [key]);
+}
+
+/** Readiness: the smallest statement the server must answer (raw: there is nothing to map). */
 export async function pingDatabase(em: EntityManager): Promise<void> {
   await em.fork().execute('select 1');
 }

@@ -19,3 +19,6 @@ export function jsonRecordset<Row extends Record<string, unknown>, Alias extends
     sql`${sql.id(alias)}(${sql.join(list)})`,
   );
 }
+
+/** For `where(column, '=', anyUuid(ids))`: `= any($1::uuid[])`, one parameter however many ids (`in (…)` takes one each). */
+export const anyUuid = (ids: string[]) => sql<string>`any(${ids}::uuid[])`;

@@ -1,4 +1,5 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
+import { platformDb } from '../db/platform.entities.ts';
 
 /**
  * Runs `effect` once per (consumer, event id): the id is recorded in the same
@@ -13,11 +14,13 @@ export async function consumeOnce(
   effect: (tx: EntityManager) => Promise<void>,
 ): Promise<boolean> {
   return em.fork().transactional(async (tx) => {
-    const inserted = await tx.execute(
-      'insert into inbox (consumer, event_id) values (?, ?) on conflict do nothing returning event_id',
-      [consumer, eventId],
-    );
-    if (inserted.length === 0) return false;
+    const inserted = await platformDb(tx)
+      .insertInto('inbox')
+      .values({ consumer, event_id: eventId })
+      .onConflict((oc) => oc.doNothing())
+      .returning('event_id')
+      .executeTakeFirst();
+    if (!inserted) return false;
     await effect(tx);
     return true;
   });

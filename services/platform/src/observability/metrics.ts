@@ -1,5 +1,6 @@
 import Router from '@koa/router';
 import type { EntityManager } from '@mikro-orm/postgresql';
+import { sql } from 'kysely';
 import {
   Counter,
   type CounterConfiguration,
@@ -8,6 +9,7 @@ import {
   Histogram,
   Registry,
 } from 'prom-client';
+import { platformDb } from '../db/platform.entities.ts';
 
 /**
  * The process's Prometheus metrics, served at `GET /metrics` on the app's
@@ -93,25 +95,24 @@ export const outboxPublished = new Counter({
  * unsent rows), and the dead letters not yet re-driven, per topic.
  */
 export function definePlatformGauges(em: EntityManager): void {
+  const unsent = () => platformDb(em.fork()).selectFrom('outbox').where('published_at', 'is', null);
   defineScrapedGauge({
     name: 'outbox_backlog_events',
     help: 'Events written to the outbox and not yet published.',
     read: async () => {
-      const [row] = await em
-        .fork()
-        .execute<{ n: number }[]>('select count(*)::int as n from outbox where published_at is null');
-      return [{ value: row?.n ?? 0 }];
+      const row = await unsent()
+        .select((eb) => eb.fn.countAll<string>().as('n'))
+        .executeTakeFirst();
+      return [{ value: Number(row?.n ?? 0) }];
     },
   });
   defineScrapedGauge({
     name: 'outbox_oldest_unpublished_age_seconds',
     help: 'Age of the oldest event still waiting in the outbox (0 when none waits).',
     read: async () => {
-      const [row] = await em
-        .fork()
-        .execute<{ age: number | null }[]>(
-          'select extract(epoch from now() - min(created_at))::float8 as age from outbox where published_at is null',
-        );
+      const row = await unsent()
+        .select(sql<number | null>`extract(epoch from now() - min(created_at))::float8`.as('age'))
+        .executeTakeFirst();
       return [{ value: row?.age ?? 0 }];
     },
   });
@@ -121,12 +122,13 @@ export function definePlatformGauges(em: EntityManager): void {
     labelNames: ['topic'],
     read: async () =>
       (
-        await em
-          .fork()
-          .execute<{ topic: string; n: number }[]>(
-            'select topic, count(*)::int as n from dead_letters where redriven_at is null group by topic',
-          )
-      ).map((r) => ({ labels: { topic: r.topic }, value: r.n })),
+        await platformDb(em.fork())
+          .selectFrom('dead_letters')
+          .select((eb) => ['topic', eb.fn.countAll<string>().as('n')])
+          .where('redriven_at', 'is', null)
+          .groupBy('topic')
+          .execute()
+      ).map((r) => ({ labels: { topic: r.topic }, value: Number(r.n) })),
   });
 }
 

@@ -1,11 +1,21 @@
 import { randomUUID } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/postgresql';
+import { sql } from 'kysely';
 import type { CallOptions } from '../dapr/sidecar.ts';
+import { platformDb } from '../db/platform.entities.ts';
+import { anyUuid } from '../db/recordset.ts';
 import type { DomainEvent } from '../events/cloud-event.ts';
 import type { Logger } from '../logger.ts';
 import { outboxPublished } from '../observability/metrics.ts';
 import { inTraceOf, SpanKind } from '../observability/tracing.ts';
 import type { OutboxRow } from './outbox.ts';
+
+const markPublished = (em: EntityManager, ids: string[]) =>
+  platformDb(em)
+    .updateTable('outbox')
+    .set({ published_at: sql`now()`, claimed_until: null })
+    .where('id', '=', anyUuid(ids))
+    .execute();
 
 export interface Publisher {
   /** Must give up after `call.timeoutMs`: the relay's lease bound counts on it. */
@@ -39,29 +49,56 @@ export interface RelayOptions {
  * by one relay at a time, in order. SKIP LOCKED lets relays claim side by
  * side; the statement is its own short transaction.
  */
-const CLAIM = `
-with heads as (
-  select o.subject from outbox o
-  where o.published_at is null
-    and (o.claimed_until is null or o.claimed_until < clock_timestamp())
-    and not exists (
-      select 1 from outbox e where e.published_at is null and e.subject = o.subject and e.id < o.id)
-  order by o.id
-  limit ?
-  for update of o skip locked
-), claimable as (
-  select f.id from outbox f
-  where f.published_at is null
-    and f.subject in (select subject from heads)
-    and (f.claimed_until is null or f.claimed_until < clock_timestamp())
-  order by f.id
-  limit ?
-  for update of f skip locked
-)
-update outbox set claimed_until = clock_timestamp() + ? * interval '1 millisecond', claimed_by = ?,
-  attempts = attempts + 1
-where id in (select id from claimable)
-returning id, topic, event, attempts`;
+function claim(
+  em: EntityManager,
+  batch: { limit: number; leaseMs: number; relayId: string },
+): Promise<OutboxRow[]> {
+  const now = sql<Date>`clock_timestamp()`;
+  return platformDb(em)
+    .with('heads', (db) =>
+      db
+        .selectFrom('outbox as o')
+        .select('o.subject')
+        .where('o.published_at', 'is', null)
+        .where((eb) => eb.or([eb('o.claimed_until', 'is', null), eb('o.claimed_until', '<', now)]))
+        .where(({ not, exists, selectFrom }) =>
+          not(
+            exists(
+              selectFrom('outbox as e')
+                .select('e.id')
+                .where('e.published_at', 'is', null)
+                .whereRef('e.subject', '=', 'o.subject')
+                .whereRef('e.id', '<', 'o.id'),
+            ),
+          ),
+        )
+        .orderBy('o.id')
+        .limit(batch.limit)
+        .forUpdate('o')
+        .skipLocked(),
+    )
+    .with('claimable', (db) =>
+      db
+        .selectFrom('outbox as f')
+        .select('f.id')
+        .where('f.published_at', 'is', null)
+        .where('f.subject', 'in', (eb) => eb.selectFrom('heads').select('heads.subject'))
+        .where((eb) => eb.or([eb('f.claimed_until', 'is', null), eb('f.claimed_until', '<', now)]))
+        .orderBy('f.id')
+        .limit(batch.limit)
+        .forUpdate('f')
+        .skipLocked(),
+    )
+    .updateTable('outbox')
+    .set((eb) => ({
+      claimed_until: sql`clock_timestamp() + ${batch.leaseMs} * interval '1 millisecond'`,
+      claimed_by: batch.relayId,
+      attempts: eb('attempts', '+', 1),
+    }))
+    .where('id', 'in', (eb) => eb.selectFrom('claimable').select('claimable.id'))
+    .returning(['id', 'topic', 'event', 'attempts'])
+    .execute();
+}
 
 /**
  * Publishes outbox rows through Dapr and marks them published, with no
@@ -147,7 +184,7 @@ export class OutboxRelay {
       const { leaseMs, batchSize } = this.options;
       // Measured before the claim, so this relay's idea of its lease ends before the database's.
       const leaseEnds = performance.now() + leaseMs;
-      const rows = await em.execute<OutboxRow[]>(CLAIM, [batchSize, batchSize, leaseMs, this.id]);
+      const rows = await claim(em, { limit: batchSize, leaseMs, relayId: this.id });
       rows.sort((a, b) => (a.id < b.id ? -1 : 1));
       this.backlog = rows.length === batchSize;
       // Events written in a trace are published in it, one by one (a bulk call has no trace per
@@ -160,10 +197,12 @@ export class OutboxRelay {
       failure = sent.failure;
       if (published < rows.length) {
         // Give back what this pass did not send, so it need not wait for the lease to end.
-        await em.execute(
-          'update outbox set claimed_until = null, claimed_by = null where claimed_by = ? and published_at is null',
-          [this.id],
-        );
+        await platformDb(em)
+          .updateTable('outbox')
+          .set({ claimed_until: null, claimed_by: null })
+          .where('claimed_by', '=', this.id)
+          .where('published_at', 'is', null)
+          .execute();
       }
     } catch (err) {
       failure = err;
@@ -210,7 +249,7 @@ export class OutboxRelay {
         await this.recordError(em, [row.id], err);
         return { published, failure: err };
       }
-      await em.execute('update outbox set published_at = now(), claimed_until = null where id = ?', [row.id]);
+      await markPublished(em, [row.id]);
       published += 1;
     }
     return { published };
@@ -262,10 +301,7 @@ export class OutboxRelay {
       const sent = round.filter((r) => !failed.includes(r.id)).map((r) => r.id);
       for (const r of round) if (!failed.includes(r.id)) outboxPublished.inc({ topic: r.topic });
       if (sent.length > 0) {
-        await em.execute(
-          'update outbox set published_at = now(), claimed_until = null where id in (select jsonb_array_elements_text(?::jsonb)::uuid)',
-          [JSON.stringify(sent)],
-        );
+        await markPublished(em, sent);
         published += sent.length;
       }
       if (failed.length > 0) {
@@ -278,9 +314,10 @@ export class OutboxRelay {
   }
 
   private async recordError(em: EntityManager, ids: string[], err: unknown): Promise<void> {
-    await em.execute(
-      'update outbox set last_error = ? where id in (select jsonb_array_elements_text(?::jsonb)::uuid)',
-      [String((err as Error).message).slice(0, 1000), JSON.stringify(ids)],
-    );
+    await platformDb(em)
+      .updateTable('outbox')
+      .set({ last_error: String((err as Error).message).slice(0, 1000) })
+      .where('id', '=', anyUuid(ids))
+      .execute();
   }
 }

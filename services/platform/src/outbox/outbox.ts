@@ -1,4 +1,5 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
+import { platformDb } from '../db/platform.entities.ts';
 import { type DomainEvent, uuidv7 } from '../events/cloud-event.ts';
 import { currentTraceparent } from '../observability/tracing.ts';
 
@@ -8,14 +9,7 @@ import { currentTraceparent } from '../observability/tracing.ts';
  * The active trace is stored with it: the relay publishes it in that trace.
  */
 export async function addToOutbox(em: EntityManager, event: DomainEvent): Promise<void> {
-  // The row id is the outbox's own (time-ordered): a re-driven event keeps its event id.
-  await em.execute('insert into outbox (id, topic, event_type, subject, event) values (?, ?, ?, ?, ?)', [
-    uuidv7(),
-    event.topic,
-    event.type,
-    event.subject,
-    JSON.stringify({ ...event, traceparent: event.traceparent ?? currentTraceparent() }),
-  ]);
+  await addManyToOutbox(em, [{ ...event, traceparent: event.traceparent ?? currentTraceparent() }]);
 }
 
 /**
@@ -25,19 +19,15 @@ export async function addToOutbox(em: EntityManager, event: DomainEvent): Promis
  */
 export async function addManyToOutbox(em: EntityManager, events: DomainEvent[]): Promise<void> {
   if (events.length === 0) return;
+  // The row id is the outbox's own (time-ordered): a re-driven event keeps its event id.
   const rows = events.map((event) => ({
     id: uuidv7(),
     topic: event.topic,
     event_type: event.type,
     subject: event.subject,
-    event,
+    event, // pg sends an object as its JSON
   }));
-  await em.execute(
-    `insert into outbox (id, topic, event_type, subject, event)
-     select id, topic, event_type, subject, event
-     from jsonb_to_recordset(?::jsonb) as r(id uuid, topic text, event_type text, subject text, event jsonb)`,
-    [JSON.stringify(rows)],
-  );
+  await platformDb(em).insertInto('outbox').values(rows).execute();
 }
 
 export interface OutboxRow {

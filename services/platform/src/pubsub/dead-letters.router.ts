@@ -1,30 +1,21 @@
 import Router from '@koa/router';
+import type { InferEntity } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { z } from 'zod';
+import { DeadLetterEntity } from '../db/platform.entities.ts';
 import { BusinessRuleError, NotFoundError } from '../errors/app-error.ts';
-import type { ReceivedEvent } from '../events/cloud-event.ts';
 import { parseParams, parseQuery } from '../http/validate.ts';
 import type { ApiOperation } from '../openapi/api-operation.ts';
 import type { DeliverEvent } from './subscriptions.ts';
 
-interface DeadLetterRow {
-  id: string;
-  topic: string;
-  event_id: string;
-  event_type: string | null;
-  event: ReceivedEvent<Record<string, unknown>>;
-  received_at: string;
-  redriven_at: string | null;
-}
-
-const present = (row: DeadLetterRow) => ({
+const present = (row: InferEntity<typeof DeadLetterEntity>) => ({
   id: row.id,
   topic: row.topic,
-  eventId: row.event_id,
-  eventType: row.event_type,
+  eventId: row.eventId,
+  eventType: row.eventType ?? null,
   event: row.event,
-  receivedAt: row.received_at,
-  redrivenAt: row.redriven_at,
+  receivedAt: row.receivedAt.toISOString(),
+  redrivenAt: row.redrivenAt?.toISOString() ?? null,
 });
 
 const listQuery = z.object({ pending: z.stringbool().optional() });
@@ -70,30 +61,26 @@ export function deadLettersRouter(em: EntityManager, deliver: DeliverEvent): Rou
 
   router.get('/', async (ctx) => {
     const query = parseQuery(ctx, listQuery);
-    const rows = await em
-      .fork()
-      .execute<DeadLetterRow[]>(
-        `select * from dead_letters ${query.pending ? 'where redriven_at is null' : ''} order by received_at limit 500`,
-      );
+    const rows = await em.fork().find(DeadLetterEntity, query.pending ? { redrivenAt: null } : {}, {
+      orderBy: { receivedAt: 'asc' },
+      limit: 500,
+    });
     ctx.body = { items: rows.map(present) };
   });
 
   router.post('/:id/redrive', async (ctx) => {
     const { id } = parseParams(ctx, idParams);
-    const [found] = await em.fork().execute<DeadLetterRow[]>('select * from dead_letters where id = ?', [id]);
+    const tx = em.fork();
+    const found = await tx.findOne(DeadLetterEntity, id);
     if (!found) throw new NotFoundError('dead letter', id);
-    if (found.redriven_at === null) {
+    if (!found.redrivenAt) {
       const outcome = await deliver(found.topic, found.event);
       if (outcome.status !== 'SUCCESS') throw new RedriveFailedError(id, outcome.status, outcome.reason);
-      await em
-        .fork()
-        .execute('update dead_letters set redriven_at = now() where id = ? and redriven_at is null', [id]);
+      // Of two re-drives at once, the first keeps its time (the inbox ran the handlers once).
+      await tx.nativeUpdate(DeadLetterEntity, { id, redrivenAt: null }, { redrivenAt: new Date() });
     }
-    const [updated] = await em
-      .fork()
-      .execute<DeadLetterRow[]>('select * from dead_letters where id = ?', [id]);
     ctx.status = 202;
-    ctx.body = present(updated!);
+    ctx.body = present(await tx.refreshOrFail(found));
   });
   return router;
 }

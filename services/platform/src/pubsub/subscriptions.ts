@@ -2,7 +2,8 @@ import Router from '@koa/router';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Context } from 'koa';
 import type { ZodType, z } from 'zod';
-import type { ReceivedEvent } from '../events/cloud-event.ts';
+import { platformDb } from '../db/platform.entities.ts';
+import { type ReceivedEvent, uuidv7 } from '../events/cloud-event.ts';
 import { consumeOnce } from '../inbox/inbox.ts';
 import type { Logger } from '../logger.ts';
 import { eventsConsumed } from '../observability/metrics.ts';
@@ -166,12 +167,11 @@ export function subscriptionsRouter(
     router.post(deadLetterRoute(topic), async (ctx) => {
       const event = (ctx.request as { body?: unknown }).body;
       if (!isCloudEvent(event)) return answer(ctx, 'SUCCESS');
-      await em
-        .fork()
-        .execute(
-          'insert into dead_letters (id, topic, event_id, event_type, event) values (gen_random_uuid(), ?, ?, ?, ?) on conflict (topic, event_id) do nothing',
-          [topic, event.id, event.type ?? null, JSON.stringify(event)],
-        );
+      await platformDb(em.fork())
+        .insertInto('dead_letters')
+        .values({ id: uuidv7(), topic, event_id: event.id, event_type: event.type ?? null, event })
+        .onConflict((oc) => oc.columns(['topic', 'event_id']).doNothing())
+        .execute();
       log.warn({ topic, eventId: event.id, eventType: event.type }, 'dead letter stored');
       answer(ctx, 'SUCCESS');
     });
