@@ -1,6 +1,7 @@
 import { baseConfigSchema, type ServiceDefinition } from '@shop/platform';
 import { z } from 'zod';
 import { loadSigningKey } from './auth/signing-key.ts';
+import { userEntities } from './db/entities.ts';
 import { migrations } from './db/migrations.ts';
 import { seedUsers } from './db/seed.ts';
 import { orderNotificationHandlers } from './notifications/order-notifications.handler.ts';
@@ -8,7 +9,6 @@ import { authOperations, authRouter } from './routes/auth.router.ts';
 import { notificationsOperations, notificationsRouter } from './routes/notifications.router.ts';
 import { pointsOperations, pointsRouter } from './routes/points.router.ts';
 import { usersOperations, usersRouter } from './routes/users.router.ts';
-import { UserEntity } from './users/user.entity.ts';
 
 export const userConfigSchema = baseConfigSchema.extend({
   /** The EC P-256 key (PEM) that signs access tokens; see auth/signing-key.ts. */
@@ -24,7 +24,7 @@ export const userConfigSchema = baseConfigSchema.extend({
 
 export const userService: ServiceDefinition<typeof userConfigSchema> = {
   configSchema: userConfigSchema,
-  entities: [UserEntity],
+  entities: userEntities,
   migrations,
   seed: seedUsers,
   build: async ({ config, orm, sidecar, log, outboxWritten }) => {

@@ -1,4 +1,5 @@
 import type { EntityManager, Role } from '@shop/platform';
+import { UserEntity } from '../db/entities.ts';
 import { InvalidCredentialsError } from './auth.errors.ts';
 import { verifyPassword } from './passwords.ts';
 import { brakeOrGo, clearFailures, recordFailure } from './sign-in-brake.ts';
@@ -16,13 +17,10 @@ export async function signIn(
 ): Promise<TokenPair & { userId: string; role: Role }> {
   const email = input.email.toLowerCase();
   await brakeOrGo(em, email);
-  const [user] = await em
+  const user = await em
     .fork()
-    .execute<{ id: string; role: Role; password_hash: string | null }[]>(
-      'select id, role, password_hash from users where email = ?',
-      [email],
-    );
-  if (!(await verifyPassword(user?.password_hash, input.password)) || !user) {
+    .findOne(UserEntity, { email }, { fields: ['id', 'role', 'passwordHash'], disableIdentityMap: true });
+  if (!(await verifyPassword(user?.passwordHash, input.password)) || !user) {
     await recordFailure(em, email);
     throw new InvalidCredentialsError();
   }

@@ -8,6 +8,7 @@ import {
   uuidv7,
 } from '@shop/platform';
 import { SignJWT } from 'jose';
+import { db, RefreshTokenEntity } from '../db/entities.ts';
 import { InvalidRefreshTokenError } from './auth.errors.ts';
 import type { SigningKey } from './signing-key.ts';
 
@@ -51,10 +52,13 @@ const sha256 = (secret: string) => createHash('sha256').update(secret).digest();
 async function newRefreshToken(tx: EntityManager, settings: TokenSettings, userId: string): Promise<string> {
   const id = uuidv7();
   const secret = randomBytes(32).toString('base64url');
-  await tx.execute(
-    `insert into refresh_tokens (id, user_id, token_hash, expires_at) values (?, ?, ?, now() + make_interval(secs => ?))`,
-    [id, userId, sha256(secret).toString('hex'), settings.refreshTtlSeconds],
-  );
+  await tx.insert(RefreshTokenEntity, {
+    id,
+    userId,
+    tokenHash: sha256(secret).toString('hex'),
+    expiresAt: new Date(Date.now() + settings.refreshTtlSeconds * 1000),
+    createdAt: new Date(),
+  });
   return `${id}.${secret}`;
 }
 
@@ -77,17 +81,25 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 async function findRefreshToken(tx: EntityManager, presented: string) {
   const [id, secret] = presented.split('.');
   if (!id || !secret || !UUID.test(id)) return undefined;
-  const [row] = await tx.execute<
-    { user_id: string; token_hash: string; revoked: boolean; expired: boolean; role: Role }[]
-  >(
-    `select t.user_id, t.token_hash, t.revoked_at is not null as revoked, t.expires_at <= now() as expired, u.role
-       from refresh_tokens t join users u on u.id = t.user_id where t.id = ? for update of t`,
-    [id],
-  );
+  const row = await db(tx)
+    .selectFrom('refresh_tokens as t')
+    .innerJoin('users as u', 'u.id', 't.user_id')
+    .select(['t.user_id', 't.token_hash', 't.revoked_at', 't.expires_at', 'u.role'])
+    .where('t.id', '=', id)
+    .forUpdate('t')
+    .executeTakeFirst();
   if (!row) return undefined;
   const expected = Buffer.from(row.token_hash, 'hex');
   const actual = sha256(secret);
-  return expected.length === actual.length && timingSafeEqual(expected, actual) ? { id, ...row } : undefined;
+  if (expected.length !== actual.length || !timingSafeEqual(expected, actual)) return undefined;
+  return {
+    id,
+    userId: row.user_id,
+    role: row.role,
+    revoked: row.revoked_at !== null,
+    // The expiry was set on this clock (newRefreshToken); the driver gives the time as text.
+    expired: new Date(row.expires_at) <= new Date(),
+  };
 }
 
 /** Exchanges a refresh token for a new pair; the presented one cannot be used again. */
@@ -102,14 +114,15 @@ export function refreshTokens(
       const token = await findRefreshToken(tx, presented);
       if (!token || token.expired) throw new InvalidRefreshTokenError();
       if (token.revoked) {
-        await tx.execute(
-          'update refresh_tokens set revoked_at = now() where user_id = ? and revoked_at is null',
-          [token.user_id],
+        await tx.nativeUpdate(
+          RefreshTokenEntity,
+          { userId: token.userId, revokedAt: null },
+          { revokedAt: new Date() },
         );
         return { reused: true as const };
       }
-      await tx.execute('update refresh_tokens set revoked_at = now() where id = ?', [token.id]);
-      return pairFor(tx, settings, { id: token.user_id, role: token.role });
+      await tx.nativeUpdate(RefreshTokenEntity, { id: token.id }, { revokedAt: new Date() });
+      return pairFor(tx, settings, { id: token.userId, role: token.role });
     })
     .then((result) => {
       // Thrown after the commit, so that the revocation of the user's tokens stays.
@@ -123,8 +136,6 @@ export async function revokeRefreshToken(em: EntityManager, presented: string): 
   await em.fork().transactional(async (tx) => {
     const token = await findRefreshToken(tx, presented);
     if (token)
-      await tx.execute('update refresh_tokens set revoked_at = coalesce(revoked_at, now()) where id = ?', [
-        token.id,
-      ]);
+      await tx.nativeUpdate(RefreshTokenEntity, { id: token.id, revokedAt: null }, { revokedAt: new Date() });
   });
 }

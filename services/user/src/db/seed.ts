@@ -1,6 +1,7 @@
-import type { EntityManager, Role } from '@shop/platform';
+import { type EntityManager, type Role, uuidv7 } from '@shop/platform';
 import { hashPassword } from '../auth/passwords.ts';
 import { announceRegistration } from '../users/users.ts';
+import { PointAccountEntity, PointLedgerEntity, UserEntity } from './entities.ts';
 
 /**
  * Users with points for the local platform; fixed ids, so loading them twice changes nothing.
@@ -60,10 +61,13 @@ export const demoUsers: {
 
 export async function seedUsers(em: EntityManager): Promise<void> {
   // Only the users without a password yet are hashed (each hash takes tens of milliseconds).
-  const present = await em.execute<{ id: string }[]>(
-    'select id from users where password_hash is not null and id in (?)',
-    [demoUsers.map((u) => u.id)],
-  );
+  const present = await em
+    .fork()
+    .find(
+      UserEntity,
+      { id: { $in: demoUsers.map((u) => u.id) }, passwordHash: { $ne: null } },
+      { fields: ['id'] },
+    );
   const hashed = new Set(present.map((r) => r.id));
   const hashes = new Map(
     await Promise.all(
@@ -72,33 +76,43 @@ export async function seedUsers(em: EntityManager): Promise<void> {
         .map(async (u) => [u.id, await hashPassword(u.password)] as const),
     ),
   );
-  await em.transactional(async (tx) => {
+  await em.fork().transactional(async (tx) => {
     for (const u of demoUsers) {
       const passwordHash = hashes.get(u.id);
       // A demo user loaded before sign-in existed gets its password and role now.
-      if (passwordHash) {
-        await tx.execute('update users set password_hash = ?, role = ? where id = ?', [
-          passwordHash,
-          u.role,
-          u.id,
-        ]);
-      }
-      const inserted = await tx.execute(
-        'insert into users (id, email, name, role, password_hash) values (?, ?, ?, ?, ?) on conflict do nothing returning id',
-        [u.id, u.email, u.name, u.role, passwordHash ?? null],
-      );
-      if (inserted.length === 0) continue;
+      if (passwordHash) await tx.nativeUpdate(UserEntity, { id: u.id }, { passwordHash, role: u.role });
+      const now = new Date();
+      const inserted = await tx
+        .createQueryBuilder(UserEntity)
+        .insert({
+          id: u.id,
+          email: u.email,
+          name: u.name,
+          role: u.role,
+          passwordHash: passwordHash ?? null,
+          createdAt: now,
+        })
+        .onConflict()
+        .ignore()
+        .execute('run');
+      if (inserted.affectedRows === 0) continue;
       // Announced like any registration, so that other services' views (coupon's known users) have them.
       await announceRegistration(tx, u.id);
-      await tx.execute('insert into point_accounts (user_id, balance) values (?, ?)', [u.id, u.points]);
+      await tx.insert(PointAccountEntity, { userId: u.id, balance: u.points, updatedAt: now });
       // The opening balance is a ledger entry too, so that the ledger always sums to the balance:
       // a grant of the demo admin's, as any points not paid for are.
       if (u.points > 0) {
-        await tx.execute(
-          `insert into point_ledger (id, user_id, kind, amount, balance_after, idempotency_key, reason, granted_by)
-           values (gen_random_uuid(), ?, 'GRANT', ?, ?, ?, 'demo data', ?)`,
-          [u.id, u.points, u.points, `seed:${u.id}`, DEMO_ADMIN_ID],
-        );
+        await tx.insert(PointLedgerEntity, {
+          id: uuidv7(),
+          userId: u.id,
+          kind: 'GRANT',
+          amount: u.points,
+          balanceAfter: u.points,
+          idempotencyKey: `seed:${u.id}`,
+          reason: 'demo data',
+          grantedBy: DEMO_ADMIN_ID,
+          createdAt: now,
+        });
       }
     }
   });

@@ -6,6 +6,7 @@ import {
   PermanentEventError,
 } from '@shop/platform';
 import { z } from 'zod';
+import { recordNotification } from './notifications.ts';
 
 export const ORDER_EVENTS = 'order-events';
 const data = z.object({ orderId: z.uuid(), reason: z.string().optional() });
@@ -38,10 +39,7 @@ export function orderNotificationHandlers(
       }),
     async handle(tx, { orderId, reason }, _event, order) {
       const text = message(eventType, orderId, reason);
-      await tx.execute(
-        'insert into notifications (id, user_id, order_id, kind, message) values (gen_random_uuid(), ?, ?, ?, ?)',
-        [order.userId, orderId, eventType, text],
-      );
+      await recordNotification(tx, { userId: order.userId, orderId, kind: eventType, message: text });
       log.info({ userId: order.userId, orderId, kind: eventType }, `notify: ${text}`);
     },
   }));

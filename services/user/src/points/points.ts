@@ -1,7 +1,9 @@
+import type { FilterQuery, InferEntity } from '@mikro-orm/core';
 import {
   addToOutbox,
   type EntityManager,
   IdempotencyKeyReusedError,
+  lockForTransaction,
   NotFoundError,
   newEvent,
   type Page,
@@ -9,11 +11,12 @@ import {
   requestFingerprint,
   uuidv7,
 } from '@shop/platform';
+import { sql } from 'kysely';
+import { db, type LedgerKind, PointAccountEntity, PointLedgerEntity } from '../db/entities.ts';
 import { USER_EVENTS, UserEventType } from '../events/topics.ts';
 import { InsufficientPointsError, PointsAlreadyRefundedError } from './points.errors.ts';
 
-/** CHARGE: a paid top-up; GRANT: given by an admin or an operator; USE and REFUND: an order's. */
-export type LedgerKind = 'CHARGE' | 'GRANT' | 'USE' | 'REFUND';
+export type { LedgerKind };
 
 export interface LedgerEntry {
   id: string;
@@ -30,33 +33,19 @@ export interface LedgerEntry {
   createdAt: string;
 }
 
-interface LedgerRow {
-  id: string;
-  user_id: string;
-  kind: LedgerKind;
-  amount: string;
-  balance_after: string;
-  order_id: string | null;
-  top_up_id: string | null;
-  reason: string | null;
-  granted_by: string | null;
-  idempotency_key: string;
-  request_hash: string | null;
-  /** Raw queries return timestamps as text. */
-  created_at: string;
-}
+type LedgerRecord = InferEntity<typeof PointLedgerEntity>;
 
-const toEntry = (r: LedgerRow): LedgerEntry => ({
+const toEntry = (r: LedgerRecord): LedgerEntry => ({
   id: r.id,
-  userId: r.user_id,
+  userId: r.userId,
   kind: r.kind,
-  amount: Number(r.amount),
-  balanceAfter: Number(r.balance_after),
-  orderId: r.order_id,
-  topUpId: r.top_up_id,
-  reason: r.reason,
-  grantedBy: r.granted_by,
-  createdAt: new Date(r.created_at).toISOString(),
+  amount: r.amount,
+  balanceAfter: r.balanceAfter,
+  orderId: r.orderId ?? null,
+  topUpId: r.topUpId ?? null,
+  reason: r.reason ?? null,
+  grantedBy: r.grantedBy ?? null,
+  createdAt: r.createdAt.toISOString(),
 });
 
 const eventType: Record<LedgerKind, string> = {
@@ -66,14 +55,8 @@ const eventType: Record<LedgerKind, string> = {
   REFUND: UserEventType.PointsRefunded,
 };
 
-async function findEntry(
-  tx: EntityManager,
-  where: string,
-  params: unknown[],
-): Promise<LedgerRow | undefined> {
-  const [row] = await tx.execute<LedgerRow[]>(`select * from point_ledger where ${where}`, params);
-  return row;
-}
+const findEntry = (tx: EntityManager, where: FilterQuery<LedgerRecord>) =>
+  tx.findOne(PointLedgerEntity, where);
 
 /**
  * Moves a balance and appends the ledger entry in one transaction, with the
@@ -93,30 +76,31 @@ async function append(
     requestHash?: string;
   },
 ): Promise<LedgerEntry | undefined> {
-  const [account] = await tx.execute<{ balance: string }[]>(
-    'update point_accounts set balance = balance + ?, updated_at = now() where user_id = ? and balance + ? >= 0 returning balance',
-    [entry.amount, entry.userId, entry.amount],
-  );
+  // One conditional statement (Kysely: em's updates return nothing): the balance never goes below zero.
+  const account = await db(tx)
+    .updateTable('point_accounts')
+    .set((eb) => ({ balance: eb('balance', '+', entry.amount), updated_at: sql`now()` }))
+    .where('user_id', '=', entry.userId)
+    .where((eb) => eb(eb('balance', '+', entry.amount), '>=', 0))
+    .returning('balance')
+    .executeTakeFirst();
   if (!account) return undefined;
-  const [row] = await tx.execute<LedgerRow[]>(
-    `insert into point_ledger (id, user_id, kind, amount, balance_after, idempotency_key, order_id, top_up_id,
-       reason, granted_by, request_hash)
-     values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) returning *`,
-    [
-      uuidv7(),
-      entry.userId,
-      entry.kind,
-      entry.amount,
-      account.balance,
-      entry.key,
-      entry.orderId ?? null,
-      entry.topUpId ?? null,
-      entry.grant?.reason ?? null,
-      entry.grant?.grantedBy ?? null,
-      entry.requestHash ?? null,
-    ],
-  );
-  const created = toEntry(row!);
+  const row: LedgerRecord = {
+    id: uuidv7(),
+    userId: entry.userId,
+    kind: entry.kind,
+    amount: entry.amount,
+    balanceAfter: Number(account.balance),
+    idempotencyKey: entry.key,
+    requestHash: entry.requestHash ?? null,
+    orderId: entry.orderId ?? null,
+    topUpId: entry.topUpId ?? null,
+    reason: entry.grant?.reason ?? null,
+    grantedBy: entry.grant?.grantedBy ?? null,
+    createdAt: new Date(),
+  };
+  await tx.insert(PointLedgerEntity, row);
+  const created = toEntry(row);
   await addToOutbox(
     tx,
     newEvent({
@@ -136,12 +120,9 @@ async function append(
 }
 
 async function balanceOf(tx: EntityManager, userId: string): Promise<number> {
-  const [account] = await tx.execute<{ balance: string }[]>(
-    'select balance from point_accounts where user_id = ?',
-    [userId],
-  );
+  const account = await tx.findOne(PointAccountEntity, userId, { disableIdentityMap: true });
   if (!account) throw new NotFoundError('user', userId);
-  return Number(account.balance);
+  return account.balance;
 }
 
 export async function getBalance(
@@ -158,15 +139,12 @@ export async function listLedger(
 ): Promise<Page<LedgerEntry>> {
   const tx = em.fork();
   await balanceOf(tx, userId);
-  const rows = await tx.execute<LedgerRow[]>(
-    'select * from point_ledger where user_id = ? order by id desc limit ? offset ?',
-    [userId, page.size, (page.page - 1) * page.size],
+  const [rows, total] = await tx.findAndCount(
+    PointLedgerEntity,
+    { userId },
+    { orderBy: { id: 'desc' }, limit: page.size, offset: (page.page - 1) * page.size },
   );
-  const [count] = await tx.execute<{ n: string }[]>(
-    'select count(*) as n from point_ledger where user_id = ?',
-    [userId],
-  );
-  return { items: rows.map(toEntry), page: page.page, size: page.size, total: Number(count?.n ?? 0) };
+  return { items: rows.map(toEntry), page: page.page, size: page.size, total };
 }
 
 /**
@@ -181,8 +159,8 @@ export async function creditTopUp(
   const key = `top-up:${input.topUpId}`;
   return em.fork().transactional(async (tx) => {
     await balanceOf(tx, input.userId);
-    await tx.execute('select pg_advisory_xact_lock(hashtext(?))', [key]);
-    const previous = await findEntry(tx, 'top_up_id = ?', [input.topUpId]);
+    await lockForTransaction(tx, key);
+    const previous = await findEntry(tx, { topUpId: input.topUpId });
     if (previous) return toEntry(previous);
     return (await append(tx, {
       userId: input.userId,
@@ -213,10 +191,10 @@ export async function grantPoints(
   return em.fork().transactional(async (tx) => {
     await balanceOf(tx, input.userId);
     // Serialises requests that carry the same key, so the first one wins cleanly.
-    await tx.execute('select pg_advisory_xact_lock(hashtext(?))', [key]);
-    const previous = await findEntry(tx, 'idempotency_key = ?', [key]);
+    await lockForTransaction(tx, key);
+    const previous = await findEntry(tx, { idempotencyKey: key });
     if (previous) {
-      if (previous.request_hash !== requestHash) throw new IdempotencyKeyReusedError(input.idempotencyKey);
+      if (previous.requestHash !== requestHash) throw new IdempotencyKeyReusedError(input.idempotencyKey);
       return toEntry(previous);
     }
     return (await append(tx, {
@@ -242,11 +220,11 @@ export async function deductPoints(
   input: { orderId: string; userId: string; amount: number },
 ): Promise<LedgerEntry> {
   return em.fork().transactional(async (tx) => {
-    await tx.execute('select pg_advisory_xact_lock(hashtext(?))', [`order:${input.orderId}`]);
-    if (await findEntry(tx, "order_id = ? and kind = 'REFUND'", [input.orderId])) {
+    await lockForTransaction(tx, `order:${input.orderId}`);
+    if (await findEntry(tx, { orderId: input.orderId, kind: 'REFUND' })) {
       throw new PointsAlreadyRefundedError(input.orderId);
     }
-    const used = await findEntry(tx, "order_id = ? and kind = 'USE'", [input.orderId]);
+    const used = await findEntry(tx, { orderId: input.orderId, kind: 'USE' });
     if (used) return toEntry(used);
     const balance = await balanceOf(tx, input.userId);
     const entry = await append(tx, {
@@ -270,15 +248,15 @@ export async function refundPoints(
   input: { orderId: string; userId: string },
 ): Promise<LedgerEntry> {
   return em.fork().transactional(async (tx) => {
-    await tx.execute('select pg_advisory_xact_lock(hashtext(?))', [`order:${input.orderId}`]);
-    const refunded = await findEntry(tx, "order_id = ? and kind = 'REFUND'", [input.orderId]);
+    await lockForTransaction(tx, `order:${input.orderId}`);
+    const refunded = await findEntry(tx, { orderId: input.orderId, kind: 'REFUND' });
     if (refunded) return toEntry(refunded);
-    const used = await findEntry(tx, "order_id = ? and kind = 'USE'", [input.orderId]);
-    await balanceOf(tx, used?.user_id ?? input.userId);
+    const used = await findEntry(tx, { orderId: input.orderId, kind: 'USE' });
+    await balanceOf(tx, used?.userId ?? input.userId);
     return (await append(tx, {
-      userId: used?.user_id ?? input.userId,
+      userId: used?.userId ?? input.userId,
       kind: 'REFUND',
-      amount: used ? -Number(used.amount) : 0,
+      amount: used ? -used.amount : 0,
       key: `order:${input.orderId}:refund`,
       orderId: input.orderId,
     }))!;

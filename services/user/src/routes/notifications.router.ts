@@ -1,6 +1,7 @@
 import Router from '@koa/router';
 import { type ApiOperation, type EntityManager, parseParams } from '@shop/platform';
 import { z } from 'zod';
+import { listNotifications } from '../notifications/notifications.ts';
 
 const userParams = z.object({ id: z.uuid() });
 
@@ -16,22 +17,8 @@ export const notificationsOperations: ApiOperation[] = [
 
 export function notificationsRouter(em: EntityManager): Router {
   const router = new Router();
-  /** What the user was told, newest first. */
   router.get('/users/:id/notifications', async (ctx) => {
-    const rows = await em
-      .fork()
-      .execute<{ order_id: string | null; kind: string; message: string; created_at: string }[]>(
-        'select order_id, kind, message, created_at from notifications where user_id = ? order by created_at desc limit 100',
-        [parseParams(ctx, userParams).id],
-      );
-    ctx.body = {
-      items: rows.map((r) => ({
-        orderId: r.order_id,
-        kind: r.kind,
-        message: r.message,
-        createdAt: new Date(r.created_at).toISOString(),
-      })),
-    };
+    ctx.body = { items: await listNotifications(em, parseParams(ctx, userParams).id) };
   });
   return router;
 }

@@ -1,4 +1,4 @@
-import { UniqueConstraintViolationException } from '@mikro-orm/core';
+import { type InferEntity, UniqueConstraintViolationException } from '@mikro-orm/core';
 import {
   addToOutbox,
   BusinessRuleError,
@@ -9,8 +9,8 @@ import {
   uuidv7,
 } from '@shop/platform';
 import { hashPassword } from '../auth/passwords.ts';
+import { PointAccountEntity, UserEntity } from '../db/entities.ts';
 import { USER_EVENTS, UserEventType } from '../events/topics.ts';
-import { UserEntity } from './user.entity.ts';
 
 export interface UserRecord {
   id: string;
@@ -20,17 +20,11 @@ export interface UserRecord {
   createdAt: string;
 }
 
-const toRecord = (u: {
-  id: string;
-  email: string;
-  name: string;
-  role: string;
-  createdAt: Date;
-}): UserRecord => ({
+const toRecord = (u: InferEntity<typeof UserEntity>): UserRecord => ({
   id: u.id,
   email: u.email,
   name: u.name,
-  role: u.role as Role,
+  role: u.role,
   createdAt: u.createdAt.toISOString(),
 });
 
@@ -77,7 +71,7 @@ export async function registerUser(
       createdAt: new Date(),
     });
     await tx.flush();
-    await tx.execute('insert into point_accounts (user_id) values (?)', [user.id]);
+    await tx.insert(PointAccountEntity, { userId: user.id, balance: 0, updatedAt: new Date() });
     await announceRegistration(tx, user.id);
     return toRecord(user);
   });

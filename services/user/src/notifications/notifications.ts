@@ -1,0 +1,38 @@
+import { type EntityManager, uuidv7 } from '@shop/platform';
+import { NotificationEntity } from '../db/entities.ts';
+
+export interface Notification {
+  orderId: string | null;
+  kind: string;
+  message: string;
+  createdAt: string;
+}
+
+/** Stores what the user is told, in the caller's transaction (the inbox's: once per event). */
+export async function recordNotification(
+  tx: EntityManager,
+  note: { userId: string; orderId: string; kind: string; message: string },
+): Promise<void> {
+  await tx.insert(NotificationEntity, { id: uuidv7(), ...note, createdAt: new Date() });
+}
+
+/** What the user was told, newest first. */
+export async function listNotifications(
+  em: EntityManager,
+  userId: string,
+  limit = 100,
+): Promise<Notification[]> {
+  const rows = await em
+    .fork()
+    .find(
+      NotificationEntity,
+      { userId },
+      { orderBy: { createdAt: 'desc' }, limit, disableIdentityMap: true },
+    );
+  return rows.map((r) => ({
+    orderId: r.orderId ?? null,
+    kind: r.kind,
+    message: r.message,
+    createdAt: r.createdAt.toISOString(),
+  }));
+}
