@@ -1,8 +1,8 @@
 import { baseConfigSchema, createRedis, type ServiceDefinition } from '@shop/platform';
 import { z } from 'zod';
+import { productEntities } from './db/entities.ts';
 import { migrations } from './db/migrations.ts';
 import { seedCatalog } from './db/seed.ts';
-import { ProductEntity } from './products/product.entity.ts';
 import { Products } from './products/products.ts';
 import { orderCompletedHandler } from './ranking/order-completed.handler.ts';
 import { productsOperations, productsRouter } from './routes/products.router.ts';
@@ -15,7 +15,7 @@ export const productConfigSchema = baseConfigSchema.extend({
 
 export const productService: ServiceDefinition<typeof productConfigSchema> = {
   configSchema: productConfigSchema,
-  entities: [ProductEntity],
+  entities: productEntities,
   migrations,
   seed: seedCatalog,
   build: ({ config, orm, log, outboxWritten }) => {

@@ -1,4 +1,5 @@
 import type { EntityManager } from '@shop/platform';
+import { ProductEntity, ProductStatus, StockEntity } from './entities.ts';
 
 /** A small catalog with stock for the local platform; fixed ids, so loading it twice changes nothing. */
 export const demoProducts = [
@@ -17,17 +18,30 @@ export const demoProducts = [
   { id: '0190c0de-0000-7000-8000-000000000008', name: 'Desk lamp', price: 35_000, stock: 120 },
 ];
 
+/** Each table's rows in one insert; a row already there is kept as it is. */
 export async function seedCatalog(em: EntityManager): Promise<void> {
-  await em.transactional(async (tx) => {
-    for (const p of demoProducts) {
-      await tx.execute(
-        "insert into products (id, name, price, status) values (?, ?, ?, 'ACTIVE') on conflict do nothing",
-        [p.id, p.name, p.price],
-      );
-      await tx.execute('insert into stocks (product_id, quantity) values (?, ?) on conflict do nothing', [
-        p.id,
-        p.stock,
-      ]);
-    }
+  const now = new Date();
+  await em.fork().transactional(async (tx) => {
+    await tx
+      .createQueryBuilder(ProductEntity)
+      .insert(
+        demoProducts.map((p) => ({
+          id: p.id,
+          name: p.name,
+          price: p.price,
+          status: ProductStatus.ACTIVE,
+          createdAt: now,
+          updatedAt: now,
+        })),
+      )
+      .onConflict()
+      .ignore()
+      .execute();
+    await tx
+      .createQueryBuilder(StockEntity)
+      .insert(demoProducts.map((p) => ({ productId: p.id, quantity: p.stock, updatedAt: now })))
+      .onConflict()
+      .ignore()
+      .execute();
   });
 }

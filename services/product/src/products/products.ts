@@ -9,8 +9,8 @@ import {
   type Redis,
   uuidv7,
 } from '@shop/platform';
+import { ProductEntity, type ProductStatus, StockEntity } from '../db/entities.ts';
 import { PRODUCT_EVENTS, ProductEventType } from '../events/topics.ts';
-import { ProductEntity, type ProductStatus } from './product.entity.ts';
 
 type Product = InferEntity<typeof ProductEntity>;
 
@@ -54,11 +54,12 @@ export class Products {
     if (ids.length === 0) return new Map();
     const rows = await this.em
       .fork()
-      .execute<{ product_id: string; quantity: string }[]>(
-        `select product_id, quantity from stocks where product_id in (${ids.map(() => '?').join(', ')})`,
-        ids,
+      .find(
+        StockEntity,
+        { productId: { $in: ids } },
+        { fields: ['productId', 'quantity'], disableIdentityMap: true },
       );
-    return new Map(rows.map((r) => [r.product_id, Number(r.quantity)]));
+    return new Map(rows.map((r) => [r.productId, r.quantity]));
   }
 
   async list(query: PageQuery & { status?: ProductStatus }): Promise<Page<ProductRecord>> {
@@ -113,7 +114,7 @@ export class Products {
         updatedAt: now,
       });
       await tx.flush();
-      await tx.execute('insert into stocks (product_id, quantity) values (?, ?)', [id, input.stock]);
+      await tx.insert(StockEntity, { productId: id, quantity: input.stock, updatedAt: now });
       await addToOutbox(
         tx,
         newEvent({

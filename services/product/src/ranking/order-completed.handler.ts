@@ -1,5 +1,6 @@
 import type { EventHandler, Redis } from '@shop/platform';
 import { z } from 'zod';
+import { StockMovementEntity } from '../db/entities.ts';
 import { ORDER_EVENTS } from '../events/topics.ts';
 import { recordSales, utcDay } from './ranking.ts';
 
@@ -16,16 +17,17 @@ export function orderCompletedHandler(redis: Redis): EventHandler<typeof data> {
     eventType: 'OrderCompleted',
     data,
     async handle(tx, { orderId }, event) {
-      const rows = await tx.execute<{ product_id: string; quantity: string }[]>(
-        "select product_id, quantity from stock_movements where order_id = ? and kind = 'DEDUCT'",
-        [orderId],
+      const rows = await tx.find(
+        StockMovementEntity,
+        { orderId, kind: 'DEDUCT' },
+        { fields: ['productId', 'quantity'] },
       );
       const day = utcDay(event.time ? new Date(event.time) : new Date());
       await recordSales(
         redis,
         event.id,
         day,
-        rows.map((r) => ({ productId: r.product_id, quantity: Number(r.quantity) })),
+        rows.map((r) => ({ productId: r.productId, quantity: r.quantity })),
       );
     },
   };

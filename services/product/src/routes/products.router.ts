@@ -9,7 +9,7 @@ import {
   type Redis,
 } from '@shop/platform';
 import { z } from 'zod';
-import { ProductStatus } from '../products/product.entity.ts';
+import { ProductStatus } from '../db/entities.ts';
 import type { Products } from '../products/products.ts';
 import { topSellers } from '../ranking/ranking.ts';
 import { deductStock, getStock, restoreStock } from '../stock/stock.ts';

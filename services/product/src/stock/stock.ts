@@ -1,4 +1,13 @@
-import { addToOutbox, type EntityManager, NotFoundError, newEvent, uuidv7 } from '@shop/platform';
+import {
+  addToOutbox,
+  type EntityManager,
+  lockForTransaction,
+  NotFoundError,
+  newEvent,
+  uuidv7,
+} from '@shop/platform';
+import { sql } from 'kysely';
+import { db, StockEntity, StockMovementEntity, StockReservationEntity } from '../db/entities.ts';
 import { PRODUCT_EVENTS, ProductEventType } from '../events/topics.ts';
 import { OutOfStockError, ProductUnavailableError, StockAlreadyRestoredError } from './stock.errors.ts';
 
@@ -27,20 +36,20 @@ async function movements(
   orderId: string,
   kind: 'DEDUCT' | 'RESTORE',
 ): Promise<StockLine[]> {
-  const rows = await tx.execute<{ product_id: string; quantity: string }[]>(
-    'select product_id, quantity from stock_movements where order_id = ? and kind = ? order by product_id',
-    [orderId, kind],
-  );
-  return rows.map((r) => ({ productId: r.product_id, quantity: Number(r.quantity) }));
+  const rows = await tx.find(StockMovementEntity, { orderId, kind }, { orderBy: { productId: 'asc' } });
+  return rows.map((r) => ({ productId: r.productId, quantity: r.quantity }));
 }
 
-async function lockOrder(tx: EntityManager, orderId: string): Promise<'DEDUCTED' | 'RESTORED' | undefined> {
-  await tx.execute('select pg_advisory_xact_lock(hashtext(?))', [`stock:${orderId}`]);
-  const [row] = await tx.execute<{ status: 'DEDUCTED' | 'RESTORED' }[]>(
-    'select status from stock_reservations where order_id = ?',
-    [orderId],
-  );
-  return row?.status;
+/** The order's stock step so far, if any, with the order locked for this transaction (it may have no row yet). */
+async function lockOrder(tx: EntityManager, orderId: string) {
+  await lockForTransaction(tx, `stock:${orderId}`);
+  return tx.findOne(StockReservationEntity, orderId);
+}
+
+/** The order's movements of one kind, written with the step's other rows at its commit. */
+function recordMovements(tx: EntityManager, orderId: string, kind: 'DEDUCT' | 'RESTORE', lines: StockLine[]) {
+  for (const line of lines)
+    tx.create(StockMovementEntity, { id: uuidv7(), orderId, kind, ...line, createdAt: new Date() });
 }
 
 async function stockEvent(tx: EntityManager, type: string, orderId: string, items: StockLine[]) {
@@ -67,7 +76,7 @@ export async function deductStock(
   items: StockLine[],
 ): Promise<StockStepResult> {
   return em.fork().transactional(async (tx) => {
-    const status = await lockOrder(tx, orderId);
+    const status = (await lockOrder(tx, orderId))?.status;
     // A repeat answers the first result. Once restored — before the deduction
     // (the compensation came first) or after it (a re-run of a half-compensated
     // saga) — a deduct is refused: the stock is back on the shelf.
@@ -75,27 +84,36 @@ export async function deductStock(
     if (status === 'DEDUCTED') return { orderId, status, items: await movements(tx, orderId, 'DEDUCT') };
     const lines = mergeLines(items);
     for (const line of lines) {
-      const [updated] = await tx.execute<{ quantity: string }[]>(
-        `update stocks s set quantity = s.quantity - ?, updated_at = now()
-         from products p where s.product_id = ? and p.id = s.product_id and p.status = 'ACTIVE' and s.quantity >= ?
-         returning s.quantity`,
-        [line.quantity, line.productId, line.quantity],
-      );
+      // One conditional statement per line (Kysely: em has no update with a join and a condition on the value).
+      const updated = await db(tx)
+        .updateTable('stocks as s')
+        .from('products as p')
+        .set((eb) => ({ quantity: eb('s.quantity', '-', line.quantity), updated_at: sql`now()` }))
+        .where('s.product_id', '=', line.productId)
+        .whereRef('p.id', '=', 's.product_id')
+        .where('p.status', '=', 'ACTIVE')
+        .where('s.quantity', '>=', line.quantity)
+        .returning('s.quantity')
+        .executeTakeFirst();
       if (!updated) {
-        const [found] = await tx.execute<{ status: string; quantity: string }[]>(
-          'select p.status, s.quantity from products p join stocks s on s.product_id = p.id where p.id = ?',
-          [line.productId],
-        );
+        const found = await db(tx)
+          .selectFrom('products as p')
+          .innerJoin('stocks as s', 's.product_id', 'p.id')
+          .select(['p.status', 's.quantity'])
+          .where('p.id', '=', line.productId)
+          .executeTakeFirst();
         if (!found) throw new NotFoundError('product', line.productId);
         if (found.status !== 'ACTIVE') throw new ProductUnavailableError(line.productId);
         throw new OutOfStockError(line.productId, line.quantity, Number(found.quantity));
       }
-      await tx.execute(
-        "insert into stock_movements (id, order_id, product_id, kind, quantity) values (?, ?, ?, 'DEDUCT', ?)",
-        [uuidv7(), orderId, line.productId, line.quantity],
-      );
     }
-    await tx.execute("insert into stock_reservations (order_id, status) values (?, 'DEDUCTED')", [orderId]);
+    recordMovements(tx, orderId, 'DEDUCT', lines);
+    tx.create(StockReservationEntity, {
+      orderId,
+      status: 'DEDUCTED',
+      createdAt: new Date(),
+      updatedAt: new Date(),
+    });
     await stockEvent(tx, ProductEventType.StockDeducted, orderId, lines);
     return { orderId, status: 'DEDUCTED', items: lines };
   });
@@ -107,36 +125,34 @@ export async function deductStock(
  */
 export async function restoreStock(em: EntityManager, orderId: string): Promise<StockStepResult> {
   return em.fork().transactional(async (tx) => {
-    const status = await lockOrder(tx, orderId);
-    if (status === 'RESTORED') return { orderId, status, items: await movements(tx, orderId, 'RESTORE') };
-    if (status === undefined) {
-      await tx.execute("insert into stock_reservations (order_id, status) values (?, 'RESTORED')", [orderId]);
+    const reservation = await lockOrder(tx, orderId);
+    if (reservation?.status === 'RESTORED')
+      return { orderId, status: 'RESTORED', items: await movements(tx, orderId, 'RESTORE') };
+    if (!reservation) {
+      tx.create(StockReservationEntity, {
+        orderId,
+        status: 'RESTORED',
+        createdAt: new Date(),
+        updatedAt: new Date(),
+      });
       return { orderId, status: 'RESTORED', items: [] };
     }
     const taken = await movements(tx, orderId, 'DEDUCT');
-    for (const line of taken) {
-      await tx.execute('update stocks set quantity = quantity + ?, updated_at = now() where product_id = ?', [
-        line.quantity,
-        line.productId,
-      ]);
-      await tx.execute(
-        "insert into stock_movements (id, order_id, product_id, kind, quantity) values (?, ?, ?, 'RESTORE', ?)",
-        [uuidv7(), orderId, line.productId, line.quantity],
-      );
-    }
-    await tx.execute(
-      "update stock_reservations set status = 'RESTORED', updated_at = now() where order_id = ?",
-      [orderId],
-    );
+    for (const line of taken)
+      await db(tx)
+        .updateTable('stocks')
+        .set((eb) => ({ quantity: eb('quantity', '+', line.quantity), updated_at: sql`now()` }))
+        .where('product_id', '=', line.productId)
+        .execute();
+    recordMovements(tx, orderId, 'RESTORE', taken);
+    Object.assign(reservation, { status: 'RESTORED', updatedAt: new Date() });
     await stockEvent(tx, ProductEventType.StockRestored, orderId, taken);
     return { orderId, status: 'RESTORED', items: taken };
   });
 }
 
 export async function getStock(em: EntityManager, productId: string): Promise<StockLine> {
-  const [row] = await em
-    .fork()
-    .execute<{ quantity: string }[]>('select quantity from stocks where product_id = ?', [productId]);
+  const row = await em.fork().findOne(StockEntity, productId, { disableIdentityMap: true });
   if (!row) throw new NotFoundError('product', productId);
-  return { productId, quantity: Number(row.quantity) };
+  return { productId, quantity: row.quantity };
 }
