@@ -1,7 +1,7 @@
 import { baseConfigSchema, type ServiceDefinition } from '@shop/platform';
 import { z } from 'zod';
+import { orderEntities } from './db/entities.ts';
 import { migrations } from './db/migrations.ts';
-import { orderEntities } from './orders/order.entity.ts';
 import { defineOrderGauges } from './orders/order-metrics.ts';
 import { opsOperations, opsRouter } from './routes/ops.router.ts';
 import { ordersOperations, ordersRouter } from './routes/orders.router.ts';

@@ -1,7 +1,7 @@
 import { type EntityManager, NotFoundError, withDriverErrors } from '@shop/platform';
 import { sql } from 'kysely';
 import { jsonArrayFrom } from 'kysely/helpers/postgres';
-import { type OrderDb, OrderEntity, OrderStepEntity } from './order.entity.ts';
+import { db, OrderEntity, OrderStepEntity } from '../db/entities.ts';
 import type { OrderLine, OrderStatus, OrderView, Step, StepState } from './order.model.ts';
 
 /**
@@ -10,8 +10,6 @@ import type { OrderLine, OrderStatus, OrderView, Step, StepState } from './order
  * it returns; writes that set `updated_at` take the database's clock, which
  * the reconciler's idle times are counted on.
  */
-
-const db = (em: EntityManager) => em.getKysely<OrderDb>();
 
 /** The order with its lines and steps aggregated in: one statement. */
 function selectOrders(em: EntityManager) {

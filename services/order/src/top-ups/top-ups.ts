@@ -8,8 +8,7 @@ import {
   withDriverErrors,
 } from '@shop/platform';
 import { type Selectable, sql } from 'kysely';
-import type { OrderDb } from '../orders/order.entity.ts';
-import type { TopUpStatus } from './top-up.entity.ts';
+import { db, type OrderDb, type TopUpStatus } from '../db/entities.ts';
 
 export type { TopUpStatus };
 
@@ -24,7 +23,6 @@ export interface TopUpView {
   updatedAt: string;
 }
 
-const db = (em: EntityManager) => em.fork().getKysely<OrderDb>();
 type TopUpRow = Selectable<OrderDb['top_ups']>;
 
 const toView = (r: TopUpRow): TopUpView => ({
@@ -50,7 +48,7 @@ export async function createTopUp(
 ): Promise<{ topUp: TopUpView; created: boolean }> {
   const requestHash = idempotencyKey ? requestFingerprint(input) : null;
   if (idempotencyKey) {
-    const existing = await db(em)
+    const existing = await db(em.fork())
       .selectFrom('top_ups')
       .selectAll()
       .where('user_id', '=', input.userId)
@@ -63,7 +61,7 @@ export async function createTopUp(
   }
   try {
     const row = await withDriverErrors(em, () =>
-      db(em)
+      db(em.fork())
         .insertInto('top_ups')
         .values({
           id: uuidv7(),
@@ -87,13 +85,17 @@ export async function createTopUp(
 }
 
 export async function getTopUp(em: EntityManager, topUpId: string): Promise<TopUpView> {
-  const row = await db(em).selectFrom('top_ups').selectAll().where('id', '=', topUpId).executeTakeFirst();
+  const row = await db(em.fork())
+    .selectFrom('top_ups')
+    .selectAll()
+    .where('id', '=', topUpId)
+    .executeTakeFirst();
   if (!row) throw new NotFoundError('top-up', topUpId);
   return toView(row);
 }
 
 export async function listUserTopUps(em: EntityManager, userId: string, limit = 50): Promise<TopUpView[]> {
-  const rows = await db(em)
+  const rows = await db(em.fork())
     .selectFrom('top_ups')
     .selectAll()
     .where('user_id', '=', userId)
@@ -109,7 +111,7 @@ export async function pendingTopUps(
   olderThanMs: number,
   limit: number,
 ): Promise<TopUpView[]> {
-  const rows = await db(em)
+  const rows = await db(em.fork())
     .selectFrom('top_ups')
     .selectAll()
     .where('status', '=', 'PENDING')
@@ -127,7 +129,7 @@ export async function finishTopUp(
   status: Exclude<TopUpStatus, 'PENDING'>,
   reason?: string,
 ): Promise<void> {
-  await db(em)
+  await db(em.fork())
     .updateTable('top_ups')
     .set({ status, failure_reason: reason ?? null, updated_at: sql`now()` })
     .where('id', '=', topUpId)
