@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Builds one image per service from its own Dockerfile, tagged
+# Builds one image per service from services/Dockerfile (the service a build
+# argument; the gateway's target adds the storefront page), tagged
 # <repository>/<service>:<tag> as charts/shop expects: by default shop/<service>
 # tagged with image_tag (k8s/lib.sh: appVersion and a hash of its content).
 #   k8s/build-images.sh [--repository shop] [--tag TAG] [--tags-values FILE] [-- extra docker build flags]
@@ -33,9 +34,12 @@ need "$docker" "Docker: https://docs.docker.com/get-docker/"
 
 for service in "${SHOP_SERVICES[@]}"; do
   service_tag=${tag:-$(image_tag "$service")}
+  # The gateway's target adds the storefront page it serves.
+  target=app
+  [ "$service" != gateway ] || target=gateway
   step "building $repository/$service:$service_tag" \
-    env DOCKER_BUILDKIT=1 "$docker" build "${build_args[@]}" \
-    -f "$ROOT/services/$service/Dockerfile" -t "$repository/$service:$service_tag" "$ROOT" > /dev/null
+    env DOCKER_BUILDKIT=1 "$docker" build "${build_args[@]}" --build-arg "SERVICE=$service" --target "$target" \
+    -f "$ROOT/services/Dockerfile" -t "$repository/$service:$service_tag" "$ROOT" > /dev/null
   [ -z "$tags_file" ] || printf '  %s: { imageTag: "%s" }\n' "$service" "$service_tag" >> "$tags_file"
 done
 "$docker" image ls --format '{{.Repository}}:{{.Tag}}  {{.Size}}' | grep "^$repository/" | sort >&2

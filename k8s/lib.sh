@@ -23,7 +23,7 @@ SHOP_NAMESPACE=${SHOP_NAMESPACE:-shop}
 export DAPR_VERSION DAPR_DASHBOARD_VERSION METRICS_SERVER_VERSION METRICS_SERVER_CHART_VERSION SHOP_TAG SHOP_NAMESPACE
 
 # image_tag SERVICE: <appVersion>-<hash of what goes into its image> (its
-# Dockerfile and build context, as .dockerignore and Tilt's `only` let them in),
+# services/Dockerfile and its build context, as .dockerignore and Tilt's `only` let them in),
 # so a re-run after a change rolls exactly the services whose image changed.
 image_tag() {
   local sum=sha256sum storefront=
@@ -33,7 +33,7 @@ image_tag() {
   (
     cd "$ROOT"
     # shellcheck disable=SC2086 # $storefront: one folder or none
-    find package.json package-lock.json services/platform "services/$1" $storefront \
+    find services/Dockerfile package.json package-lock.json services/platform "services/$1" $storefront \
       \( -name node_modules -o -name test -o -name dist -o -name screenshots \) -prune \
       -o -type f ! -name '*.test.ts' -print | LC_ALL=C sort | while IFS= read -r file; do $sum "$file"; done | $sum
   ) | cut -c1-12 | sed "s/^/$SHOP_TAG-/"

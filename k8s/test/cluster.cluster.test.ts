@@ -1,7 +1,7 @@
 /**
  * charts/shop on a real kind cluster (k8s/kind/up.sh, as a user runs it:
  * Kubernetes 1.34, Dapr's control plane from its chart with its default
- * values, the images built from the services' Dockerfiles and loaded with
+ * values, the images built from services/Dockerfile and loaded with
  * `kind load`): pods and sidecars, migrations, the saga and its
  * compensation through the cluster's Services and sidecars, a coupon burst,
  * an order pod deleted mid-saga, the k6 Job, a helm upgrade with orders in

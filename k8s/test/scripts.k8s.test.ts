@@ -108,6 +108,14 @@ describe('k8s/kind/up.sh, as a user runs it', () => {
     const loads = calls.filter((c) => c.startsWith('kind load docker-image'));
     expect(loads).toHaveLength(6);
     for (const load of loads) expect(load).toMatch(/shop\/[a-z]+:0\.1\.0-[0-9a-f]{12}$/);
+    // One Dockerfile: each image names its service; the gateway's target adds the storefront page.
+    const builds = calls.filter((c) => c.startsWith('docker build'));
+    expect(builds).toHaveLength(6);
+    for (const build of builds) {
+      const service = build.match(/--build-arg SERVICE=([a-z]+)/)![1]!;
+      expect(build).toContain(`--target ${service === 'gateway' ? 'gateway' : 'app'}`);
+      expect(build).toContain(`-f ${join(dir, 'services/Dockerfile')} -t shop/${service}:`);
+    }
     const install = shopInstall(calls);
     expect(install).toContain(`--values ${join(dir, 'k8s/kind/values.yaml')}`);
     expect(install).toContain('--wait');
@@ -148,6 +156,17 @@ describe('k8s/kind/up.sh, as a user runs it', () => {
     const third = loads();
     for (const service of ['gateway', 'user', 'product', 'coupon', 'payment', 'order']) {
       expect(third[service]).not.toBe(second[service]);
+    }
+    // So does a change to the one Dockerfile.
+    rmSync(join(dir, 'calls.log'));
+    writeFileSync(
+      join(dir, 'services/Dockerfile'),
+      `${readFileSync(join(dir, 'services/Dockerfile'), 'utf8')}\n`,
+    );
+    runScript(dir, tools.bin, 'k8s/kind/up.sh', ['--no-dashboard']);
+    const fourth = loads();
+    for (const service of ['gateway', 'user', 'product', 'coupon', 'payment', 'order']) {
+      expect(fourth[service]).not.toBe(third[service]);
     }
   });
 });
