@@ -1,4 +1,3 @@
-import { format } from 'node:util';
 import {
   DaprWorkflowClient,
   type TWorkflow,
@@ -6,6 +5,7 @@ import {
   WorkflowRuntime,
 } from '@dapr/dapr';
 import { type Logger, tracedActivity, traceparentInterceptor } from '@shop/platform';
+import { quietSdkInfo, raiseWorkerLimits, workerStopped } from './dapr-sdk-workarounds.ts';
 
 // biome-ignore lint/suspicious/noExplicitAny: activities take and return any JSON value
 export type Activity = (ctx: WorkflowActivityContext, input: any) => Promise<unknown>;
@@ -13,20 +13,6 @@ export type Activity = (ctx: WorkflowActivityContext, input: any) => Promise<unk
 export interface WorkflowRegistration {
   workflows: Record<string, TWorkflow>;
   activities: Record<string, Activity>;
-}
-
-/**
- * The SDK's workflow internals (DurableTask) log every work item and turn at
- * info level through `console.info`, about forty lines per saga, and take no
- * logger options. This service logs through pino and never calls
- * `console.info` itself, so those lines go to our logger at debug: gone at
- * info, there with LOG_LEVEL=debug. (Measured: loadtest/RESULTS.md, issue #13.)
- * The SDK's warnings and errors still go to the console.
- */
-function quietSdkInfo(log: Logger): void {
-  console.info = (...args: unknown[]) => {
-    if (log.isLevelEnabled('debug')) log.debug({ sdk: '@dapr/dapr' }, format(...args));
-  };
 }
 
 /** How often the worker's connection to the sidecar is checked. */
@@ -69,27 +55,17 @@ export class Workflows {
 
   private newRuntime(): WorkflowRuntime {
     const runtime = new WorkflowRuntime(this.options);
-    // The SDK's worker runs 10 work items at once and queues 100 more; past that it
-    // drops work items, and their workflows stall for good (seen at 20 orders/s). The
-    // limits are not options, so they are raised on the worker itself.
-    const worker = (
-      runtime as unknown as { worker?: { _maxConcurrentWorkItems?: number; _maxQueueSize?: number } }
-    ).worker;
-    if (worker) {
-      worker._maxConcurrentWorkItems = MAX_CONCURRENT_WORK_ITEMS;
-      worker._maxQueueSize = MAX_QUEUED_WORK_ITEMS;
-    }
+    const raised = raiseWorkerLimits(runtime, {
+      concurrentWorkItems: MAX_CONCURRENT_WORK_ITEMS,
+      queuedWorkItems: MAX_QUEUED_WORK_ITEMS,
+    });
+    if (!raised)
+      this.log.warn('the SDK worker has no limits to raise (dapr-sdk-workarounds.ts): a spike may stall');
     for (const [name, workflow] of Object.entries(this.registration.workflows))
       runtime.registerWorkflowWithName(name, workflow);
     for (const [name, activity] of Object.entries(this.registration.activities))
       runtime.registerActivityWithName(name, tracedActivity(name, activity, this.log));
     return runtime;
-  }
-
-  /** The SDK's own flag (not public API); read defensively. */
-  private workerStopped(): boolean {
-    const worker = (this.runtime as unknown as { worker?: { _isRunning?: boolean } } | undefined)?.worker;
-    return worker?._isRunning === false;
   }
 
   private async restart(reason: string): Promise<void> {
@@ -112,7 +88,7 @@ export class Workflows {
       }
       if (!this.runtime) await this.restart('sidecar ready');
       else if (this.sidecarWasDown) await this.restart('sidecar came back');
-      else if (this.workerStopped()) await this.restart('worker stopped');
+      else if (workerStopped(this.runtime)) await this.restart('worker stopped');
       this.sidecarWasDown = false;
     };
     const tick = () => {
