@@ -27,9 +27,11 @@ describe('the Dapr SDK workarounds, against the installed @dapr/dapr', () => {
     expect(workerStopped(undefined)).toBe(false);
   });
 
-  const consoleInfo = console.info;
+  // The SDK's console.info is what is patched: the test calls it as the SDK does.
+  const sdkConsole = globalThis.console;
+  const consoleInfo = sdkConsole.info;
   afterEach(() => {
-    console.info = consoleInfo;
+    sdkConsole.info = consoleInfo;
   });
 
   test('When the SDK logs at info, then the line goes to our logger at debug, and nowhere at info', () => {
@@ -40,10 +42,10 @@ describe('the Dapr SDK workarounds, against the installed @dapr/dapr', () => {
         debug: (...args: unknown[]) => logged.push(args),
       }) as unknown as Logger;
     quietSdkInfo(logger('info'));
-    console.info('Received work item %s', 'abc');
+    sdkConsole.info('Received work item %s', 'abc');
     expect(logged).toEqual([]);
     quietSdkInfo(logger('debug'));
-    console.info('Received work item %s', 'abc');
+    sdkConsole.info('Received work item %s', 'abc');
     expect(logged).toEqual([[{ sdk: '@dapr/dapr' }, 'Received work item abc']]);
   });
 });
