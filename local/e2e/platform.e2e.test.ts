@@ -4,7 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, jest, test } from '@jest/globals';
-import { DaprSidecar, uuidv7 } from '@shop/platform';
+import { uuidv7 } from '@shop/platform';
 import { Redis } from 'ioredis';
 import { type ServiceName, serviceList } from '../src/topology.ts';
 import {
@@ -85,23 +85,16 @@ describe('(a) pub/sub through Kafka', () => {
 
 describe('(b) state store on Redis', () => {
   test('When state is saved through a sidecar, then it is read back and lives in Redis', async () => {
-    const sidecar = new DaprSidecar({
-      host: '127.0.0.1',
-      httpPort: services.order.daprHttpPort,
-      pubsubName: 'pubsub',
-      stateStoreName: 'statestore',
-      apiToken: insiderHeaders(services.order.daprUrl)['dapr-api-token'],
-    });
+    // daprd's own state API: the services keep no state there themselves (actors and workflows do).
+    const store = `${services.order.daprUrl}/v1.0/state/statestore`;
     const key = `e2e-${randomUUID()}`;
-    await sidecar.saveState(key, { step: 'deductStock', attempts: 2 });
-    expect(await sidecar.getState(key)).toEqual({ step: 'deductStock', attempts: 2 });
+    const value = { step: 'deductStock', attempts: 2 };
+    expect((await call('POST', store, [{ key, value }])).status).toBe(204);
+    expect((await call('GET', `${store}/${key}`)).body).toEqual(value);
     // Dapr's Redis store keeps each key as a hash under "<app-id>||<key>".
-    expect(JSON.parse((await redis.hget(`order||${key}`, 'data'))!)).toEqual({
-      step: 'deductStock',
-      attempts: 2,
-    });
-    await sidecar.deleteState(key);
-    expect(await sidecar.getState(key)).toBeUndefined();
+    expect(JSON.parse((await redis.hget(`order||${key}`, 'data'))!)).toEqual(value);
+    expect((await call('DELETE', `${store}/${key}`)).status).toBe(204);
+    expect((await call('GET', `${store}/${key}`)).status).toBe(204);
   });
 });
 
@@ -111,9 +104,9 @@ describe('(c) actors with placement', () => {
     const actor = (method: string, body?: unknown) =>
       call('PUT', `${services.user.daprUrl}/v1.0/actors/CouponQuotaActor/${couponId}/method/${method}`, body);
     expect((await actor('configure', { quota: 2 })).body).toEqual({ quota: 2, issued: 0 });
-    const claim = () => ({ requestId: randomUUID(), userId: randomUUID(), quota: 2 });
+    const claim = () => ({ quota: 2, claims: [{ requestId: randomUUID(), userId: randomUUID() }] });
     const claims = [];
-    for (let i = 0; i < 3; i++) claims.push((await actor('claim', claim())).body);
+    for (let i = 0; i < 3; i++) claims.push((await actor('claimBatch', claim())).body.decisions[0]);
     expect(claims).toEqual([{ accepted: true }, { accepted: true }, { accepted: false, reason: 'SOLD_OUT' }]);
 
     const meta = await call(
@@ -131,10 +124,13 @@ describe('(c) actors with placement', () => {
     await call('PUT', url('configure'), { quota: 5 });
     const results = await Promise.all(
       Array.from({ length: 20 }, () =>
-        call('PUT', url('claim'), { requestId: randomUUID(), userId: randomUUID(), quota: 5 }),
+        call('PUT', url('claimBatch'), {
+          quota: 5,
+          claims: [{ requestId: randomUUID(), userId: randomUUID() }],
+        }),
       ),
     );
-    expect(results.filter((r) => r.body.accepted)).toHaveLength(5);
+    expect(results.filter((r) => r.body.decisions[0].accepted)).toHaveLength(5);
     expect((await call('PUT', url('status'))).body).toEqual({ quota: 5, issued: 5 });
   });
 });

@@ -102,7 +102,6 @@ function replica(leaseMs = 15_000, workerId = `test-${randomUUID()}`): IssueWork
     host: '127.0.0.1',
     httpPort: port,
     pubsubName: 'p',
-    stateStoreName: 's',
   });
   return new IssueWorker(
     {

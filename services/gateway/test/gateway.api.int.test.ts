@@ -82,7 +82,6 @@ async function gatewayApp(options: {
     host: '127.0.0.1',
     httpPort: options.sidecarPort,
     pubsubName: 'pubsub',
-    stateStoreName: 'statestore',
     apiToken: 'sidecar-api-token',
   });
   const log = createLogger('gateway', 'silent');

@@ -24,7 +24,7 @@ beforeAll(() => {
   );
   writeFileSync(join(dir, 'assets', 'index-abc.js'), 'console.log("shop")');
   writeFileSync(join(root, 'secret.txt'), 'not for the web');
-  const sidecar = new DaprSidecar({ host: '127.0.0.1', httpPort: 1, pubsubName: 'p', stateStoreName: 's' });
+  const sidecar = new DaprSidecar({ host: '127.0.0.1', httpPort: 1, pubsubName: 'p' });
   const app = assembleStatelessApp(
     { config: {} as never, log: createLogger('gateway', 'silent'), sidecar },
     { routers: [storefrontRouter(dir)] },

@@ -135,7 +135,6 @@ export async function runService<S extends z.ZodObject>(definition: ServiceDefin
     host: config.DAPR_HOST,
     httpPort: config.DAPR_HTTP_PORT,
     pubsubName: config.PUBSUB_NAME,
-    stateStoreName: config.STATE_STORE_NAME,
     apiToken: config.DAPR_API_TOKEN,
   });
   const relay = new OutboxRelay(orm.em, sidecar, log.child({ component: 'outbox-relay' }), {

@@ -82,7 +82,6 @@ export async function runStatelessService<S extends z.ZodObject>(
     host: config.DAPR_HOST,
     httpPort: config.DAPR_HTTP_PORT,
     pubsubName: 'pubsub',
-    stateStoreName: 'statestore',
     apiToken: config.DAPR_API_TOKEN,
   });
   const parts = definition.build({ config, log, sidecar });

@@ -24,8 +24,13 @@ function onHost(store: Store, actorId: string, faults: { failAfterSave?: boolean
   };
 }
 
-const claim = (actor: ActorContext, quota: number, userId = randomUUID(), requestId = randomUUID()) =>
-  couponQuotaActor.methods.claim!(actor, { requestId, userId, quota }) as Promise<ClaimDecision>;
+const claim = async (actor: ActorContext, quota: number, userId = randomUUID(), requestId = randomUUID()) => {
+  const { decisions } = (await couponQuotaActor.methods.claimBatch!(actor, {
+    quota,
+    claims: [{ requestId, userId }],
+  })) as { decisions: ClaimDecision[] };
+  return decisions[0];
+};
 const status = (actor: ActorContext) => couponQuotaActor.methods.status!(actor, {}) as Promise<QuotaState>;
 
 describe('CouponQuotaActor', () => {

@@ -5,7 +5,6 @@ import { COUPON_QUOTA_ACTOR } from '../events/topics.ts';
 
 const configureBody = z.object({ quota: z.number().int().min(0) });
 const claim = z.object({ requestId: z.uuid(), userId: z.uuid() });
-const claimBody = claim.extend({ quota: z.number().int().min(0) });
 /** A batch is bounded so that one turn (and its one state save) stays small. */
 export const MAX_CLAIMS_PER_TURN = 1000;
 const claimBatchBody = z.object({
@@ -14,7 +13,6 @@ const claimBatchBody = z.object({
 });
 
 export type ClaimDecision = { accepted: true } | { accepted: false; reason: 'SOLD_OUT' | 'ALREADY_ISSUED' };
-export type ClaimInput = z.infer<typeof claimBody>;
 export type ClaimBatchInput = z.infer<typeof claimBatchBody>;
 
 export interface QuotaState {
@@ -60,12 +58,7 @@ const cache = new Map<string, { version: string; holders: Holders }>();
 async function readMeta(actor: ActorContext, quotaIfNew = 0): Promise<Meta & { isNew: boolean }> {
   const meta = await actor.getState<Meta>('meta');
   if (meta) return { ...meta, isNew: false };
-  // Written by the first version of this actor (one key per counter, one per user and request).
-  const [quota, issued] = await Promise.all([
-    actor.getState<number>('quota'),
-    actor.getState<number>('issued'),
-  ]);
-  return { quota: quota ?? quotaIfNew, issued: issued ?? 0, chunks: 0, version: '', isNew: true };
+  return { quota: quotaIfNew, issued: 0, chunks: 0, version: '', isNew: true };
 }
 
 async function readHolders(actor: ActorContext, meta: Meta): Promise<Holders> {
@@ -120,12 +113,6 @@ export const couponQuotaActor: ActorType = {
     /** Decides a batch of requests, in order; the coupon's quota comes with it, used when the actor is new. */
     async claimBatch(actor, body): Promise<{ decisions: ClaimDecision[] }> {
       return { decisions: await decideBatch(actor, claimBatchBody.parse(body)) };
-    },
-    /** Decides one request (a batch of one). */
-    async claim(actor, body): Promise<ClaimDecision> {
-      const { requestId, userId, quota } = claimBody.parse(body);
-      const [decision] = await decideBatch(actor, { quota, claims: [{ requestId, userId }] });
-      return decision!;
     },
     async status(actor) {
       const { quota, issued } = await readMeta(actor);

@@ -3,7 +3,6 @@ export const USER_EVENTS = 'user-events';
 export const COUPON_EVENTS = 'coupon-events';
 
 export const CouponEventType = {
-  CouponIssueRequested: 'CouponIssueRequested',
   CouponIssued: 'CouponIssued',
   CouponIssueRejected: 'CouponIssueRejected',
   CouponUsed: 'CouponUsed',

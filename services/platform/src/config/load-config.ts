@@ -21,7 +21,6 @@ export const baseConfigSchema = z.object({
    */
   APP_API_TOKEN: z.preprocess((v) => (v === '' ? undefined : v), z.string().optional()),
   PUBSUB_NAME: z.string().default('pubsub'),
-  STATE_STORE_NAME: z.string().default('statestore'),
   /** `npm start` applies migrations at start-up; in Kubernetes a Job does it and this stays false. */
   MIGRATE_ON_START: z.stringbool().default(false),
   /** Loads the service's demo data (idempotent); `npm start` sets it. */

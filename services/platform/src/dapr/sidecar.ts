@@ -5,7 +5,6 @@ export interface SidecarOptions {
   host: string;
   httpPort: number;
   pubsubName: string;
-  stateStoreName: string;
   /** Sent as `dapr-api-token` on every call: the sidecar refuses calls without it when it has one. */
   apiToken?: string;
   /** Per-call timeout; a call that takes longer counts as a sidecar failure. */
@@ -174,37 +173,6 @@ export class DaprSidecar {
   ): Promise<T> {
     const res = await this.request(httpMethod, `/v1.0/invoke/${appId}/method/${method}`, body, call);
     return (await this.expectOk(res, `${appId} ${httpMethod} /${method}`)) as T;
-  }
-
-  async saveState(key: string, value: unknown, call: CallOptions = {}): Promise<void> {
-    const res = await this.request(
-      'POST',
-      `/v1.0/state/${this.options.stateStoreName}`,
-      [{ key, value }],
-      call,
-    );
-    await this.expectOk(res, `save state ${key}`);
-  }
-
-  async getState<T = unknown>(key: string, call: CallOptions = {}): Promise<T | undefined> {
-    const res = await this.request(
-      'GET',
-      `/v1.0/state/${this.options.stateStoreName}/${encodeURIComponent(key)}`,
-      undefined,
-      call,
-    );
-    if (res.status === 204) return undefined;
-    return (await this.expectOk(res, `get state ${key}`)) as T;
-  }
-
-  async deleteState(key: string, call: CallOptions = {}): Promise<void> {
-    const res = await this.request(
-      'DELETE',
-      `/v1.0/state/${this.options.stateStoreName}/${encodeURIComponent(key)}`,
-      undefined,
-      call,
-    );
-    await this.expectOk(res, `delete state ${key}`);
   }
 
   async invokeActor<T = unknown>(

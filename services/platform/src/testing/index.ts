@@ -49,7 +49,6 @@ export async function startServiceUnderTest<S extends z.ZodObject>(
     host: '127.0.0.1',
     httpPort: config.DAPR_HTTP_PORT,
     pubsubName: 'pubsub',
-    stateStoreName: 'statestore',
   });
   let nudges = 0;
   const deps = { config, log, orm, sidecar, outboxWritten: () => void nudges++ };
