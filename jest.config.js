@@ -23,7 +23,7 @@ export default {
       testMatch: [
         '<rootDir>/services/*/src/**/*.test.ts',
         '<rootDir>/local/src/**/*.test.ts',
-        '<rootDir>/loadtest/**/*.test.ts',
+        '<rootDir>/local/testkit/**/*.test.ts',
       ],
     },
     { ...common, displayName: 'k8s', testMatch: ['<rootDir>/k8s/test/**/*.k8s.test.ts'] },

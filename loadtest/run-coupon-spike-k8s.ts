@@ -14,15 +14,9 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
+import { checkSpike, createSpikeCoupon, Kubectl, registerSpikeUsers, waitUntilResolved } from '@shop/testkit';
 import pg from 'pg';
 import { ROOT } from '../local/src/paths.ts';
-import {
-  checkSpike,
-  createSpikeCoupon,
-  registerSpikeUsers,
-  waitUntilResolved,
-} from './coupon-spike-checks.ts';
-import { Kubectl } from './k8s/kubectl.ts';
 
 const { values: args } = parseArgs({
   options: {

@@ -13,18 +13,13 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
+import { checkSpike, createSpikeCoupon, registerSpikeUsers, waitUntilResolved } from '@shop/testkit';
 import pg from 'pg';
 import { controlHeaders, insiderHeaders } from '../local/src/api-tokens.ts';
 import { ROOT, RUN } from '../local/src/paths.ts';
 import { provision } from '../local/src/provision.ts';
 import { control, postgres, redis, services } from '../local/src/topology.ts';
 import { table } from '../local/src/ui.ts';
-import {
-  checkSpike,
-  createSpikeCoupon,
-  registerSpikeUsers,
-  waitUntilResolved,
-} from './coupon-spike-checks.ts';
 import { runK6 } from './k6.ts';
 import { type CpuSnapshot, cpuSnapshot, cpuTable } from './process-cpu.ts';
 

@@ -5,8 +5,8 @@
  * Open the storefront, sign in, and press "Get it" when the countdown ends.
  */
 import { parseArgs } from 'node:util';
+import { fireCrowd } from '@shop/testkit';
 import { gateway } from '../local/src/topology.ts';
-import { fireCrowd } from './drop-crowd.ts';
 
 const { values } = parseArgs({
   options: {

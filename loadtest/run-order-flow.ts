@@ -2,14 +2,13 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
+import { checkInvariants, signIn, signUp } from '@shop/testkit';
 import pg from 'pg';
-import { signIn, signUp } from '../local/e2e/stack.ts';
 import { DEMO_ADMIN_HEADERS, insiderHeaders, localApiTokens } from '../local/src/api-tokens.ts';
 import { ROOT, RUN } from '../local/src/paths.ts';
 import { provision } from '../local/src/provision.ts';
 import { gateway, postgres, services } from '../local/src/topology.ts';
 import { daprCounters, daprCountersTable } from './dapr-metrics.ts';
-import { checkInvariants } from './invariants.ts';
 import { runK6 } from './k6.ts';
 import { cpuSnapshot, cpuTable, idleCores, redisCommandsTable } from './process-cpu.ts';
 

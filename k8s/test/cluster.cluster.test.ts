@@ -11,8 +11,8 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, jest, test } from '@jest/globals';
+import { checkSpike, waitUntilResolved } from '@shop/testkit';
 import type pg from 'pg';
-import { checkSpike, waitUntilResolved } from '../../loadtest/coupon-spike-checks.ts';
 import {
   call,
   closeForwards,

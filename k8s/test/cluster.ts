@@ -5,9 +5,8 @@
  */
 import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { call, eventually, fixedCoupon, Kubectl } from '@shop/testkit';
 import pg from 'pg';
-import { Kubectl } from '../../loadtest/k8s/kubectl.ts';
-import { call, eventually, fixedCoupon } from '../../local/e2e/stack.ts';
 import { DEMO_ADMIN_HEADERS } from '../../local/src/api-tokens.ts';
 
 export { call, eventually };

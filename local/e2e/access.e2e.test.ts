@@ -11,13 +11,13 @@ import { randomUUID } from 'node:crypto';
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, test } from '@jest/globals';
+import { call, gateway, insiderHeaders, services } from '@shop/testkit';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { controlHeaders } from '../src/api-tokens.ts';
 import { KEYS } from '../src/local-secrets.ts';
 import { ROOT } from '../src/paths.ts';
 import { control, postgres, redis } from '../src/topology.ts';
-import { call, gateway, insiderHeaders, services } from './stack.ts';
 
 type Caller = 'gateway' | keyof typeof services;
 const sidecarOf = (caller: Caller) => (caller === 'gateway' ? gateway.daprUrl : services[caller].daprUrl);

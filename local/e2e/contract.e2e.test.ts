@@ -8,8 +8,8 @@
  */
 import { spawn } from 'node:child_process';
 import { describe, expect, jest, test } from '@jest/globals';
+import { gateway, insiderHeaders, services as serviceAddresses, type services, signIn } from '@shop/testkit';
 import { RUN } from '../src/paths.ts';
-import { gateway, insiderHeaders, services as serviceAddresses, type services, signIn } from './stack.ts';
 
 jest.setTimeout(300_000);
 

@@ -8,9 +8,9 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, describe, expect, jest, test } from '@jest/globals';
+import { call, eventually, processControl, query, replicasOf } from '@shop/testkit';
 import type { ServiceAddress } from '../src/topology.ts';
 import { checkInvariants, issue, newCoupon, newUsers, waitAllResolved } from './coupon-spike.ts';
-import { call, eventually, processControl, query, replicasOf } from './stack.ts';
 
 jest.setTimeout(300_000);
 

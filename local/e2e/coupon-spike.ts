@@ -1,7 +1,7 @@
 /** Helpers of the coupon spike tests: a coupon, registered users, and the design's invariants read from Postgres. */
 import { randomUUID } from 'node:crypto';
 import { expect } from '@jest/globals';
-import { call, eventually, invoke, query, services } from './stack.ts';
+import { call, eventually, invoke, query, services } from '@shop/testkit';
 
 const hour = 3_600_000;
 

@@ -5,8 +5,8 @@
  * in the middle of the work.
  */
 import { describe, expect, jest, test } from '@jest/globals';
+import { insiderHeaders, invoke, processControl, query, services } from '@shop/testkit';
 import { checkInvariants, issue, newCoupon, newUsers, waitAllResolved } from './coupon-spike.ts';
-import { insiderHeaders, invoke, processControl, query, services } from './stack.ts';
 
 jest.setTimeout(240_000);
 

@@ -7,8 +7,8 @@
 import { randomUUID } from 'node:crypto';
 import { describe, expect, jest, test } from '@jest/globals';
 import { problemTypeUri, uuidv7 } from '@shop/platform';
+import { call, eventually, findOnKafka, insiderHeaders, invoke, services } from '@shop/testkit';
 import { DEMO_ADMIN_HEADERS } from '../src/api-tokens.ts';
-import { call, eventually, findOnKafka, insiderHeaders, invoke, services } from './stack.ts';
 
 jest.setTimeout(120_000);
 

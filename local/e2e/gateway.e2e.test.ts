@@ -7,7 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import SwaggerParser from '@apidevtools/swagger-parser';
 import { beforeAll, describe, expect, jest, test } from '@jest/globals';
-import { eventually, fixedCoupon, gateway, signIn, signUp, viaGateway } from './stack.ts';
+import { eventually, fixedCoupon, gateway, signIn, signUp, viaGateway } from '@shop/testkit';
 
 jest.setTimeout(120_000);
 

@@ -8,10 +8,10 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, jest, test } from '@jest/globals';
+import { call, eventually, services } from '@shop/testkit';
 import { LOGS } from '../src/paths.ts';
 import { zipkin } from '../src/topology.ts';
 import { appUrl, couponFor, newProduct, newUser, placeOrder, settled } from './shop-fixtures.ts';
-import { call, eventually, services } from './stack.ts';
 
 jest.setTimeout(180_000);
 

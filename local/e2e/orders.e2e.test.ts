@@ -7,8 +7,19 @@
  */
 import { randomUUID } from 'node:crypto';
 import { describe, expect, jest, test } from '@jest/globals';
+import {
+  call,
+  checkInvariants,
+  eventually,
+  findOnKafka,
+  gateway,
+  processControl,
+  query,
+  services,
+  signIn,
+  viaGateway,
+} from '@shop/testkit';
 import { Redis } from 'ioredis';
-import { checkInvariants } from '../../loadtest/invariants.ts';
 import {
   asBuyer,
   asBuyerOf,
@@ -21,17 +32,6 @@ import {
   settled,
   tokenOf,
 } from './shop-fixtures.ts';
-import {
-  call,
-  eventually,
-  findOnKafka,
-  gateway,
-  processControl,
-  query,
-  services,
-  signIn,
-  viaGateway,
-} from './stack.ts';
 
 jest.setTimeout(240_000);
 

@@ -5,8 +5,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, jest, test } from '@jest/globals';
 import { uuidv7 } from '@shop/platform';
-import { Redis } from 'ioredis';
-import { type ServiceName, serviceList } from '../src/topology.ts';
 import {
   call,
   eventually,
@@ -16,7 +14,9 @@ import {
   processControl,
   query,
   services,
-} from './stack.ts';
+} from '@shop/testkit';
+import { Redis } from 'ioredis';
+import { type ServiceName, serviceList } from '../src/topology.ts';
 
 jest.setTimeout(120_000);
 

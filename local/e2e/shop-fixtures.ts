@@ -15,7 +15,7 @@ import {
   signIn,
   signUp,
   viaGateway,
-} from './stack.ts';
+} from '@shop/testkit';
 
 /** A service's own port, for what no user calls (its /metrics). */
 export const appUrl = (name: keyof typeof services, path: string) => `${services[name].appUrl}${path}`;

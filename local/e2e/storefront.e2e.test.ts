@@ -9,11 +9,10 @@
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, jest, test } from '@jest/globals';
+import { eventually, fireCrowd, gateway, signIn, viaGateway } from '@shop/testkit';
 import { type Browser, chromium, type Page } from 'playwright-core';
-import { fireCrowd } from '../../loadtest/drop-crowd.ts';
 import { ROOT } from '../src/paths.ts';
 import { CHROMIUM } from '../src/provision-chromium.ts';
-import { eventually, gateway, signIn, viaGateway } from './stack.ts';
 
 jest.setTimeout(120_000);
 

@@ -6,8 +6,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import { describe, expect, jest, test } from '@jest/globals';
+import { eventually, query, signIn, viaGateway } from '@shop/testkit';
 import { asBuyer, asOps, newUser, withFaults } from './shop-fixtures.ts';
-import { eventually, query, signIn, viaGateway } from './stack.ts';
 
 jest.setTimeout(120_000);
 

@@ -1,7 +1,6 @@
 import { spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { runChaos } from '../../loadtest/chaos.ts';
 import { consoleFilter, consoleOptions } from './console-log.ts';
 import { startControlServer } from './control.ts';
 import { startInfra } from './infra.ts';
@@ -414,6 +413,8 @@ async function main(command: string | undefined): Promise<number> {
         true,
         async (sup) => {
           const started = performance.now();
+          // The suite is the test kit's: loaded only when asked for.
+          const { runChaos } = await import('@shop/testkit/chaos');
           const rows = await runChaos(sup, process.argv.slice(3));
           const failed = rows.filter((r) => r.violations.length > 0);
           say(`finished in ${((performance.now() - started) / 60_000).toFixed(1)} min`);

@@ -35,7 +35,6 @@ export interface CrowdOutcome {
 }
 
 /** A JSON answer, read loosely: this script only picks a few known fields. */
-// biome-ignore lint/suspicious/noExplicitAny: answers of several shapes, each read for one or two fields
 type Json = any;
 
 interface Answer {

@@ -12,11 +12,11 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
-import { DEMO_ADMIN_HEADERS, insiderHeaders } from '../local/src/api-tokens.ts';
-import { ROOT } from '../local/src/paths.ts';
-import type { Supervisor } from '../local/src/supervisor.ts';
-import { postgres, serviceList, services } from '../local/src/topology.ts';
-import { table } from '../local/src/ui.ts';
+import { DEMO_ADMIN_HEADERS, insiderHeaders } from '../src/api-tokens.ts';
+import { ROOT } from '../src/paths.ts';
+import type { Supervisor } from '../src/supervisor.ts';
+import { postgres, serviceList, services } from '../src/topology.ts';
+import { table } from '../src/ui.ts';
 import { checkSpike, createSpikeCoupon, registerSpikeUsers } from './coupon-spike-checks.ts';
 import { checkInvariants } from './invariants.ts';
 

@@ -5,7 +5,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import type pg from 'pg';
-import { insiderHeaders } from '../local/src/api-tokens.ts';
+import { insiderHeaders } from '../src/api-tokens.ts';
 
 export async function postJson(url: string, body: unknown) {
   const res = await fetch(url, {

@@ -4,10 +4,9 @@
  * Returns the violations found; an empty list means the data agrees.
  */
 import pg from 'pg';
-import { insiderHeaders } from '../local/src/api-tokens.ts';
-import { postgres, services } from '../local/src/topology.ts';
+import { insiderHeaders } from '../src/api-tokens.ts';
+import { postgres, services } from '../src/topology.ts';
 
-// biome-ignore lint/suspicious/noExplicitAny: rows of several services' tables, read as they come
 type Row = Record<string, any>;
 
 async function withDb<T>(

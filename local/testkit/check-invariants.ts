@@ -3,7 +3,7 @@
  *   npm run check:invariants
  * Exits 1 when any is violated.
  */
-import { services } from '../local/src/topology.ts';
+import { services } from '../src/topology.ts';
 import { checkInvariants } from './invariants.ts';
 
 const report = await checkInvariants(undefined, { workflowsVia: services.order.daprUrl });

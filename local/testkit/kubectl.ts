@@ -4,7 +4,7 @@
  * and the bundled databases behind them.
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { addInsiderAddress } from '../../local/src/api-tokens.ts';
+import { addInsiderAddress } from '../src/api-tokens.ts';
 
 export class Kubectl {
   private readonly forwards: ChildProcess[] = [];
