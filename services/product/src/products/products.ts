@@ -1,6 +1,7 @@
 import type { InferEntity } from '@mikro-orm/core';
 import {
   addToOutbox,
+  anyUuid,
   type EntityManager,
   NotFoundError,
   newEvent,
@@ -9,7 +10,7 @@ import {
   type Redis,
   uuidv7,
 } from '@shop/platform';
-import { ProductEntity, type ProductStatus, StockEntity } from '../db/entities.ts';
+import { db, ProductEntity, type ProductStatus, StockEntity } from '../db/entities.ts';
 import { PRODUCT_EVENTS, ProductEventType } from '../events/topics.ts';
 
 type Product = InferEntity<typeof ProductEntity>;
@@ -52,14 +53,13 @@ export class Products {
 
   private async stockOf(ids: string[]): Promise<Map<string, number>> {
     if (ids.length === 0) return new Map();
-    const rows = await this.em
-      .fork()
-      .find(
-        StockEntity,
-        { productId: { $in: ids } },
-        { fields: ['productId', 'quantity'], disableIdentityMap: true },
-      );
-    return new Map(rows.map((r) => [r.productId, r.quantity]));
+    // Read live on every product read, the order service's pricing of each order too: Kysely (see stock.ts).
+    const rows = await db(this.em.fork())
+      .selectFrom('stocks')
+      .select(['product_id', 'quantity'])
+      .where('product_id', '=', anyUuid(ids))
+      .execute();
+    return new Map(rows.map((r) => [r.product_id, Number(r.quantity)]));
   }
 
   async list(query: PageQuery & { status?: ProductStatus }): Promise<Page<ProductRecord>> {

@@ -1,6 +1,6 @@
 import type { EventHandler, Redis } from '@shop/platform';
 import { z } from 'zod';
-import { StockMovementEntity } from '../db/entities.ts';
+import { db } from '../db/entities.ts';
 import { ORDER_EVENTS } from '../events/topics.ts';
 import { recordSales, utcDay } from './ranking.ts';
 
@@ -17,17 +17,18 @@ export function orderCompletedHandler(redis: Redis): EventHandler<typeof data> {
     eventType: 'OrderCompleted',
     data,
     async handle(tx, { orderId }, event) {
-      const rows = await tx.find(
-        StockMovementEntity,
-        { orderId, kind: 'DEDUCT' },
-        { fields: ['productId', 'quantity'] },
-      );
+      const rows = await db(tx)
+        .selectFrom('stock_movements')
+        .select(['product_id', 'quantity'])
+        .where('order_id', '=', orderId)
+        .where('kind', '=', 'DEDUCT')
+        .execute();
       const day = utcDay(event.time ? new Date(event.time) : new Date());
       await recordSales(
         redis,
         event.id,
         day,
-        rows.map((r) => ({ productId: r.productId, quantity: r.quantity })),
+        rows.map((r) => ({ productId: r.product_id, quantity: Number(r.quantity) })),
       );
     },
   };
