@@ -1,7 +1,7 @@
 // Four suites: unit (no I/O, next to the code), k8s (the chart, scripts and
 // Tiltfile against a real kube-apiserver, helm and tilt), integration (real
 // Postgres and Redis), e2e (the whole local platform, real daprd and Kafka).
-// `npm test` runs them in that order through local/src/cli.ts, which starts
+// `npm test` runs them in that order through local/src/commands/test.ts, which starts
 // what each needs.
 const swc = [
   '@swc/jest',
