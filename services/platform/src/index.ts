@@ -95,6 +95,7 @@ export {
   subscriptionsRouter,
 } from './pubsub/subscriptions.ts';
 export { createRedis, type Redis } from './redis.ts';
+export { forwardOnce, type Standing, undoOnce } from './saga/once-per-order.ts';
 export {
   assembleApp,
   runMigrations,

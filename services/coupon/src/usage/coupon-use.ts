@@ -3,8 +3,10 @@ import {
   addToOutbox,
   BusinessRuleError,
   type EntityManager,
-  lockForTransaction,
+  forwardOnce,
   newEvent,
+  type Standing,
+  undoOnce,
 } from '@shop/platform';
 import { discountFor, findCoupon, windowState } from '../coupons/coupons.ts';
 import { CouponUseEntity, db, UserCouponEntity } from '../db/entities.ts';
@@ -29,11 +31,14 @@ const toUse = (r: UseRecord): CouponUse => ({
 const refuse = (slug: string, title: string, detail: string, ext: Record<string, unknown>) =>
   new BusinessRuleError(slug, title, detail, ext);
 
-/** The order's coupon use, if any, with the order locked for this transaction (it may have no row yet). */
-async function lockOrder(tx: EntityManager, orderId: string): Promise<UseRecord | null> {
-  await lockForTransaction(tx, `coupon:${orderId}`);
-  return tx.findOne(CouponUseEntity, orderId);
+/** Where the order's coupon step stands: its coupon_uses row, USED or RESTORED, if any. */
+async function standing(tx: EntityManager, orderId: string): Promise<Standing<UseRecord, UseRecord>> {
+  const use = await tx.findOne(CouponUseEntity, orderId);
+  if (!use) return { state: 'none' };
+  return use.status === 'USED' ? { state: 'done', done: use } : { state: 'undone', undone: use };
 }
+
+const orderKey = (orderId: string) => `coupon:${orderId}`;
 
 /**
  * Saga step 1: the user's coupon becomes USED by this order, and its discount
@@ -45,80 +50,88 @@ export async function useCoupon(
   em: EntityManager,
   input: { orderId: string; userId: string; couponId: string; orderAmount: number },
 ): Promise<CouponUse> {
-  return em.fork().transactional(async (tx) => {
-    const earlier = await lockOrder(tx, input.orderId);
-    if (earlier?.status === 'USED') return toUse(earlier);
-    // Restored before the use (the compensation came first) or after it (a
-    // re-run of a half-compensated saga): the coupon is not this order's any more.
-    if (earlier) {
-      throw refuse(
-        'coupon-use-cancelled',
-        'The coupon use of this order was cancelled',
-        `Order ${input.orderId} was compensated; it will not use a coupon now.`,
-        { orderId: input.orderId },
-      );
-    }
-    const ext = { couponId: input.couponId, userId: input.userId };
-    const owned = await tx.findOne(
-      UserCouponEntity,
-      { couponId: input.couponId, userId: input.userId },
-      { lockMode: LockMode.PESSIMISTIC_WRITE },
+  return em.fork().transactional((tx) =>
+    forwardOnce(tx, orderKey(input.orderId), () => standing(tx, input.orderId), {
+      replay: toUse,
+      // Restored before the use (the compensation came first) or after it (a
+      // re-run of a half-compensated saga): the coupon is not this order's any more.
+      refuse: () =>
+        refuse(
+          'coupon-use-cancelled',
+          'The coupon use of this order was cancelled',
+          `Order ${input.orderId} was compensated; it will not use a coupon now.`,
+          { orderId: input.orderId },
+        ),
+      run: () => spend(tx, input),
+    }),
+  );
+}
+
+/** Checks the order against the coupon's rules and marks the user's coupon USED by it. */
+async function spend(
+  tx: EntityManager,
+  input: { orderId: string; userId: string; couponId: string; orderAmount: number },
+): Promise<CouponUse> {
+  const ext = { couponId: input.couponId, userId: input.userId };
+  const owned = await tx.findOne(
+    UserCouponEntity,
+    { couponId: input.couponId, userId: input.userId },
+    { lockMode: LockMode.PESSIMISTIC_WRITE },
+  );
+  if (!owned)
+    throw refuse(
+      'coupon-not-owned',
+      'The user does not have this coupon',
+      `User ${input.userId} was not issued coupon ${input.couponId}.`,
+      ext,
     );
-    if (!owned)
-      throw refuse(
-        'coupon-not-owned',
-        'The user does not have this coupon',
-        `User ${input.userId} was not issued coupon ${input.couponId}.`,
-        ext,
-      );
-    if (owned.status === 'USED')
-      throw refuse(
-        'coupon-already-used',
-        'The coupon was already used',
-        `Coupon ${input.couponId} of user ${input.userId} is used.`,
-        ext,
-      );
-    const coupon = (await findCoupon(tx, input.couponId))!;
-    const window = windowState(coupon);
-    if (window !== 'OPEN') {
-      throw refuse(
-        'coupon-expired',
-        'The coupon cannot be used now',
-        `Coupon ${input.couponId} is ${window === 'EXPIRED' ? 'expired' : 'not valid yet'}.`,
-        { ...ext, window },
-      );
-    }
-    if (input.orderAmount < coupon.minOrderAmount) {
-      throw refuse(
-        'order-below-minimum',
-        'The order is under the coupon minimum',
-        `Coupon ${input.couponId} needs an order of ${coupon.minOrderAmount} KRW; this one is ${input.orderAmount} KRW.`,
-        { ...ext, minOrderAmount: coupon.minOrderAmount },
-      );
-    }
-    const discount = discountFor(coupon, input.orderAmount);
-    owned.status = 'USED';
-    owned.orderId = input.orderId;
-    owned.usedAt = new Date();
-    const use = tx.create(CouponUseEntity, {
-      orderId: input.orderId,
-      userCouponId: owned.id,
-      status: 'USED',
-      discount,
-      updatedAt: new Date(),
-    });
-    await addToOutbox(
-      tx,
-      newEvent({
-        topic: COUPON_EVENTS,
-        type: CouponEventType.CouponUsed,
-        source: 'coupon',
-        subject: input.orderId,
-        data: { orderId: input.orderId, couponId: input.couponId, userId: input.userId },
-      }),
+  if (owned.status === 'USED')
+    throw refuse(
+      'coupon-already-used',
+      'The coupon was already used',
+      `Coupon ${input.couponId} of user ${input.userId} is used.`,
+      ext,
     );
-    return toUse(use);
+  const coupon = (await findCoupon(tx, input.couponId))!;
+  const window = windowState(coupon);
+  if (window !== 'OPEN') {
+    throw refuse(
+      'coupon-expired',
+      'The coupon cannot be used now',
+      `Coupon ${input.couponId} is ${window === 'EXPIRED' ? 'expired' : 'not valid yet'}.`,
+      { ...ext, window },
+    );
+  }
+  if (input.orderAmount < coupon.minOrderAmount) {
+    throw refuse(
+      'order-below-minimum',
+      'The order is under the coupon minimum',
+      `Coupon ${input.couponId} needs an order of ${coupon.minOrderAmount} KRW; this one is ${input.orderAmount} KRW.`,
+      { ...ext, minOrderAmount: coupon.minOrderAmount },
+    );
+  }
+  const discount = discountFor(coupon, input.orderAmount);
+  owned.status = 'USED';
+  owned.orderId = input.orderId;
+  owned.usedAt = new Date();
+  const use = tx.create(CouponUseEntity, {
+    orderId: input.orderId,
+    userCouponId: owned.id,
+    status: 'USED',
+    discount,
+    updatedAt: new Date(),
   });
+  await addToOutbox(
+    tx,
+    newEvent({
+      topic: COUPON_EVENTS,
+      type: CouponEventType.CouponUsed,
+      source: 'coupon',
+      subject: input.orderId,
+      data: { orderId: input.orderId, couponId: input.couponId, userId: input.userId },
+    }),
+  );
+  return toUse(use);
 }
 
 /**
@@ -126,38 +139,40 @@ export async function useCoupon(
  * Before any use it records the order as restored, so that a late use is refused.
  */
 export async function restoreCoupon(em: EntityManager, orderId: string): Promise<CouponUse> {
-  return em.fork().transactional(async (tx) => {
-    const earlier = await lockOrder(tx, orderId);
-    if (!earlier) {
-      const tombstone = tx.create(CouponUseEntity, {
-        orderId,
-        status: 'RESTORED',
-        discount: 0,
-        updatedAt: new Date(),
-      });
-      return toUse(tombstone);
-    }
-    if (earlier.status === 'RESTORED') return toUse(earlier);
-    if (earlier.userCouponId)
-      await tx.nativeUpdate(
-        UserCouponEntity,
-        { id: earlier.userCouponId, orderId },
-        { status: 'ISSUED', orderId: null, usedAt: null },
-      );
-    earlier.status = 'RESTORED';
-    earlier.updatedAt = new Date();
-    await addToOutbox(
-      tx,
-      newEvent({
-        topic: COUPON_EVENTS,
-        type: CouponEventType.CouponRestored,
-        source: 'coupon',
-        subject: orderId,
-        data: { orderId, userCouponId: earlier.userCouponId },
-      }),
+  return em.fork().transactional((tx) =>
+    undoOnce(tx, orderKey(orderId), () => standing(tx, orderId), {
+      replay: toUse,
+      tombstone: async () =>
+        toUse(
+          tx.create(CouponUseEntity, { orderId, status: 'RESTORED', discount: 0, updatedAt: new Date() }),
+        ),
+      run: (earlier) => giveBack(tx, earlier),
+    }),
+  );
+}
+
+/** The user's coupon ISSUED again, and the order's use RESTORED. */
+async function giveBack(tx: EntityManager, earlier: UseRecord): Promise<CouponUse> {
+  const { orderId } = earlier;
+  if (earlier.userCouponId)
+    await tx.nativeUpdate(
+      UserCouponEntity,
+      { id: earlier.userCouponId, orderId },
+      { status: 'ISSUED', orderId: null, usedAt: null },
     );
-    return toUse(earlier);
-  });
+  earlier.status = 'RESTORED';
+  earlier.updatedAt = new Date();
+  await addToOutbox(
+    tx,
+    newEvent({
+      topic: COUPON_EVENTS,
+      type: CouponEventType.CouponRestored,
+      source: 'coupon',
+      subject: orderId,
+      data: { orderId, userCouponId: earlier.userCouponId },
+    }),
+  );
+  return toUse(earlier);
 }
 
 export interface UserCoupon {

@@ -1,9 +1,11 @@
 import {
   addToOutbox,
   type EntityManager,
-  lockForTransaction,
+  forwardOnce,
   NotFoundError,
   newEvent,
+  type Standing,
+  undoOnce,
   uuidv7,
 } from '@shop/platform';
 import { sql } from 'kysely';
@@ -51,16 +53,20 @@ async function movements(
  * em's entity layer costs about 0.2 ms of CPU a call more (loadtest/RESULTS.md, issue #25).
  */
 
-/** The order's stock step so far, if any, with the order locked for this transaction (it may have no row yet). */
-async function lockOrder(tx: EntityManager, orderId: string): Promise<'DEDUCTED' | 'RESTORED' | undefined> {
-  await lockForTransaction(tx, `stock:${orderId}`);
+/** Where the order's stock step stands: its reservation row, DEDUCTED or RESTORED, if any. */
+async function standing(tx: EntityManager, orderId: string): Promise<Standing<'DEDUCTED', 'RESTORED'>> {
   const row = await db(tx)
     .selectFrom('stock_reservations')
     .select('status')
     .where('order_id', '=', orderId)
     .executeTakeFirst();
-  return row?.status;
+  if (!row) return { state: 'none' };
+  return row.status === 'DEDUCTED'
+    ? { state: 'done', done: 'DEDUCTED' }
+    : { state: 'undone', undone: 'RESTORED' };
 }
+
+const orderKey = (orderId: string) => `stock:${orderId}`;
 
 /** The order's movements of one kind: one statement for its lines. */
 async function recordMovements(
@@ -107,43 +113,52 @@ export async function deductStock(
   orderId: string,
   items: StockLine[],
 ): Promise<StockStepResult> {
-  return em.fork().transactional(async (tx) => {
-    const status = await lockOrder(tx, orderId);
-    // A repeat answers the first result. Once restored — before the deduction
-    // (the compensation came first) or after it (a re-run of a half-compensated
-    // saga) — a deduct is refused: the stock is back on the shelf.
-    if (status === 'RESTORED') throw new StockAlreadyRestoredError(orderId);
-    if (status === 'DEDUCTED') return { orderId, status, items: await movements(tx, orderId, 'DEDUCT') };
-    const lines = mergeLines(items);
-    for (const line of lines) {
-      // One conditional statement per line (Kysely: em has no update with a join and a condition on the value).
-      const updated = await db(tx)
-        .updateTable('stocks as s')
-        .from('products as p')
-        .set((eb) => ({ quantity: eb('s.quantity', '-', line.quantity), updated_at: sql`now()` }))
-        .where('s.product_id', '=', line.productId)
-        .whereRef('p.id', '=', 's.product_id')
-        .where('p.status', '=', 'ACTIVE')
-        .where('s.quantity', '>=', line.quantity)
-        .returning('s.quantity')
+  return em.fork().transactional((tx) =>
+    forwardOnce(tx, orderKey(orderId), () => standing(tx, orderId), {
+      // A repeat answers the first result.
+      replay: async (): Promise<StockStepResult> => ({
+        orderId,
+        status: 'DEDUCTED',
+        items: await movements(tx, orderId, 'DEDUCT'),
+      }),
+      // Restored: the stock is back on the shelf.
+      refuse: () => new StockAlreadyRestoredError(orderId),
+      run: () => takeStock(tx, orderId, items),
+    }),
+  );
+}
+
+/** Takes every line of the order, or none (the caller's transaction rolls back). */
+async function takeStock(tx: EntityManager, orderId: string, items: StockLine[]): Promise<StockStepResult> {
+  const lines = mergeLines(items);
+  for (const line of lines) {
+    // One conditional statement per line (Kysely: em has no update with a join and a condition on the value).
+    const updated = await db(tx)
+      .updateTable('stocks as s')
+      .from('products as p')
+      .set((eb) => ({ quantity: eb('s.quantity', '-', line.quantity), updated_at: sql`now()` }))
+      .where('s.product_id', '=', line.productId)
+      .whereRef('p.id', '=', 's.product_id')
+      .where('p.status', '=', 'ACTIVE')
+      .where('s.quantity', '>=', line.quantity)
+      .returning('s.quantity')
+      .executeTakeFirst();
+    if (!updated) {
+      const found = await db(tx)
+        .selectFrom('products as p')
+        .innerJoin('stocks as s', 's.product_id', 'p.id')
+        .select(['p.status', 's.quantity'])
+        .where('p.id', '=', line.productId)
         .executeTakeFirst();
-      if (!updated) {
-        const found = await db(tx)
-          .selectFrom('products as p')
-          .innerJoin('stocks as s', 's.product_id', 'p.id')
-          .select(['p.status', 's.quantity'])
-          .where('p.id', '=', line.productId)
-          .executeTakeFirst();
-        if (!found) throw new NotFoundError('product', line.productId);
-        if (found.status !== 'ACTIVE') throw new ProductUnavailableError(line.productId);
-        throw new OutOfStockError(line.productId, line.quantity, Number(found.quantity));
-      }
+      if (!found) throw new NotFoundError('product', line.productId);
+      if (found.status !== 'ACTIVE') throw new ProductUnavailableError(line.productId);
+      throw new OutOfStockError(line.productId, line.quantity, Number(found.quantity));
     }
-    await recordMovements(tx, orderId, 'DEDUCT', lines);
-    await db(tx).insertInto('stock_reservations').values({ order_id: orderId, status: 'DEDUCTED' }).execute();
-    await stockEvent(tx, ProductEventType.StockDeducted, orderId, lines);
-    return { orderId, status: 'DEDUCTED', items: lines };
-  });
+  }
+  await recordMovements(tx, orderId, 'DEDUCT', lines);
+  await db(tx).insertInto('stock_reservations').values({ order_id: orderId, status: 'DEDUCTED' }).execute();
+  await stockEvent(tx, ProductEventType.StockDeducted, orderId, lines);
+  return { orderId, status: 'DEDUCTED', items: lines };
 }
 
 /**
@@ -151,32 +166,42 @@ export async function deductStock(
  * any deduction it records the order as restored, so that a late deduct is refused.
  */
 export async function restoreStock(em: EntityManager, orderId: string): Promise<StockStepResult> {
-  return em.fork().transactional(async (tx) => {
-    const status = await lockOrder(tx, orderId);
-    if (status === 'RESTORED') return { orderId, status, items: await movements(tx, orderId, 'RESTORE') };
-    if (status === undefined) {
-      await db(tx)
-        .insertInto('stock_reservations')
-        .values({ order_id: orderId, status: 'RESTORED' })
-        .execute();
-      return { orderId, status: 'RESTORED', items: [] };
-    }
-    const taken = await movements(tx, orderId, 'DEDUCT');
-    for (const line of taken)
-      await db(tx)
-        .updateTable('stocks')
-        .set((eb) => ({ quantity: eb('quantity', '+', line.quantity), updated_at: sql`now()` }))
-        .where('product_id', '=', line.productId)
-        .execute();
-    await recordMovements(tx, orderId, 'RESTORE', taken);
+  return em.fork().transactional((tx) =>
+    undoOnce(tx, orderKey(orderId), () => standing(tx, orderId), {
+      replay: async (): Promise<StockStepResult> => ({
+        orderId,
+        status: 'RESTORED',
+        items: await movements(tx, orderId, 'RESTORE'),
+      }),
+      tombstone: async (): Promise<StockStepResult> => {
+        await db(tx)
+          .insertInto('stock_reservations')
+          .values({ order_id: orderId, status: 'RESTORED' })
+          .execute();
+        return { orderId, status: 'RESTORED', items: [] };
+      },
+      run: () => putBack(tx, orderId),
+    }),
+  );
+}
+
+/** Puts back exactly what the order took. */
+async function putBack(tx: EntityManager, orderId: string): Promise<StockStepResult> {
+  const taken = await movements(tx, orderId, 'DEDUCT');
+  for (const line of taken)
     await db(tx)
-      .updateTable('stock_reservations')
-      .set({ status: 'RESTORED', updated_at: sql`now()` })
-      .where('order_id', '=', orderId)
+      .updateTable('stocks')
+      .set((eb) => ({ quantity: eb('quantity', '+', line.quantity), updated_at: sql`now()` }))
+      .where('product_id', '=', line.productId)
       .execute();
-    await stockEvent(tx, ProductEventType.StockRestored, orderId, taken);
-    return { orderId, status: 'RESTORED', items: taken };
-  });
+  await recordMovements(tx, orderId, 'RESTORE', taken);
+  await db(tx)
+    .updateTable('stock_reservations')
+    .set({ status: 'RESTORED', updated_at: sql`now()` })
+    .where('order_id', '=', orderId)
+    .execute();
+  await stockEvent(tx, ProductEventType.StockRestored, orderId, taken);
+  return { orderId, status: 'RESTORED', items: taken };
 }
 
 export async function getStock(em: EntityManager, productId: string): Promise<StockLine> {

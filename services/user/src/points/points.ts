@@ -1,6 +1,7 @@
 import {
   addToOutbox,
   type EntityManager,
+  forwardOnce,
   IdempotencyKeyReusedError,
   lockForTransaction,
   NotFoundError,
@@ -8,6 +9,8 @@ import {
   type Page,
   type PageQuery,
   requestFingerprint,
+  type Standing,
+  undoOnce,
   uuidv7,
 } from '@shop/platform';
 import { type Selectable, sql } from 'kysely';
@@ -75,6 +78,16 @@ function findEntry(
         : query.where('order_id', '=', where.orderId).where('kind', '=', where.kind);
   return found.executeTakeFirst();
 }
+
+/** Where the order's points step stands: its USE entry, or its REFUND entry (the undo wins). */
+async function standing(tx: EntityManager, orderId: string): Promise<Standing<LedgerRow, LedgerRow>> {
+  const refunded = await findEntry(tx, { orderId, kind: 'REFUND' });
+  if (refunded) return { state: 'undone', undone: refunded };
+  const used = await findEntry(tx, { orderId, kind: 'USE' });
+  return used ? { state: 'done', done: used } : { state: 'none' };
+}
+
+const orderKey = (orderId: string) => `order:${orderId}`;
 
 /**
  * Moves a balance and appends the ledger entry in one transaction, with the
@@ -248,24 +261,24 @@ export async function deductPoints(
   em: EntityManager,
   input: { orderId: string; userId: string; amount: number },
 ): Promise<LedgerEntry> {
-  return em.fork().transactional(async (tx) => {
-    await lockForTransaction(tx, `order:${input.orderId}`);
-    if (await findEntry(tx, { orderId: input.orderId, kind: 'REFUND' })) {
-      throw new PointsAlreadyRefundedError(input.orderId);
-    }
-    const used = await findEntry(tx, { orderId: input.orderId, kind: 'USE' });
-    if (used) return toEntry(used);
-    const balance = await balanceOf(tx, input.userId);
-    const entry = await append(tx, {
-      userId: input.userId,
-      kind: 'USE',
-      amount: -input.amount,
-      key: `order:${input.orderId}:use`,
-      orderId: input.orderId,
-    });
-    if (!entry) throw new InsufficientPointsError(input.userId, balance, input.amount);
-    return entry;
-  });
+  return em.fork().transactional((tx) =>
+    forwardOnce(tx, orderKey(input.orderId), () => standing(tx, input.orderId), {
+      replay: toEntry,
+      refuse: () => new PointsAlreadyRefundedError(input.orderId),
+      run: async () => {
+        const balance = await balanceOf(tx, input.userId);
+        const entry = await append(tx, {
+          userId: input.userId,
+          kind: 'USE',
+          amount: -input.amount,
+          key: `order:${input.orderId}:use`,
+          orderId: input.orderId,
+        });
+        if (!entry) throw new InsufficientPointsError(input.userId, balance, input.amount);
+        return entry;
+      },
+    }),
+  );
 }
 
 /**
@@ -276,18 +289,23 @@ export async function refundPoints(
   em: EntityManager,
   input: { orderId: string; userId: string },
 ): Promise<LedgerEntry> {
-  return em.fork().transactional(async (tx) => {
-    await lockForTransaction(tx, `order:${input.orderId}`);
-    const refunded = await findEntry(tx, { orderId: input.orderId, kind: 'REFUND' });
-    if (refunded) return toEntry(refunded);
-    const used = await findEntry(tx, { orderId: input.orderId, kind: 'USE' });
-    await balanceOf(tx, used?.user_id ?? input.userId);
+  // Exactly what the order took, or a zero refund: either is the order's REFUND entry.
+  const refund = async (tx: EntityManager, used: LedgerRow | undefined) => {
+    const userId = used?.user_id ?? input.userId;
+    await balanceOf(tx, userId);
     return (await append(tx, {
-      userId: used?.user_id ?? input.userId,
+      userId,
       kind: 'REFUND',
       amount: used ? -Number(used.amount) : 0,
       key: `order:${input.orderId}:refund`,
       orderId: input.orderId,
     }))!;
-  });
+  };
+  return em.fork().transactional((tx) =>
+    undoOnce(tx, orderKey(input.orderId), () => standing(tx, input.orderId), {
+      replay: toEntry,
+      tombstone: () => refund(tx, undefined),
+      run: (used) => refund(tx, used),
+    }),
+  );
 }
