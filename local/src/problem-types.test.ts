@@ -13,14 +13,17 @@ import { NotFoundError, PROBLEM_SLUG, problemTypeUri } from '../../services/plat
 import { ROOT } from './paths.ts';
 
 const SERVICES = join(ROOT, 'services');
-const sources = readdirSync(SERVICES).flatMap((service) =>
-  readdirSync(join(SERVICES, service, 'src'), { recursive: true, encoding: 'utf8' })
-    .filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts'))
-    .map((f) => ({
-      file: `${service}/src/${f}`,
-      text: readFileSync(join(SERVICES, service, 'src', f), 'utf8'),
-    })),
-);
+const sources = readdirSync(SERVICES, { withFileTypes: true })
+  .filter((entry) => entry.isDirectory())
+  .map((entry) => entry.name)
+  .flatMap((service) =>
+    readdirSync(join(SERVICES, service, 'src'), { recursive: true, encoding: 'utf8' })
+      .filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts'))
+      .map((f) => ({
+        file: `${service}/src/${f}`,
+        text: readFileSync(join(SERVICES, service, 'src', f), 'utf8'),
+      })),
+  );
 
 const STRING = String.raw`\s*(['\`])([^'\`]*)\1`;
 const SLUG_SITES = [
