@@ -1,4 +1,4 @@
-import { runStatelessService } from '@shop/platform';
+import { runService } from '@shop/platform';
 import { gatewayService } from './service.ts';
 
-await runStatelessService(gatewayService);
+await runService(gatewayService);

@@ -33,6 +33,7 @@ export const gatewayConfigSchema = statelessConfigSchema.extend({
 });
 
 export const gatewayService: StatelessServiceDefinition<typeof gatewayConfigSchema> = {
+  stateless: true,
   configSchema: gatewayConfigSchema,
   build: ({ config, sidecar }) => ({
     trustProxyHops: config.TRUST_PROXY_HOPS,

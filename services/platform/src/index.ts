@@ -106,7 +106,6 @@ export {
 } from './service.ts';
 export {
   assembleStatelessApp,
-  runStatelessService,
   type StatelessConfig,
   type StatelessServiceDefinition,
   type StatelessServiceDeps,

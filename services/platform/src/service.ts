@@ -1,9 +1,10 @@
 import type Router from '@koa/router';
 import type { MikroORM } from '@mikro-orm/postgresql';
+import type Koa from 'koa';
 import type { z } from 'zod';
 import { type ActorType, actorHostRouter } from './actors/actor-host.ts';
 import { createApp } from './app.ts';
-import { type BaseConfig, baseConfigSchema, ConfigError, loadConfig } from './config/load-config.ts';
+import { type BaseConfig, baseConfigSchema, loadOrExit } from './config/load-config.ts';
 import { DaprSidecar } from './dapr/sidecar.ts';
 import { type EntityManager, initOrm, migrate, type NamedMigration, pingDatabase } from './db/orm.ts';
 import type { ReadinessCheck } from './http/health.router.ts';
@@ -17,6 +18,12 @@ import { serviceDocument } from './openapi/openapi-document.ts';
 import { OutboxRelay } from './outbox/outbox-relay.ts';
 import { deadLetterOperations, deadLettersRouter } from './pubsub/dead-letters.router.ts';
 import { type EventHandler, eventDelivery, subscriptionsRouter } from './pubsub/subscriptions.ts';
+import {
+  assembleStatelessApp,
+  type StatelessConfig,
+  type StatelessServiceDefinition,
+  statelessConfigSchema,
+} from './stateless-service.ts';
 
 export interface ServiceDeps<C extends BaseConfig = BaseConfig> {
   config: C;
@@ -55,18 +62,6 @@ export interface ServiceDefinition<S extends z.ZodObject = typeof baseConfigSche
   build(deps: ServiceDeps<z.infer<S> & BaseConfig>): ServiceParts | Promise<ServiceParts>;
 }
 
-export function loadOrExit<S extends z.ZodObject>(schema: S): z.infer<S> {
-  try {
-    return loadConfig(schema);
-  } catch (err) {
-    if (err instanceof ConfigError) {
-      console.error(err.message);
-      process.exit(1);
-    }
-    throw err;
-  }
-}
-
 /** Builds the Koa app of a service from its parts plus the platform's own routes. */
 export function assembleApp(deps: ServiceDeps, parts: ServiceParts) {
   const em = deps.orm.em;
@@ -93,21 +88,26 @@ export function assembleApp(deps: ServiceDeps, parts: ServiceParts) {
   });
 }
 
+/** A started service: what its stop runs (before the tracer is flushed), and what runs once it listens. */
+interface Running {
+  app: Koa;
+  stop: () => Promise<void>;
+  started: () => Promise<void>;
+}
+
 /**
- * The main of every service: validated config, logger, database (migrated if
- * asked), sidecar client, outbox relay, HTTP server, and a graceful stop on
+ * The main of every service, with a database or without one (the gateway:
+ * `stateless`): validated config, logger, tracing, the sidecar's client; for
+ * a service with data also the database (migrated if asked), metrics, the
+ * outbox relay and event delivery; then the HTTP server and a graceful stop on
  * SIGTERM/SIGINT (stop taking requests, finish the relay, close the pool).
  */
-export async function runService<S extends z.ZodObject>(definition: ServiceDefinition<S>): Promise<void> {
-  const schema = (definition.configSchema ?? baseConfigSchema) as S;
-  const config = loadOrExit(schema) as z.infer<S> & BaseConfig;
-  if (!config.APP_API_TOKEN) {
-    // Without it the app would answer anyone who reaches its port, around its sidecar.
-    console.error(
-      `${config.APP_ID}: APP_API_TOKEN is not set. The service answers only its sidecar, which sends it this token (daprd's APP_API_TOKEN).`,
-    );
-    process.exit(1);
-  }
+export async function runService<S extends z.ZodObject>(
+  definition: ServiceDefinition<S> | StatelessServiceDefinition<S>,
+): Promise<void> {
+  const stateless = 'stateless' in definition;
+  const schema = (definition.configSchema ?? (stateless ? statelessConfigSchema : baseConfigSchema)) as S;
+  const config = loadOrExit(schema) as z.infer<S> & StatelessConfig & Partial<BaseConfig>;
   const log = createLogger(config.APP_ID, config.LOG_LEVEL);
   process.on('unhandledRejection', (err) => log.error({ err }, 'unhandled rejection'));
   const tracing = initTracing({
@@ -115,8 +115,54 @@ export async function runService<S extends z.ZodObject>(definition: ServiceDefin
     zipkinUrl: config.TRACING_ZIPKIN_URL,
     samplingRate: config.TRACING_SAMPLING_RATE,
   });
-  initMetrics(config.APP_ID);
+  const sidecar = new DaprSidecar({
+    host: config.DAPR_HOST,
+    httpPort: config.DAPR_HTTP_PORT,
+    pubsubName: config.PUBSUB_NAME ?? 'pubsub',
+    apiToken: config.DAPR_API_TOKEN,
+  });
+  const running = stateless
+    ? startStateless(definition, { config, log, sidecar })
+    : await startWithData(definition, { config: config as z.infer<S> & BaseConfig, log, sidecar });
+  await serve(running.app, {
+    port: config.PORT,
+    host: config.HOST,
+    log,
+    graceMs: config.SHUTDOWN_GRACE_MS,
+    onStopping: async () => {
+      await running.stop();
+      await tracing.shutdown();
+    },
+  });
+  await running.started();
+}
 
+function startStateless<S extends z.ZodObject>(
+  definition: StatelessServiceDefinition<S>,
+  deps: { config: z.infer<S> & StatelessConfig; log: Logger; sidecar: DaprSidecar },
+): Running {
+  const parts = definition.build(deps);
+  return {
+    app: assembleStatelessApp(deps, parts),
+    stop: async () => {
+      await parts.onStopping?.().catch((err) => deps.log.error({ err }, 'error while stopping'));
+    },
+    started: async () => undefined,
+  };
+}
+
+async function startWithData<S extends z.ZodObject>(
+  definition: ServiceDefinition<S>,
+  { config, log, sidecar }: { config: z.infer<S> & BaseConfig; log: Logger; sidecar: DaprSidecar },
+): Promise<Running> {
+  if (!config.APP_API_TOKEN) {
+    // Without it the app would answer anyone who reaches its port, around its sidecar.
+    console.error(
+      `${config.APP_ID}: APP_API_TOKEN is not set. The service answers only its sidecar, which sends it this token (daprd's APP_API_TOKEN).`,
+    );
+    process.exit(1);
+  }
+  initMetrics(config.APP_ID);
   const orm = await initOrm({
     clientUrl: config.DATABASE_URL,
     entities: definition.entities,
@@ -131,33 +177,24 @@ export async function runService<S extends z.ZodObject>(definition: ServiceDefin
     await definition.seed(orm.em.fork());
     log.info('demo data loaded');
   }
-  const sidecar = new DaprSidecar({
-    host: config.DAPR_HOST,
-    httpPort: config.DAPR_HTTP_PORT,
-    pubsubName: config.PUBSUB_NAME,
-    apiToken: config.DAPR_API_TOKEN,
-  });
   const relay = new OutboxRelay(orm.em, sidecar, log.child({ component: 'outbox-relay' }), {
     pollMs: config.OUTBOX_POLL_MS,
     batchSize: config.OUTBOX_BATCH_SIZE,
   });
   const deps: ServiceDeps<typeof config> = { config, log, orm, sidecar, outboxWritten: () => relay.nudge() };
   const parts = await definition.build(deps);
-  const app = assembleApp(deps, parts);
-  await serve(app, {
-    port: config.PORT,
-    host: config.HOST,
-    log,
-    graceMs: config.SHUTDOWN_GRACE_MS,
-    onStopping: async () => {
+  return {
+    app: assembleApp(deps, parts),
+    stop: async () => {
       await parts.onStopping?.().catch((err) => log.error({ err }, 'error while stopping'));
       await relay.stop();
       await orm.close();
-      await tracing.shutdown();
     },
-  });
-  relay.start();
-  await parts.onStarted?.();
+    started: async () => {
+      relay.start();
+      await parts.onStarted?.();
+    },
+  };
 }
 
 /** `npm run migrate` in a service (and the chart's migration Job): apply and exit. */

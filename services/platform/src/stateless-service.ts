@@ -3,14 +3,11 @@ import type Koa from 'koa';
 import type { z } from 'zod';
 import { createApp } from './app.ts';
 import { baseConfigSchema } from './config/load-config.ts';
-import { DaprSidecar } from './dapr/sidecar.ts';
+import type { DaprSidecar } from './dapr/sidecar.ts';
 import type { ReadinessCheck } from './http/health.router.ts';
-import { serve } from './http/serve.ts';
-import { createLogger, type Logger } from './logger.ts';
-import { initTracing } from './observability/tracing.ts';
+import type { Logger } from './logger.ts';
 import { openApiRouter } from './openapi/openapi.router.ts';
 import type { OpenApiDocument } from './openapi/openapi-document.ts';
-import { loadOrExit } from './service.ts';
 
 /** The settings of a service that keeps no data: no database, pub/sub or state store. */
 export const statelessConfigSchema = baseConfigSchema.pick({
@@ -49,6 +46,8 @@ export interface StatelessServiceParts {
 }
 
 export interface StatelessServiceDefinition<S extends z.ZodObject = typeof statelessConfigSchema> {
+  /** It keeps no data: runService starts no database, outbox, inbox or event delivery for it. */
+  stateless: true;
   configSchema?: S;
   build(deps: StatelessServiceDeps<z.infer<S> & StatelessConfig>): StatelessServiceParts;
 }
@@ -63,36 +62,4 @@ export function assembleStatelessApp(deps: StatelessServiceDeps, parts: Stateles
   app.proxy = (parts.trustProxyHops ?? 0) > 0;
   app.maxIpsCount = parts.trustProxyHops ?? 0;
   return app;
-}
-
-/** The main of a service without a database (the gateway): config, logger, sidecar, server, graceful stop. */
-export async function runStatelessService<S extends z.ZodObject>(
-  definition: StatelessServiceDefinition<S>,
-): Promise<void> {
-  const config = loadOrExit((definition.configSchema ?? statelessConfigSchema) as S) as z.infer<S> &
-    StatelessConfig;
-  const log = createLogger(config.APP_ID, config.LOG_LEVEL);
-  process.on('unhandledRejection', (err) => log.error({ err }, 'unhandled rejection'));
-  const tracing = initTracing({
-    serviceName: config.APP_ID,
-    zipkinUrl: config.TRACING_ZIPKIN_URL,
-    samplingRate: config.TRACING_SAMPLING_RATE,
-  });
-  const sidecar = new DaprSidecar({
-    host: config.DAPR_HOST,
-    httpPort: config.DAPR_HTTP_PORT,
-    pubsubName: 'pubsub',
-    apiToken: config.DAPR_API_TOKEN,
-  });
-  const parts = definition.build({ config, log, sidecar });
-  await serve(assembleStatelessApp({ config, log, sidecar }, parts), {
-    port: config.PORT,
-    host: config.HOST,
-    log,
-    graceMs: config.SHUTDOWN_GRACE_MS,
-    onStopping: async () => {
-      await parts.onStopping?.().catch((err) => log.error({ err }, 'error while stopping'));
-      await tracing.shutdown();
-    },
-  });
 }

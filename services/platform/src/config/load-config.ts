@@ -72,3 +72,16 @@ export function loadConfig<S extends z.ZodObject>(
   });
   throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
 }
+
+/** Loads the config, or says what is wrong with it and exits: a service cannot start on a bad one. */
+export function loadOrExit<S extends z.ZodObject>(schema: S): z.infer<S> {
+  try {
+    return loadConfig(schema);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      console.error(err.message);
+      process.exit(1);
+    }
+    throw err;
+  }
+}
