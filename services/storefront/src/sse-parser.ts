@@ -1,7 +1,8 @@
-/** One server-sent event: its `event:` name and its `data:` (lines joined). */
+/** One server-sent event: its `event:` name, its `data:` (lines joined) and the stream's last `id:`. */
 export interface SseEvent {
   event: string;
   data: string;
+  id: string;
 }
 
 /**
@@ -11,6 +12,8 @@ export interface SseEvent {
  */
 export class SseParser {
   private buffer = '';
+  /** The last event id the stream gave: it carries over to the events after it (WHATWG's "last event ID"). */
+  lastEventId = '';
 
   push(chunk: string): SseEvent[] {
     this.buffer += chunk.replace(/\r\n?/g, '\n');
@@ -28,8 +31,9 @@ export class SseParser {
         const value = colon < 0 ? '' : line.slice(colon + 1).replace(/^ /, '');
         if (field === 'event') event = value;
         else if (field === 'data') data.push(value);
+        else if (field === 'id' && !value.includes('\u0000')) this.lastEventId = value;
       }
-      if (data.length > 0) events.push({ event, data: data.join('\n') });
+      if (data.length > 0) events.push({ event, data: data.join('\n'), id: this.lastEventId });
       end = this.buffer.indexOf('\n\n');
     }
     return events;

@@ -6,7 +6,8 @@ import { SseParser } from './sse-parser.ts';
  * request) until `isFinal` says the state is final. EventSource cannot send
  * the bearer token, so this reads the stream with fetch. When the server ends
  * a stream early (its streams last at most a minute or two) or the network
- * blinks, it connects again: the stream starts with the current state.
+ * blinks, it connects again with the last event's id, as EventSource does:
+ * the server sends the current state only if it is not that one.
  */
 export function followStream<T>(
   path: string,
@@ -18,12 +19,19 @@ export function followStream<T>(
   const stopped = new AbortController();
   void (async () => {
     let failures = 0;
+    let lastEventId = '';
     while (!stopped.signal.aborted) {
       try {
         const res = await fetch(path, {
-          headers: { ...authHeaders(), accept: 'text/event-stream' },
+          headers: {
+            ...authHeaders(),
+            accept: 'text/event-stream',
+            ...(lastEventId ? { 'last-event-id': lastEventId } : {}),
+          },
           signal: stopped.signal,
         });
+        // The final state is the one we have: nothing more will come.
+        if (res.status === 204) return;
         if (res.status >= 400 && res.status < 500 && res.status !== 429) {
           onRefused(res.status);
           return;
@@ -36,6 +44,7 @@ export function followStream<T>(
           const { value, done } = await reader.read();
           if (done) break;
           for (const event of parser.push(value)) {
+            lastEventId = event.id;
             const state = JSON.parse(event.data) as T;
             onState(state);
             if (isFinal(state)) {

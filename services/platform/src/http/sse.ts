@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { PassThrough } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Context } from 'koa';
@@ -14,24 +15,45 @@ export interface SseOptions<T> {
   pollMs?: number;
   /** A stream lasts at most this long; the client reconnects (EventSource does by itself). */
   maxMs?: number;
+  /** A comment line this often while nothing changes, so that proxies keep an idle stream open. */
+  heartbeatMs?: number;
 }
+
+/** The event id of a state: the same state has the same id on any replica, so a reconnect can say what it has. */
+const eventId = (key: string) => createHash('sha256').update(key).digest('base64url').slice(0, 16);
 
 /**
  * Answers with a server-sent event stream: the state at once, then one event
  * each time it changes, until it is final, the client leaves, or `maxMs`.
  * Polling keeps it simple and correct across replicas (any replica can serve
- * any stream); the interval bounds the delay.
+ * any stream); the interval bounds the delay. Each event carries the id of its
+ * state: a client that reconnects with `Last-Event-ID` (EventSource does) is
+ * not sent again the state it has, only what comes after it (204 when it has
+ * the final one). A comment line
+ * every `heartbeatMs` keeps an idle stream open through proxies.
  */
 export async function streamChanges<T>(ctx: Context, options: SseOptions<T>): Promise<void> {
   const keyOf = options.changeKey ?? ((state: T) => JSON.stringify(state));
   let last = await options.read();
+  const resumedAt = ctx.get('last-event-id');
+  if (options.isFinal(last) && resumedAt === eventId(keyOf(last))) {
+    // The client has the final state: nothing more will come, and a 204 stops EventSource reconnecting.
+    ctx.status = 204;
+    return;
+  }
   const stream = new PassThrough();
   ctx.req.socket.setTimeout(0);
   ctx.set({ 'cache-control': 'no-cache', connection: 'keep-alive', 'x-accel-buffering': 'no' });
   ctx.type = 'text/event-stream';
   ctx.body = stream;
-  const send = (state: T) => stream.write(`event: ${options.event}\ndata: ${JSON.stringify(state)}\n\n`);
-  send(last);
+  let lastWrite = Date.now();
+  const write = (text: string) => {
+    lastWrite = Date.now();
+    stream.write(text);
+  };
+  const send = (state: T) =>
+    write(`id: ${eventId(keyOf(state))}\nevent: ${options.event}\ndata: ${JSON.stringify(state)}\n\n`);
+  if (resumedAt !== eventId(keyOf(last))) send(last);
   if (options.isFinal(last)) {
     stream.end();
     return;
@@ -48,6 +70,8 @@ export async function streamChanges<T>(ctx: Context, options: SseOptions<T>): Pr
       if (keyOf(now) !== keyOf(last)) {
         last = now;
         send(now);
+      } else if (Date.now() - lastWrite >= (options.heartbeatMs ?? 15_000)) {
+        write(': heartbeat\n\n');
       }
       if (options.isFinal(now)) break;
     }
