@@ -9,7 +9,7 @@ import { COUPON_QUOTA_ACTOR } from './events/topics.ts';
 import { IssueWorker } from './issuance/issue-worker.ts';
 import { defineRequestGauges } from './issuance/request-metrics.ts';
 import { IssueIntake, RequestStatusCache } from './issuance/requests.ts';
-import { couponsOperations, couponsRouter } from './routes/coupons.router.ts';
+import { couponsRoutes } from './routes/coupons.router.ts';
 import { userRegisteredHandler } from './users/user-registered.handler.ts';
 
 export const couponConfigSchema = baseConfigSchema.extend({
@@ -73,8 +73,7 @@ export const couponService: ServiceDefinition<typeof couponConfigSchema> = {
       { windowMs: config.ISSUE_INTAKE_WINDOW_MS, maxBatch: config.ISSUE_INTAKE_MAX_BATCH },
     );
     return {
-      routers: [couponsRouter({ em: orm.em, intake, statuses, outboxWritten })],
-      operations: couponsOperations,
+      routes: [couponsRoutes({ em: orm.em, intake, statuses, outboxWritten })],
       eventHandlers: [userRegisteredHandler],
       actors: [couponQuotaActor],
       readiness: { redis: () => redis.ping() },

@@ -3,9 +3,9 @@ import { z } from 'zod';
 import { orderEntities } from './db/entities.ts';
 import { migrations } from './db/migrations.ts';
 import { defineOrderGauges } from './orders/order-metrics.ts';
-import { opsOperations, opsRouter } from './routes/ops.router.ts';
-import { ordersOperations, ordersRouter } from './routes/orders.router.ts';
-import { topUpsOperations, topUpsRouter } from './routes/top-ups.router.ts';
+import { opsRoutes } from './routes/ops.router.ts';
+import { ordersRoutes } from './routes/orders.router.ts';
+import { topUpsRoutes } from './routes/top-ups.router.ts';
 import { createActivities } from './saga/activities.ts';
 import { COMPENSATE_ORDER_WORKFLOW, compensateOrderWorkflow } from './saga/compensate-order.workflow.ts';
 import { OrderSaga } from './saga/order-saga.ts';
@@ -70,12 +70,11 @@ export const orderService: ServiceDefinition<typeof orderConfigSchema> = {
       },
     );
     return {
-      routers: [
-        opsRouter(workflows, reconciler),
-        ordersRouter({ em: orm.em, sidecar, saga, faultsEnabled: config.FAKE_GATEWAY_FAULTS }),
-        topUpsRouter({ em: orm.em, topUps, faultsEnabled: config.FAKE_GATEWAY_FAULTS }),
+      routes: [
+        opsRoutes(workflows, reconciler),
+        ordersRoutes({ em: orm.em, sidecar, saga, faultsEnabled: config.FAKE_GATEWAY_FAULTS }),
+        topUpsRoutes({ em: orm.em, topUps, faultsEnabled: config.FAKE_GATEWAY_FAULTS }),
       ],
-      operations: [...ordersOperations, ...topUpsOperations, ...opsOperations],
       onStarted: async () => {
         workflows.startWhenSidecarReady(() => sidecar.isHealthy());
         reconciler.start();

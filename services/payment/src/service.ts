@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { migrations } from './db/migrations.ts';
 import { FakeGateway } from './payments/fake-gateway.ts';
 import { PaymentEntity } from './payments/payment.entity.ts';
-import { paymentsOperations, paymentsRouter } from './routes/payments.router.ts';
+import { paymentsRoutes } from './routes/payments.router.ts';
 
 export const paymentConfigSchema = baseConfigSchema.extend({
   FAKE_GATEWAY_FAULTS: z.stringbool().default(false),
@@ -15,9 +15,8 @@ export const paymentService: ServiceDefinition<typeof paymentConfigSchema> = {
   entities: [PaymentEntity],
   migrations,
   build: ({ config, orm, outboxWritten }) => ({
-    operations: paymentsOperations,
-    routers: [
-      paymentsRouter(orm.em, {
+    routes: [
+      paymentsRoutes(orm.em, {
         gateway: new FakeGateway({ timeoutMs: config.FAKE_GATEWAY_TIMEOUT_MS }),
         faultsEnabled: config.FAKE_GATEWAY_FAULTS,
         outboxWritten,

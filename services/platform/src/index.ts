@@ -48,6 +48,7 @@ export {
   requestFingerprint,
 } from './http/idempotency.ts';
 export type { RequestState } from './http/request-context.ts';
+export { type RouteInput, Routes } from './http/routes.ts';
 export { type ServeOptions, serve } from './http/serve.ts';
 export { type SseOptions, streamChanges } from './http/sse.ts';
 export {

@@ -1,4 +1,3 @@
-import type Router from '@koa/router';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import type Koa from 'koa';
 import type { z } from 'zod';
@@ -8,15 +7,15 @@ import { type BaseConfig, baseConfigSchema, loadOrExit } from './config/load-con
 import { DaprSidecar } from './dapr/sidecar.ts';
 import { type EntityManager, initOrm, migrate, type NamedMigration, pingDatabase } from './db/orm.ts';
 import type { ReadinessCheck } from './http/health.router.ts';
+import type { Routes } from './http/routes.ts';
 import { serve } from './http/serve.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { definePlatformGauges, initMetrics, metricsRouter } from './observability/metrics.ts';
 import { initTracing } from './observability/tracing.ts';
-import type { ApiOperation } from './openapi/api-operation.ts';
 import { openApiRouter } from './openapi/openapi.router.ts';
 import { serviceDocument } from './openapi/openapi-document.ts';
 import { OutboxRelay } from './outbox/outbox-relay.ts';
-import { deadLetterOperations, deadLettersRouter } from './pubsub/dead-letters.router.ts';
+import { deadLettersRoutes } from './pubsub/dead-letters.router.ts';
 import { type EventHandler, eventDelivery, subscriptionsRouter } from './pubsub/subscriptions.ts';
 import {
   assembleStatelessApp,
@@ -36,11 +35,10 @@ export interface ServiceDeps<C extends BaseConfig = BaseConfig> {
 
 /** What a service adds to the platform: its routes, event handlers, actors and hooks. */
 export interface ServiceParts {
-  routers?: Router[];
+  /** Its routes, each with its contract (`Routes`): served, and listed in `/openapi.json`. */
+  routes?: Routes[];
   eventHandlers?: EventHandler[];
   actors?: ActorType[];
-  /** The contract of the routers' public routes, served as `/openapi.json` (see openapi/). */
-  operations?: ApiOperation[];
   /** More readiness checks than the database and the sidecar (e.g. Redis). */
   readiness?: Record<string, ReadinessCheck>;
   /**
@@ -67,16 +65,19 @@ export function assembleApp(deps: ServiceDeps, parts: ServiceParts) {
   const em = deps.orm.em;
   definePlatformGauges(em);
   const delivery = eventDelivery(em, deps.log, parts.eventHandlers ?? [], deps.outboxWritten);
+  const routes = [deadLettersRoutes(em, delivery.deliver), ...(parts.routes ?? [])];
   return createApp({
     log: deps.log,
     routers: [
       metricsRouter(),
       subscriptionsRouter(em, deps.log, delivery),
-      deadLettersRouter(em, delivery.deliver),
       actorHostRouter(parts.actors ?? [], deps.sidecar, deps.log),
-      ...(parts.routers ?? []),
+      ...routes.map((r) => r.router),
       openApiRouter(
-        serviceDocument(deps.config.APP_ID, [...deadLetterOperations, ...(parts.operations ?? [])]),
+        serviceDocument(
+          deps.config.APP_ID,
+          routes.flatMap((r) => r.operations),
+        ),
       ),
     ],
     appApiToken: deps.config.APP_API_TOKEN,

@@ -5,7 +5,7 @@ import { migrations } from './db/migrations.ts';
 import { seedCatalog } from './db/seed.ts';
 import { Products } from './products/products.ts';
 import { orderCompletedHandler } from './ranking/order-completed.handler.ts';
-import { productsOperations, productsRouter } from './routes/products.router.ts';
+import { productsRoutes } from './routes/products.router.ts';
 
 export const productConfigSchema = baseConfigSchema.extend({
   REDIS_URL: z.url({ protocol: /^rediss?$/ }),
@@ -22,8 +22,7 @@ export const productService: ServiceDefinition<typeof productConfigSchema> = {
     const redis = createRedis(config.REDIS_URL, log, config.REDIS_KEY_PREFIX);
     const products = new Products(orm.em, redis, outboxWritten);
     return {
-      routers: [productsRouter(orm.em, redis, products, outboxWritten)],
-      operations: productsOperations,
+      routes: [productsRoutes(orm.em, redis, products, outboxWritten)],
       eventHandlers: [orderCompletedHandler(redis)],
       readiness: { redis: () => redis.ping() },
       onStopping: async () => {

@@ -5,10 +5,10 @@ import { userEntities } from './db/entities.ts';
 import { migrations } from './db/migrations.ts';
 import { seedUsers } from './db/seed.ts';
 import { orderNotificationHandlers } from './notifications/order-notifications.handler.ts';
-import { authOperations, authRouter } from './routes/auth.router.ts';
-import { notificationsOperations, notificationsRouter } from './routes/notifications.router.ts';
-import { pointsOperations, pointsRouter } from './routes/points.router.ts';
-import { usersOperations, usersRouter } from './routes/users.router.ts';
+import { authRoutes } from './routes/auth.router.ts';
+import { notificationsRoutes } from './routes/notifications.router.ts';
+import { pointsRoutes } from './routes/points.router.ts';
+import { usersRoutes } from './routes/users.router.ts';
 
 export const userConfigSchema = baseConfigSchema.extend({
   /** The EC P-256 key (PEM) that signs access tokens; see auth/signing-key.ts. */
@@ -34,13 +34,12 @@ export const userService: ServiceDefinition<typeof userConfigSchema> = {
       refreshTtlSeconds: config.REFRESH_TOKEN_TTL_SECONDS,
     };
     return {
-      routers: [
-        authRouter(orm.em, tokens),
-        usersRouter(orm.em, outboxWritten),
-        pointsRouter(orm.em, outboxWritten),
-        notificationsRouter(orm.em),
+      routes: [
+        authRoutes(orm.em, tokens),
+        usersRoutes(orm.em, outboxWritten),
+        pointsRoutes(orm.em, outboxWritten),
+        notificationsRoutes(orm.em),
       ],
-      operations: [...authOperations, ...usersOperations, ...pointsOperations, ...notificationsOperations],
       eventHandlers: orderNotificationHandlers(sidecar, log.child({ component: 'notifications' })),
     };
   },

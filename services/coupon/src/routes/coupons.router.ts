@@ -1,12 +1,4 @@
-import Router from '@koa/router';
-import {
-  type ApiOperation,
-  type EntityManager,
-  parseBody,
-  parseParams,
-  type RequestState,
-  streamChanges,
-} from '@shop/platform';
+import { type EntityManager, type RequestState, Routes, streamChanges } from '@shop/platform';
 import { z } from 'zod';
 import { createCoupon, getCoupon, listCurrentCoupons } from '../coupons/coupons.ts';
 import { getRequest, type IssueIntake, isTerminal, type RequestStatusCache } from '../issuance/requests.ts';
@@ -41,75 +33,6 @@ const issueBody = z.object({ userId: z.uuid() });
 const useBody = z.object({ orderId: z.uuid(), userId: z.uuid(), couponId: z.uuid(), orderAmount: krw });
 const orderBody = z.object({ orderId: z.uuid() });
 
-export const couponsOperations: ApiOperation[] = [
-  {
-    method: 'post',
-    path: '/coupons',
-    summary: 'Admin: defines a coupon',
-    body: createBody,
-    responses: { 201: { description: 'The coupon' } },
-  },
-  {
-    method: 'get',
-    path: '/coupons',
-    summary: 'The coupons open or coming (not yet ended), newest first, with the seats taken',
-    responses: { 200: { description: '`{items}`: each coupon with `issued` and `window`' } },
-  },
-  {
-    method: 'get',
-    path: '/coupons/:id',
-    summary: 'A coupon',
-    params: idParams,
-    responses: { 200: { description: 'The coupon' } },
-  },
-  {
-    method: 'post',
-    path: '/coupons/:id/issue',
-    summary: 'Asks for the coupon, first come first served: answered at once, decided after',
-    params: idParams,
-    body: issueBody,
-    responses: { 202: { description: '`{requestId, status: "QUEUED"}`' } },
-    problems: [429],
-  },
-  {
-    method: 'get',
-    path: '/coupon-requests/:id',
-    summary: 'A request’s state',
-    params: idParams,
-    responses: { 200: { description: 'The request' } },
-  },
-  {
-    method: 'get',
-    path: '/coupon-requests/:id/events',
-    summary: 'The same as server-sent events, until the final state',
-    params: idParams,
-    responses: { 200: { description: '`event: status` per change', eventStream: true } },
-  },
-  {
-    method: 'get',
-    path: '/users/:id/coupons',
-    summary: 'A user’s coupons',
-    params: idParams,
-    responses: { 200: { description: '`{items}`' } },
-  },
-  {
-    method: 'post',
-    path: '/saga/coupons/use',
-    summary: 'Saga step: ISSUED → USED, the discount; once per order',
-    body: useBody,
-    responses: { 200: { description: '`{discount, …}`' } },
-    problems: [404, 409],
-  },
-  {
-    method: 'post',
-    path: '/saga/coupons/restore',
-    summary: 'Compensation: USED by this order → ISSUED, once',
-    body: orderBody,
-    responses: { 200: { description: 'The coupon use, restored' } },
-    problems: [409],
-  },
-];
-
 /** How often the SSE stream looks for a change, and how long one stream lasts (the client reconnects). */
 const STREAM_POLL_MS = 200;
 const STREAM_MAX_MS = 60_000;
@@ -121,61 +44,143 @@ export interface CouponRoutesDeps {
   outboxWritten: () => void;
 }
 
-export function couponsRouter(deps: CouponRoutesDeps): Router {
+export function couponsRoutes(deps: CouponRoutesDeps): Routes {
   const { em, statuses } = deps;
-  const router = new Router();
-
-  // Admin: coupon definitions.
-  router.post('/coupons', async (ctx) => {
-    const coupon = await createCoupon(em, parseBody(ctx, createBody));
-    ctx.status = 201;
-    ctx.set('location', `/coupons/${coupon.id}`);
-    ctx.body = coupon;
-  });
-  router.get('/coupons', async (ctx) => {
-    ctx.body = { items: await listCurrentCoupons(em) };
-  });
-  router.get('/coupons/:id', async (ctx) => {
-    ctx.body = await getCoupon(em, parseParams(ctx, idParams).id);
-  });
-
-  // First come, first served: answered at once; the decision follows.
-  router.post('/coupons/:id/issue', async (ctx) => {
-    // A drop sends a thousand a second: one info line each would cost more than the request.
-    (ctx.state as RequestState).quiet = true;
-    const { id } = parseParams(ctx, idParams);
-    const request = await deps.intake.request(id, parseBody(ctx, issueBody).userId);
-    ctx.status = 202;
-    ctx.set('location', `/coupon-requests/${request.requestId}`);
-    ctx.body = { requestId: request.requestId, status: request.status };
-  });
-  router.get('/coupon-requests/:id', async (ctx) => {
-    ctx.body = await getRequest(em, statuses, parseParams(ctx, idParams).id);
-  });
-  /** Server-sent events: one `status` event per change, until COMPLETED or REJECTED. */
-  router.get('/coupon-requests/:id/events', async (ctx) => {
-    const { id } = parseParams(ctx, idParams);
-    await streamChanges(ctx, {
-      read: () => getRequest(em, statuses, id),
-      isFinal: (r) => isTerminal(r.status),
-      changeKey: (r) => r.status,
-      event: 'status',
-      pollMs: STREAM_POLL_MS,
-      maxMs: STREAM_MAX_MS,
-    });
-  });
-  router.get('/users/:id/coupons', async (ctx) => {
-    ctx.body = { items: await listUserCoupons(em, parseParams(ctx, idParams).id) };
-  });
-
-  // Saga steps, called through Dapr service invocation.
-  router.post('/saga/coupons/use', async (ctx) => {
-    ctx.body = await useCoupon(em, parseBody(ctx, useBody));
-    deps.outboxWritten();
-  });
-  router.post('/saga/coupons/restore', async (ctx) => {
-    ctx.body = await restoreCoupon(em, parseBody(ctx, orderBody).orderId);
-    deps.outboxWritten();
-  });
-  return router;
+  return (
+    new Routes()
+      // Admin: coupon definitions.
+      .add(
+        {
+          method: 'post',
+          path: '/coupons',
+          summary: 'Admin: defines a coupon',
+          body: createBody,
+          responses: { 201: { description: 'The coupon' } },
+        },
+        async (ctx, { body }) => {
+          const coupon = await createCoupon(em, body);
+          ctx.status = 201;
+          ctx.set('location', `/coupons/${coupon.id}`);
+          ctx.body = coupon;
+        },
+      )
+      .add(
+        {
+          method: 'get',
+          path: '/coupons',
+          summary: 'The coupons open or coming (not yet ended), newest first, with the seats taken',
+          responses: { 200: { description: '`{items}`: each coupon with `issued` and `window`' } },
+        },
+        async (ctx) => {
+          ctx.body = { items: await listCurrentCoupons(em) };
+        },
+      )
+      .add(
+        {
+          method: 'get',
+          path: '/coupons/:id',
+          summary: 'A coupon',
+          params: idParams,
+          responses: { 200: { description: 'The coupon' } },
+        },
+        async (ctx, { params }) => {
+          ctx.body = await getCoupon(em, params.id);
+        },
+      )
+      // First come, first served: answered at once; the decision follows.
+      .add(
+        {
+          method: 'post',
+          path: '/coupons/:id/issue',
+          summary: 'Asks for the coupon, first come first served: answered at once, decided after',
+          params: idParams,
+          body: issueBody,
+          responses: { 202: { description: '`{requestId, status: "QUEUED"}`' } },
+          problems: [429],
+        },
+        async (ctx, { params, body }) => {
+          // A drop sends a thousand a second: one info line each would cost more than the request.
+          (ctx.state as RequestState).quiet = true;
+          const { id } = params;
+          const request = await deps.intake.request(id, body.userId);
+          ctx.status = 202;
+          ctx.set('location', `/coupon-requests/${request.requestId}`);
+          ctx.body = { requestId: request.requestId, status: request.status };
+        },
+      )
+      .add(
+        {
+          method: 'get',
+          path: '/coupon-requests/:id',
+          summary: 'A request’s state',
+          params: idParams,
+          responses: { 200: { description: 'The request' } },
+        },
+        async (ctx, { params }) => {
+          ctx.body = await getRequest(em, statuses, params.id);
+        },
+      )
+      /** Server-sent events: one `status` event per change, until COMPLETED or REJECTED. */
+      .add(
+        {
+          method: 'get',
+          path: '/coupon-requests/:id/events',
+          summary: 'The same as server-sent events, until the final state',
+          params: idParams,
+          responses: { 200: { description: '`event: status` per change', eventStream: true } },
+        },
+        async (ctx, { params }) => {
+          const { id } = params;
+          await streamChanges(ctx, {
+            read: () => getRequest(em, statuses, id),
+            isFinal: (r) => isTerminal(r.status),
+            changeKey: (r) => r.status,
+            event: 'status',
+            pollMs: STREAM_POLL_MS,
+            maxMs: STREAM_MAX_MS,
+          });
+        },
+      )
+      .add(
+        {
+          method: 'get',
+          path: '/users/:id/coupons',
+          summary: 'A user’s coupons',
+          params: idParams,
+          responses: { 200: { description: '`{items}`' } },
+        },
+        async (ctx, { params }) => {
+          ctx.body = { items: await listUserCoupons(em, params.id) };
+        },
+      )
+      // Saga steps, called through Dapr service invocation.
+      .add(
+        {
+          method: 'post',
+          path: '/saga/coupons/use',
+          summary: 'Saga step: ISSUED → USED, the discount; once per order',
+          body: useBody,
+          responses: { 200: { description: '`{discount, …}`' } },
+          problems: [404, 409],
+        },
+        async (ctx, { body }) => {
+          ctx.body = await useCoupon(em, body);
+          deps.outboxWritten();
+        },
+      )
+      .add(
+        {
+          method: 'post',
+          path: '/saga/coupons/restore',
+          summary: 'Compensation: USED by this order → ISSUED, once',
+          body: orderBody,
+          responses: { 200: { description: 'The coupon use, restored' } },
+          problems: [409],
+        },
+        async (ctx, { body }) => {
+          ctx.body = await restoreCoupon(em, body.orderId);
+          deps.outboxWritten();
+        },
+      )
+  );
 }

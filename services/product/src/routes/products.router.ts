@@ -1,13 +1,4 @@
-import Router from '@koa/router';
-import {
-  type ApiOperation,
-  type EntityManager,
-  pageQuerySchema,
-  parseBody,
-  parseParams,
-  parseQuery,
-  type Redis,
-} from '@shop/platform';
+import { type EntityManager, pageQuerySchema, type Redis, Routes } from '@shop/platform';
 import { z } from 'zod';
 import { ProductStatus } from '../db/entities.ts';
 import type { Products } from '../products/products.ts';
@@ -41,119 +32,131 @@ const deductBody = z.object({
 });
 const orderBody = z.object({ orderId: z.uuid() });
 
-export const productsOperations: ApiOperation[] = [
-  {
-    method: 'get',
-    path: '/products',
-    summary: 'The catalog with live stock',
-    query: listQuery,
-    responses: { 200: { description: 'A page of products' } },
-  },
-  {
-    method: 'get',
-    path: '/products/ranking',
-    summary: 'Units sold over the last N UTC days',
-    query: rankingQuery,
-    responses: { 200: { description: '`{items}`' } },
-  },
-  {
-    method: 'get',
-    path: '/products/:id',
-    summary: 'A product',
-    params: idParams,
-    responses: { 200: { description: 'The product' } },
-  },
-  {
-    method: 'get',
-    path: '/products/:id/stock',
-    summary: 'A product’s stock',
-    params: idParams,
-    responses: { 200: { description: '`{productId, stock}`' } },
-  },
-  {
-    method: 'post',
-    path: '/products',
-    summary: 'Admin: creates a product',
-    body: createBody,
-    responses: { 201: { description: 'The product' } },
-  },
-  {
-    method: 'patch',
-    path: '/products/:id',
-    summary: 'Admin: changes a product',
-    params: idParams,
-    body: updateBody,
-    responses: { 200: { description: 'The product' } },
-  },
-  {
-    method: 'post',
-    path: '/saga/stock/deduct',
-    summary: 'Saga step: takes every line’s stock or none, once per order',
-    body: deductBody,
-    responses: { 200: { description: 'The movements' } },
-    problems: [409],
-  },
-  {
-    method: 'post',
-    path: '/saga/stock/restore',
-    summary: 'Compensation: puts back what the order took, once',
-    body: orderBody,
-    responses: { 200: { description: 'The movements' } },
-    problems: [409],
-  },
-];
-
-export function productsRouter(
+export function productsRoutes(
   em: EntityManager,
   redis: Redis,
   products: Products,
   outboxWritten: () => void,
-): Router {
-  const router = new Router();
-
-  router.get('/products', async (ctx) => {
-    ctx.body = await products.list(parseQuery(ctx, listQuery));
-  });
-  router.get('/products/ranking', async (ctx) => {
-    const { days, limit } = parseQuery(ctx, rankingQuery);
-    const top = await topSellers(redis, days, limit);
-    const names = await products.names(top.map((t) => t.productId));
-    ctx.body = {
-      days,
-      items: top.map((t, i) => ({
-        rank: i + 1,
-        productId: t.productId,
-        name: names.get(t.productId) ?? null,
-        sold: t.sold,
-      })),
-    };
-  });
-  router.get('/products/:id', async (ctx) => {
-    ctx.body = await products.get(parseParams(ctx, idParams).id);
-  });
-  router.get('/products/:id/stock', async (ctx) => {
-    ctx.body = await getStock(em, parseParams(ctx, idParams).id);
-  });
-  // Admin endpoints (behind the cluster's admin ingress; no auth in this service).
-  router.post('/products', async (ctx) => {
-    const product = await products.create(parseBody(ctx, createBody));
-    ctx.status = 201;
-    ctx.set('location', `/products/${product.id}`);
-    ctx.body = product;
-  });
-  router.patch('/products/:id', async (ctx) => {
-    ctx.body = await products.update(parseParams(ctx, idParams).id, parseBody(ctx, updateBody));
-  });
-
-  // Saga steps, called through Dapr service invocation.
-  router.post('/saga/stock/deduct', async (ctx) => {
-    const { orderId, items } = parseBody(ctx, deductBody);
-    ctx.body = await deductStock(em, orderId, items);
-    outboxWritten();
-  });
-  router.post('/saga/stock/restore', async (ctx) => {
-    ctx.body = await restoreStock(em, parseBody(ctx, orderBody).orderId);
-    outboxWritten();
-  });
-  return router;
+): Routes {
+  return (
+    new Routes()
+      .add(
+        {
+          method: 'get',
+          path: '/products',
+          summary: 'The catalog with live stock',
+          query: listQuery,
+          responses: { 200: { description: 'A page of products' } },
+        },
+        async (ctx, { query }) => {
+          ctx.body = await products.list(query);
+        },
+      )
+      .add(
+        {
+          method: 'get',
+          path: '/products/ranking',
+          summary: 'Units sold over the last N UTC days',
+          query: rankingQuery,
+          responses: { 200: { description: '`{items}`' } },
+        },
+        async (ctx, { query }) => {
+          const { days, limit } = query;
+          const top = await topSellers(redis, days, limit);
+          const names = await products.names(top.map((t) => t.productId));
+          ctx.body = {
+            days,
+            items: top.map((t, i) => ({
+              rank: i + 1,
+              productId: t.productId,
+              name: names.get(t.productId) ?? null,
+              sold: t.sold,
+            })),
+          };
+        },
+      )
+      .add(
+        {
+          method: 'get',
+          path: '/products/:id',
+          summary: 'A product',
+          params: idParams,
+          responses: { 200: { description: 'The product' } },
+        },
+        async (ctx, { params }) => {
+          ctx.body = await products.get(params.id);
+        },
+      )
+      .add(
+        {
+          method: 'get',
+          path: '/products/:id/stock',
+          summary: 'A product’s stock',
+          params: idParams,
+          responses: { 200: { description: '`{productId, stock}`' } },
+        },
+        async (ctx, { params }) => {
+          ctx.body = await getStock(em, params.id);
+        },
+      )
+      // Admin endpoints (behind the cluster's admin ingress; no auth in this service).
+      .add(
+        {
+          method: 'post',
+          path: '/products',
+          summary: 'Admin: creates a product',
+          body: createBody,
+          responses: { 201: { description: 'The product' } },
+        },
+        async (ctx, { body }) => {
+          const product = await products.create(body);
+          ctx.status = 201;
+          ctx.set('location', `/products/${product.id}`);
+          ctx.body = product;
+        },
+      )
+      .add(
+        {
+          method: 'patch',
+          path: '/products/:id',
+          summary: 'Admin: changes a product',
+          params: idParams,
+          body: updateBody,
+          responses: { 200: { description: 'The product' } },
+        },
+        async (ctx, { params, body }) => {
+          ctx.body = await products.update(params.id, body);
+        },
+      )
+      // Saga steps, called through Dapr service invocation.
+      .add(
+        {
+          method: 'post',
+          path: '/saga/stock/deduct',
+          summary: 'Saga step: takes every line’s stock or none, once per order',
+          body: deductBody,
+          responses: { 200: { description: 'The movements' } },
+          problems: [409],
+        },
+        async (ctx, { body }) => {
+          const { orderId, items } = body;
+          ctx.body = await deductStock(em, orderId, items);
+          outboxWritten();
+        },
+      )
+      .add(
+        {
+          method: 'post',
+          path: '/saga/stock/restore',
+          summary: 'Compensation: puts back what the order took, once',
+          body: orderBody,
+          responses: { 200: { description: 'The movements' } },
+          problems: [409],
+        },
+        async (ctx, { body }) => {
+          ctx.body = await restoreStock(em, body.orderId);
+          outboxWritten();
+        },
+      )
+  );
 }

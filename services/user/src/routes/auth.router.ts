@@ -1,5 +1,4 @@
-import Router from '@koa/router';
-import { type ApiOperation, type EntityManager, JWKS_PATH, parseBody } from '@shop/platform';
+import { type EntityManager, JWKS_PATH, Routes } from '@shop/platform';
 import { z } from 'zod';
 import { PasswordWorkBusyError, SignInDelayedError } from '../auth/auth.errors.ts';
 import { MAX_PASSWORD_LENGTH } from '../auth/passwords.ts';
@@ -12,67 +11,72 @@ const loginBody = z.object({
 });
 const refreshBody = z.object({ refreshToken: z.string().min(1).max(200) });
 
-export const authOperations: ApiOperation[] = [
-  {
-    method: 'post',
-    path: '/auth/login',
-    summary: 'Signs in: an access token and a refresh token',
-    body: loginBody,
-    responses: {
-      200: {
-        description: '`{accessToken, tokenType, expiresIn, refreshToken, refreshExpiresIn, userId, role}`',
-      },
-    },
-    problems: [401, 429, 503],
-  },
-  {
-    method: 'post',
-    path: '/auth/refresh',
-    summary: 'A new pair for a refresh token, which is used up',
-    body: refreshBody,
-    responses: { 200: { description: 'The new pair' } },
-    problems: [401],
-  },
-  {
-    method: 'post',
-    path: '/auth/logout',
-    summary: 'Signs out: the refresh token is revoked',
-    body: refreshBody,
-    responses: { 204: { description: 'Revoked (or unknown)' } },
-  },
-  {
-    method: 'get',
-    path: JWKS_PATH,
-    summary: 'The public keys that verify access tokens',
-    responses: { 200: { description: 'A JWK set' } },
-  },
-];
-
 /** Sign-in, token refresh, sign-out, and the public keys that verify access tokens. */
-export function authRouter(em: EntityManager, settings: TokenSettings): Router {
-  const router = new Router();
-  router.post('/auth/login', async (ctx) => {
-    try {
-      ctx.body = await signIn(em, settings, parseBody(ctx, loginBody));
-    } catch (err) {
-      if (err instanceof SignInDelayedError || err instanceof PasswordWorkBusyError)
-        ctx.set('retry-after', String(err.retryAfterSeconds));
-      throw err;
-    }
-    ctx.set('cache-control', 'no-store');
-  });
-  router.post('/auth/refresh', async (ctx) => {
-    ctx.body = await refreshTokens(em, settings, parseBody(ctx, refreshBody).refreshToken);
-    ctx.set('cache-control', 'no-store');
-  });
-  router.post('/auth/logout', async (ctx) => {
-    await revokeRefreshToken(em, parseBody(ctx, refreshBody).refreshToken);
-    ctx.status = 204;
-  });
-  router.get(JWKS_PATH, (ctx) => {
-    ctx.body = settings.key.jwks;
-    // Verifiers may cache the keys a while; a rotation keeps the old key listed longer than this.
-    ctx.set('cache-control', 'public, max-age=300');
-  });
-  return router;
+export function authRoutes(em: EntityManager, settings: TokenSettings): Routes {
+  return new Routes()
+    .add(
+      {
+        method: 'post',
+        path: '/auth/login',
+        summary: 'Signs in: an access token and a refresh token',
+        body: loginBody,
+        responses: {
+          200: {
+            description:
+              '`{accessToken, tokenType, expiresIn, refreshToken, refreshExpiresIn, userId, role}`',
+          },
+        },
+        problems: [401, 429, 503],
+      },
+      async (ctx, { body }) => {
+        try {
+          ctx.body = await signIn(em, settings, body);
+        } catch (err) {
+          if (err instanceof SignInDelayedError || err instanceof PasswordWorkBusyError)
+            ctx.set('retry-after', String(err.retryAfterSeconds));
+          throw err;
+        }
+        ctx.set('cache-control', 'no-store');
+      },
+    )
+    .add(
+      {
+        method: 'post',
+        path: '/auth/refresh',
+        summary: 'A new pair for a refresh token, which is used up',
+        body: refreshBody,
+        responses: { 200: { description: 'The new pair' } },
+        problems: [401],
+      },
+      async (ctx, { body }) => {
+        ctx.body = await refreshTokens(em, settings, body.refreshToken);
+        ctx.set('cache-control', 'no-store');
+      },
+    )
+    .add(
+      {
+        method: 'post',
+        path: '/auth/logout',
+        summary: 'Signs out: the refresh token is revoked',
+        body: refreshBody,
+        responses: { 204: { description: 'Revoked (or unknown)' } },
+      },
+      async (ctx, { body }) => {
+        await revokeRefreshToken(em, body.refreshToken);
+        ctx.status = 204;
+      },
+    )
+    .add(
+      {
+        method: 'get',
+        path: JWKS_PATH,
+        summary: 'The public keys that verify access tokens',
+        responses: { 200: { description: 'A JWK set' } },
+      },
+      (ctx) => {
+        ctx.body = settings.key.jwks;
+        // Verifiers may cache the keys a while; a rotation keeps the old key listed longer than this.
+        ctx.set('cache-control', 'public, max-age=300');
+      },
+    );
 }

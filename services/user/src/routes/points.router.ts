@@ -1,12 +1,8 @@
-import Router from '@koa/router';
 import {
-  type ApiOperation,
   type EntityManager,
   ForbiddenError,
   pageQuerySchema,
-  parseBody,
-  parseParams,
-  parseQuery,
+  Routes,
   readIdempotencyKey,
 } from '@shop/platform';
 import type { Context } from 'koa';
@@ -44,96 +40,101 @@ function grantor(ctx: Context): string {
   return id;
 }
 
-export const pointsOperations: ApiOperation[] = [
-  {
-    method: 'post',
-    path: '/users/:id/points/grants',
-    summary:
-      'Admins and operators: gives points with a reason, once per idempotency key (the header, or the `idempotencyKey` field)',
-    params: userParams,
-    body: grantBody,
-    idempotencyKey: 'optional',
-    responses: { 200: { description: 'The ledger entry (kind GRANT)' } },
-    problems: [403, 404],
-  },
-  {
-    method: 'get',
-    path: '/users/:id/points',
-    summary: 'The balance',
-    params: userParams,
-    responses: { 200: { description: '`{userId, balance}`' } },
-  },
-  {
-    method: 'get',
-    path: '/users/:id/points/ledger',
-    summary: 'Ledger entries, newest first',
-    params: userParams,
-    query: pageQuerySchema,
-    responses: { 200: { description: 'A page of entries' } },
-  },
-  {
-    method: 'post',
-    path: '/saga/points/credit',
-    summary: 'Top-up step: credits a captured top-up, once per top-up',
-    body: creditBody,
-    responses: { 200: { description: 'The ledger entry (kind CHARGE)' } },
-    problems: [404],
-  },
-  {
-    method: 'post',
-    path: '/saga/points/deduct',
-    summary: 'Saga step: takes the order’s points, once per order',
-    body: deductBody,
-    responses: { 200: { description: 'The ledger entry' } },
-    problems: [404, 409],
-  },
-  {
-    method: 'post',
-    path: '/saga/points/refund',
-    summary: 'Compensation: gives back what the order took, once',
-    body: refundBody,
-    responses: { 200: { description: 'The refund' } },
-    problems: [404, 409],
-  },
-];
-
 /** Points: the public API, and the sagas' steps (called through Dapr service invocation). */
-export function pointsRouter(em: EntityManager, outboxWritten: () => void): Router {
-  const router = new Router();
-
-  router.post('/users/:id/points/grants', async (ctx) => {
-    const { id } = parseParams(ctx, userParams);
-    const grantedBy = grantor(ctx);
-    const body = parseBody(ctx, grantBody);
-    // The key may come as the Idempotency-Key header or in the body.
-    const idempotencyKey = readIdempotencyKey(ctx, { required: true, fallback: body.idempotencyKey })!;
-    ctx.body = await grantPoints(em, {
-      userId: id,
-      amount: body.amount,
-      reason: body.reason,
-      grantedBy,
-      idempotencyKey,
-    });
-    outboxWritten();
-  });
-  router.get('/users/:id/points', async (ctx) => {
-    ctx.body = await getBalance(em, parseParams(ctx, userParams).id);
-  });
-  router.get('/users/:id/points/ledger', async (ctx) => {
-    ctx.body = await listLedger(em, parseParams(ctx, userParams).id, parseQuery(ctx, pageQuerySchema));
-  });
-
-  router.post('/saga/points/credit', async (ctx) => {
-    ctx.body = await creditTopUp(em, parseBody(ctx, creditBody));
-    outboxWritten();
-  });
-  router.post('/saga/points/deduct', async (ctx) => {
-    ctx.body = await deductPoints(em, parseBody(ctx, deductBody));
-    outboxWritten();
-  });
-  router.post('/saga/points/refund', async (ctx) => {
-    ctx.body = await refundPoints(em, parseBody(ctx, refundBody));
-    outboxWritten();
-  });
-  return router;
+export function pointsRoutes(em: EntityManager, outboxWritten: () => void): Routes {
+  return new Routes()
+    .add(
+      {
+        method: 'post',
+        path: '/users/:id/points/grants',
+        summary:
+          'Admins and operators: gives points with a reason, once per idempotency key (the header, or the `idempotencyKey` field)',
+        params: userParams,
+        body: grantBody,
+        idempotencyKey: 'optional',
+        responses: { 200: { description: 'The ledger entry (kind GRANT)' } },
+        problems: [403, 404],
+      },
+      async (ctx, { params, body }) => {
+        const { id } = params;
+        const grantedBy = grantor(ctx);
+        // The key may come as the Idempotency-Key header or in the body.
+        const idempotencyKey = readIdempotencyKey(ctx, { required: true, fallback: body.idempotencyKey })!;
+        ctx.body = await grantPoints(em, {
+          userId: id,
+          amount: body.amount,
+          reason: body.reason,
+          grantedBy,
+          idempotencyKey,
+        });
+        outboxWritten();
+      },
+    )
+    .add(
+      {
+        method: 'get',
+        path: '/users/:id/points',
+        summary: 'The balance',
+        params: userParams,
+        responses: { 200: { description: '`{userId, balance}`' } },
+      },
+      async (ctx, { params }) => {
+        ctx.body = await getBalance(em, params.id);
+      },
+    )
+    .add(
+      {
+        method: 'get',
+        path: '/users/:id/points/ledger',
+        summary: 'Ledger entries, newest first',
+        params: userParams,
+        query: pageQuerySchema,
+        responses: { 200: { description: 'A page of entries' } },
+      },
+      async (ctx, { params, query }) => {
+        ctx.body = await listLedger(em, params.id, query);
+      },
+    )
+    .add(
+      {
+        method: 'post',
+        path: '/saga/points/credit',
+        summary: 'Top-up step: credits a captured top-up, once per top-up',
+        body: creditBody,
+        responses: { 200: { description: 'The ledger entry (kind CHARGE)' } },
+        problems: [404],
+      },
+      async (ctx, { body }) => {
+        ctx.body = await creditTopUp(em, body);
+        outboxWritten();
+      },
+    )
+    .add(
+      {
+        method: 'post',
+        path: '/saga/points/deduct',
+        summary: 'Saga step: takes the order’s points, once per order',
+        body: deductBody,
+        responses: { 200: { description: 'The ledger entry' } },
+        problems: [404, 409],
+      },
+      async (ctx, { body }) => {
+        ctx.body = await deductPoints(em, body);
+        outboxWritten();
+      },
+    )
+    .add(
+      {
+        method: 'post',
+        path: '/saga/points/refund',
+        summary: 'Compensation: gives back what the order took, once',
+        body: refundBody,
+        responses: { 200: { description: 'The refund' } },
+        problems: [404, 409],
+      },
+      async (ctx, { body }) => {
+        ctx.body = await refundPoints(em, body);
+        outboxWritten();
+      },
+    );
 }
