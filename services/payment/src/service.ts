@@ -1,8 +1,8 @@
 import { baseConfigSchema, type ServiceDefinition } from '@shop/platform';
 import { z } from 'zod';
+import { PaymentEntity } from './db/entities.ts';
 import { migrations } from './db/migrations.ts';
 import { FakeGateway } from './payments/fake-gateway.ts';
-import { PaymentEntity } from './payments/payment.entity.ts';
 import { paymentsRoutes } from './routes/payments.router.ts';
 
 export const paymentConfigSchema = baseConfigSchema.extend({

@@ -1,5 +1,5 @@
 import { AppError, BusinessRuleError } from '@shop/platform';
-import type { PaymentStatus } from './payment.entity.ts';
+import type { PaymentStatus } from '../db/entities.ts';
 
 /** The gateway refused the payment; the saga compensates, it does not retry. */
 export class PaymentDeclinedError extends BusinessRuleError {

@@ -1,8 +1,8 @@
 import { type InferEntity, LockMode } from '@mikro-orm/core';
 import { addToOutbox, type EntityManager, NotFoundError, newEvent } from '@shop/platform';
+import { PaymentEntity, PaymentStatus } from '../db/entities.ts';
 import { PAYMENT_EVENTS, PaymentEventType } from '../events/topics.ts';
 import { type FakeGateway, GatewayError, type GatewayFault } from './fake-gateway.ts';
-import { PaymentEntity, PaymentStatus } from './payment.entity.ts';
 import {
   IllegalPaymentTransitionError,
   PaymentAmountMismatchError,

@@ -1,5 +1,7 @@
 import { defineEntity, p } from '@mikro-orm/core';
 
+/** The table of migrations.ts as MikroORM sees it; the columns' names are the migrations'. */
+
 /**
  * PENDING: recorded, the gateway is being asked (or its answer was lost: a
  * repeated start asks again); STARTED: authorised; FAILED: declined.
