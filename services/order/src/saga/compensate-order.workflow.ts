@@ -27,16 +27,14 @@ export function compensateOrderWorkflow(a: Activities): TWorkflow {
   return async function* (ctx: WorkflowContext, input: CompensateOrderInput): Gen<unknown> {
     const { orderId } = input;
     // Every activity runs in the trace of the operator's re-drive request.
-    const traced = (arg: unknown) => withTraceparent(arg, input.traceparent);
+    const traced = <I>(arg: I) => withTraceparent(arg, input.traceparent);
     const end = (status: 'FAILED' | 'NEEDS_ATTENTION', reason: string) =>
       withRetry(ctx, a.endOrder, traced({ orderId, status, reason }), UNTIL_DONE);
-    for (const { activity, arg } of allCompensations(a, input)) {
-      const result = (yield* withRetry(
-        ctx,
-        activity,
-        traced(arg),
-        input.compensationAttempts ?? COMPENSATION_ATTEMPTS,
-        { retryRefused: true },
+    for (const { call } of allCompensations(a, input)) {
+      const result = (yield* call((activity, arg) =>
+        withRetry(ctx, activity, traced(arg), input.compensationAttempts ?? COMPENSATION_ATTEMPTS, {
+          retryRefused: true,
+        }),
       )) as StepResult | Exhausted;
       if (!result.ok) {
         yield* end('NEEDS_ATTENTION', `re-drive stopped: ${result.reason}`);

@@ -1,11 +1,11 @@
 import type { TWorkflow, WorkflowContext } from '@dapr/dapr';
 import { withTraceparent } from '@shop/platform';
 import { settleBill } from '../orders/amounts.ts';
-import type { Step } from '../orders/order.model.ts';
+import type { Step, StepState } from '../orders/order.model.ts';
 import type { Activities, StepResult } from './activities.ts';
 import { compensationFor, type UndoableStep } from './compensations.ts';
 import type { SagaFaults } from './faults.ts';
-import { type Exhausted, type Gen, UNTIL_DONE, withRetry } from './retry.ts';
+import { type ActivityOf, type Exhausted, type Gen, type InputOf, UNTIL_DONE, withRetry } from './retry.ts';
 
 export const PLACE_ORDER_WORKFLOW = 'placeOrderWorkflow';
 
@@ -53,11 +53,11 @@ export function placeOrderWorkflow(a: Activities): TWorkflow {
   return async function* (ctx: WorkflowContext, input: PlaceOrderInput): Gen<unknown> {
     const { orderId } = input;
 
-    const retry = <T>(activity: (...args: never[]) => Promise<T>, arg: unknown, attempts: number) =>
+    // Typed end to end: each call must give what its activity takes.
+    const retry = <I, T>(activity: ActivityOf<I, T>, arg: InputOf<I>, attempts: number) =>
       withRetry(ctx, activity, withTraceparent(arg, input.traceparent), attempts);
-    const record = (activity: (...args: never[]) => Promise<unknown>, arg: unknown) =>
-      retry(activity, arg, UNTIL_DONE);
-    const mark = (step: Step, state: string, detail?: string) =>
+    const record = <I>(activity: ActivityOf<I, unknown>, arg: InputOf<I>) => retry(activity, arg, UNTIL_DONE);
+    const mark = (step: Step, state: StepState, detail?: string) =>
       record(a.markStep, { orderId, step, state, detail });
     const end = (status: 'FAILED' | 'NEEDS_ATTENTION', reason: string) =>
       record(a.endOrder, { orderId, status, reason });
@@ -72,10 +72,10 @@ export function placeOrderWorkflow(a: Activities): TWorkflow {
      * (a call that timed out may have landed), and every undo is safe to run
      * on a step that never happened (it records a tombstone that refuses a late one).
      */
-    async function* step<T>(
+    async function* step<I, T>(
       name: Step,
-      activity: (...args: never[]) => Promise<StepResult<T>>,
-      arg: unknown,
+      activity: ActivityOf<I, StepResult<T>>,
+      arg: InputOf<I>,
       options: { undo?: () => Gen<StepResult>; attempts?: number } = {},
     ): Gen<{ ok: true; value: T } | { ok: false; reason: string }> {
       const result = (yield* retry(activity, arg, options.attempts ?? STEP_ATTEMPTS)) as
@@ -108,10 +108,15 @@ export function placeOrderWorkflow(a: Activities): TWorkflow {
       yield* end('FAILED', reason);
       return { orderId, status: 'FAILED', reason };
     }
-    const compensation = (undone: UndoableStep) => () => {
-      const { activity, arg } = compensationFor(a, undone, input);
-      return retry(activity, arg, input.compensationAttempts ?? COMPENSATION_ATTEMPTS) as Gen<StepResult>;
-    };
+    const compensation = (undone: UndoableStep) => () =>
+      compensationFor(
+        a,
+        undone,
+        input,
+      )(
+        (activity, arg) =>
+          retry(activity, arg, input.compensationAttempts ?? COMPENSATION_ATTEMPTS) as Gen<StepResult>,
+      );
 
     let discount = 0;
     if (input.couponId) {

@@ -11,7 +11,7 @@ import {
   stepCaller,
 } from './activities.ts';
 import { STEP_ATTEMPTS } from './place-order.workflow.ts';
-import { type Exhausted, type Gen, UNTIL_DONE, withRetry } from './retry.ts';
+import { type ActivityOf, type Exhausted, type Gen, type InputOf, UNTIL_DONE, withRetry } from './retry.ts';
 
 export const TOP_UP_WORKFLOW = 'topUpWorkflow';
 
@@ -74,7 +74,7 @@ export type TopUpActivities = ReturnType<typeof createTopUpActivities>;
 export function topUpWorkflow(a: TopUpActivities): TWorkflow {
   return async function* (ctx: WorkflowContext, input: TopUpInput): Gen<unknown> {
     const { topUpId } = input;
-    const retry = <T>(activity: (...args: never[]) => Promise<T>, arg: unknown, attempts: number) =>
+    const retry = <I, T>(activity: ActivityOf<I, T>, arg: InputOf<I>, attempts: number) =>
       withRetry(ctx, activity, withTraceparent(arg, input.traceparent), attempts);
 
     async function* fail(reason: string): Gen<unknown> {

@@ -22,12 +22,12 @@ const isRecord = (v: unknown): v is Record<string, unknown> =>
  * An activity's argument with the trace added. `arg` may be a function of the
  * attempt (the saga's retry helper takes those); the result is then one too.
  */
-export function withTraceparent(arg: unknown, traceparent: string | undefined): unknown {
+export function withTraceparent<A>(arg: A, traceparent: string | undefined): A {
   if (!traceparent) return arg;
   if (typeof arg === 'function')
-    return (...args: unknown[]) =>
-      withTraceparent((arg as (...a: unknown[]) => unknown)(...args), traceparent);
-  return isRecord(arg) ? { ...arg, [TRACEPARENT]: traceparent } : arg;
+    return ((...args: unknown[]) =>
+      withTraceparent((arg as (...a: unknown[]) => unknown)(...args), traceparent)) as A;
+  return (isRecord(arg) ? { ...arg, [TRACEPARENT]: traceparent } : arg) as A;
 }
 
 // biome-ignore lint/suspicious/noExplicitAny: activities take and return any JSON value
