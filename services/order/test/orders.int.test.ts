@@ -228,37 +228,27 @@ describe('what the saga writes', () => {
   test('An idempotency key is found among its own user’s orders only', async () => {
     const userId = randomUUID();
     const id = uuidv7();
-    await em.fork().transactional((tx) =>
-      insertOrder(tx, {
-        id,
-        userId,
-        couponId: null,
-        pointsToUse: 0,
-        totalAmount: 1000,
-        idempotencyKey: 'key-1',
-        requestHash: 'hash-1',
-        lines: [{ ...product(1), quantity: 1 }],
-        steps: STEPS.map((step) => ({ step, state: 'pending' })),
-      }),
-    );
+    /** An order of this user under the key 'key-1'. */
+    const keyed = (orderId: string) =>
+      em.fork().transactional((tx) =>
+        insertOrder(tx, {
+          id: orderId,
+          userId,
+          couponId: null,
+          pointsToUse: 0,
+          totalAmount: 1000,
+          idempotencyKey: 'key-1',
+          requestHash: 'hash-1',
+          lines: [{ ...product(1), quantity: 1 }],
+          steps: STEPS.map((step) => ({ step, state: 'pending' })),
+        }),
+      );
+    await keyed(id);
     expect(await findByIdempotencyKey(em, userId, 'key-1')).toEqual({ id, requestHash: 'hash-1' });
     expect(await findByIdempotencyKey(em, randomUUID(), 'key-1')).toBeNull();
     // A second order under the same key (two requests at once): the unique index refuses it as a
     // unique violation, which createOrder answers as a repeat.
-    const again = em.fork().transactional((tx) =>
-      insertOrder(tx, {
-        id: uuidv7(),
-        userId,
-        couponId: null,
-        pointsToUse: 0,
-        totalAmount: 1000,
-        idempotencyKey: 'key-1',
-        requestHash: 'hash-1',
-        lines: [{ ...product(1), quantity: 1 }],
-        steps: STEPS.map((step) => ({ step, state: 'pending' })),
-      }),
-    );
-    await expect(again).rejects.toBeInstanceOf(UniqueConstraintViolationException);
+    await expect(keyed(uuidv7())).rejects.toBeInstanceOf(UniqueConstraintViolationException);
   });
 
   test('Two top-ups under one key at once: one is made, the other answers it as a repeat', async () => {

@@ -14,6 +14,7 @@ import { db } from '../db/entities.ts';
 import { COUPON_EVENTS, CouponEventType } from '../events/topics.ts';
 import {
   type IssueRequest,
+  REQUEST_COLUMNS,
   type RejectReason,
   type RequestRow,
   type RequestStatus,
@@ -48,16 +49,6 @@ export interface IssueWorkerDeps {
 }
 
 type Decision = ClaimDecision | { accepted: false; reason: 'NOT_STARTED' | 'EXPIRED' };
-
-const REQUEST_COLUMNS = [
-  'r.id',
-  'r.coupon_id',
-  'r.user_id',
-  'r.status',
-  'r.reason',
-  'r.created_at',
-  'r.updated_at',
-] as const;
 
 /**
  * Takes up to `limit` requests nobody holds, oldest first, for this batch: one

@@ -1,7 +1,7 @@
 import { type EntityManager, jsonRecordset, NotFoundError, type Redis, uuidv7 } from '@shop/platform';
 import { sql } from 'kysely';
 import type { CouponDefinitions } from '../coupons/coupons.ts';
-import { db, IssueRequestEntity, type RejectReason, type RequestStatus } from '../db/entities.ts';
+import { db, type RejectReason, type RequestStatus } from '../db/entities.ts';
 import { RateLimitedError, UnknownUserError } from './issue.errors.ts';
 
 export type { RejectReason, RequestStatus };
@@ -30,6 +30,17 @@ export interface RequestRow {
   created_at: Date | string;
   updated_at: Date | string;
 }
+
+/** The columns a RequestRow is read from, for every statement that returns requests. */
+export const REQUEST_COLUMNS = [
+  'id',
+  'coupon_id',
+  'user_id',
+  'status',
+  'reason',
+  'created_at',
+  'updated_at',
+] as const;
 
 export const toRequest = (r: RequestRow): IssueRequest => ({
   requestId: r.id,
@@ -144,7 +155,7 @@ function insertKnown(
           exists(selectFrom('known_users as k').select('k.user_id').whereRef('k.user_id', '=', 'r.user_id')),
         ),
     )
-    .returning(['id', 'coupon_id', 'user_id', 'status', 'reason', 'created_at', 'updated_at'])
+    .returning(REQUEST_COLUMNS)
     .execute();
 }
 
@@ -265,16 +276,13 @@ export async function getRequest(
 ): Promise<IssueRequest> {
   const cached = await statuses.get(id);
   if (cached) return cached;
-  const row = await em.fork().findOne(IssueRequestEntity, id, { disableIdentityMap: true });
+  const row = await db(em.fork())
+    .selectFrom('issue_requests')
+    .select(REQUEST_COLUMNS)
+    .where('id', '=', id)
+    .executeTakeFirst();
   if (!row) throw new NotFoundError('coupon request', id);
-  const request: IssueRequest = {
-    requestId: row.id,
-    couponId: row.couponId,
-    userId: row.userId,
-    status: row.status,
-    reason: row.reason ?? null,
-    updatedAt: row.updatedAt.toISOString(),
-  };
+  const request = toRequest(row);
   await statuses.put(request);
   return request;
 }

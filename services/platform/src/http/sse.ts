@@ -35,8 +35,9 @@ const eventId = (key: string) => createHash('sha256').update(key).digest('base64
 export async function streamChanges<T>(ctx: Context, options: SseOptions<T>): Promise<void> {
   const keyOf = options.changeKey ?? ((state: T) => JSON.stringify(state));
   let last = await options.read();
+  let lastKey = keyOf(last);
   const resumedAt = ctx.get('last-event-id');
-  if (options.isFinal(last) && resumedAt === eventId(keyOf(last))) {
+  if (options.isFinal(last) && resumedAt === eventId(lastKey)) {
     // The client has the final state: nothing more will come, and a 204 stops EventSource reconnecting.
     ctx.status = 204;
     return;
@@ -51,9 +52,9 @@ export async function streamChanges<T>(ctx: Context, options: SseOptions<T>): Pr
     lastWrite = Date.now();
     stream.write(text);
   };
-  const send = (state: T) =>
-    write(`id: ${eventId(keyOf(state))}\nevent: ${options.event}\ndata: ${JSON.stringify(state)}\n\n`);
-  if (resumedAt !== eventId(keyOf(last))) send(last);
+  const send = (state: T, key: string) =>
+    write(`id: ${eventId(key)}\nevent: ${options.event}\ndata: ${JSON.stringify(state)}\n\n`);
+  if (resumedAt !== eventId(lastKey)) send(last, lastKey);
   if (options.isFinal(last)) {
     stream.end();
     return;
@@ -67,9 +68,11 @@ export async function streamChanges<T>(ctx: Context, options: SseOptions<T>): Pr
     while (!closed && Date.now() - started < (options.maxMs ?? 60_000)) {
       await sleep(options.pollMs ?? 250);
       const now = await options.read().catch(() => last);
-      if (keyOf(now) !== keyOf(last)) {
+      const nowKey = keyOf(now);
+      if (nowKey !== lastKey) {
         last = now;
-        send(now);
+        lastKey = nowKey;
+        send(now, nowKey);
       } else if (Date.now() - lastWrite >= (options.heartbeatMs ?? 15_000)) {
         write(': heartbeat\n\n');
       }
