@@ -8,13 +8,14 @@ import { ordersRoutes } from './routes/orders.router.ts';
 import { topUpsRoutes } from './routes/top-ups.router.ts';
 import { createActivities } from './saga/activities.ts';
 import { COMPENSATE_ORDER_WORKFLOW, compensateOrderWorkflow } from './saga/compensate-order.workflow.ts';
+import { injectFaults } from './saga/faults.ts';
 import { OrderSaga } from './saga/order-saga.ts';
 import { PLACE_ORDER_WORKFLOW, placeOrderWorkflow } from './saga/place-order.workflow.ts';
 import { OrderReconciler } from './saga/reconciler.ts';
 import { selfTestRegistration } from './saga/self-test.workflow.ts';
 import { createTopUpActivities, TOP_UP_WORKFLOW, topUpWorkflow } from './saga/top-up.workflow.ts';
 import { TopUpSaga } from './saga/top-up-saga.ts';
-import { Workflows } from './saga/workflow-runtime.ts';
+import { type WorkflowRegistration, Workflows } from './saga/workflow-runtime.ts';
 
 export const orderConfigSchema = baseConfigSchema.extend({
   FAKE_GATEWAY_FAULTS: z.stringbool().default(false),
@@ -34,29 +35,28 @@ export const orderService: ServiceDefinition<typeof orderConfigSchema> = {
   entities: orderEntities,
   build: ({ config, orm, sidecar, log, outboxWritten }) => {
     defineOrderGauges(orm.em);
-    const activities = createActivities({
+    // The test faults (saga/faults.ts) are woven in only when asked for; otherwise none of it is in the path.
+    const faults = config.FAKE_GATEWAY_FAULTS ? injectFaults : undefined;
+    const sagaDeps = {
       em: orm.em,
-      sidecar,
-      outboxWritten,
+      sidecar: faults ? faults.sidecar(sidecar) : sidecar,
       callTimeoutMs: config.SAGA_CALL_TIMEOUT_MS,
-    });
-    const topUpActivities = createTopUpActivities({
-      em: orm.em,
-      sidecar,
-      callTimeoutMs: config.SAGA_CALL_TIMEOUT_MS,
-    });
+    };
+    const activities = createActivities({ ...sagaDeps, outboxWritten, beforeStep: faults?.beforeStep });
+    const topUpActivities = createTopUpActivities(sagaDeps);
     const selfTest = selfTestRegistration({ em: orm.em, sidecar });
+    const registration: WorkflowRegistration = {
+      workflows: {
+        ...selfTest.workflows,
+        [PLACE_ORDER_WORKFLOW]: placeOrderWorkflow(activities),
+        [COMPENSATE_ORDER_WORKFLOW]: compensateOrderWorkflow(activities),
+        [TOP_UP_WORKFLOW]: topUpWorkflow(topUpActivities),
+      },
+      activities: { ...selfTest.activities, ...activities, ...topUpActivities },
+    };
     const workflows = new Workflows(
       { host: config.DAPR_HOST, grpcPort: config.DAPR_GRPC_PORT },
-      {
-        workflows: {
-          ...selfTest.workflows,
-          [PLACE_ORDER_WORKFLOW]: placeOrderWorkflow(activities),
-          [COMPENSATE_ORDER_WORKFLOW]: compensateOrderWorkflow(activities),
-          [TOP_UP_WORKFLOW]: topUpWorkflow(topUpActivities),
-        },
-        activities: { ...selfTest.activities, ...activities, ...topUpActivities },
-      },
+      faults ? faults.registration(registration) : registration,
       log.child({ component: 'workflows' }),
     );
     const saga = new OrderSaga(workflows.client, { compensationAttempts: config.SAGA_COMPENSATION_ATTEMPTS });

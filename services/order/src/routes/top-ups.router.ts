@@ -29,7 +29,7 @@ export function topUpsRoutes(deps: { em: EntityManager; topUps: TopUpSaga; fault
           if (!faults?.skipSchedule) {
             // Committed, so accepted: a workflow that cannot be scheduled now is scheduled by the reconciler.
             await topUps
-              .start(topUp, { repeat: !created, paymentFault: faults?.saga.paymentFault })
+              .start(topUp, { repeat: !created, faults: faults?.saga })
               .catch((err) =>
                 ctx.state.log.warn({ err, topUpId: topUp.topUpId }, 'workflow not scheduled yet'),
               );

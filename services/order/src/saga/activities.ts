@@ -16,6 +16,8 @@ export interface SagaDeps {
   outboxWritten: () => void;
   /** A call that takes longer is treated as failed (or, for a payment, ambiguous). */
   callTimeoutMs: number;
+  /** Called as each forward step starts, after it is marked running (the test faults, faults.ts). */
+  beforeStep?: (step: Step) => void;
 }
 
 /**
@@ -24,19 +26,11 @@ export interface SagaDeps {
  * once); anything else is thrown (the workflow retries with backoff).
  */
 export function stepCaller(deps: Pick<SagaDeps, 'sidecar' | 'callTimeoutMs'>) {
-  return async <T>(
-    appId: string,
-    path: string,
-    body: unknown,
-    headers?: Record<string, string>,
-  ): Promise<StepResult<T>> => {
+  return async <T>(appId: string, path: string, body: unknown): Promise<StepResult<T>> => {
     try {
       return {
         ok: true,
-        value: await deps.sidecar.invoke<T>(appId, path, 'POST', body, {
-          headers,
-          timeoutMs: deps.callTimeoutMs,
-        }),
+        value: await deps.sidecar.invoke<T>(appId, path, 'POST', body, { timeoutMs: deps.callTimeoutMs }),
       };
     } catch (err) {
       if (
@@ -54,8 +48,6 @@ export function stepCaller(deps: Pick<SagaDeps, 'sidecar' | 'callTimeoutMs'>) {
   };
 }
 
-export const faultHeader = (fault?: string) => (fault ? { 'x-fake-gateway': fault } : undefined);
-
 /**
  * Starts the payment of an order or a top-up (the payment service keeps it under
  * that id). A timeout is ambiguous: the payment may exist, and the workflow asks
@@ -63,15 +55,10 @@ export const faultHeader = (fault?: string) => (fault ? { 'x-fake-gateway': faul
  */
 export async function startPaymentOf(
   call: ReturnType<typeof stepCaller>,
-  input: { id: string; amount: number; fault?: string },
+  input: { id: string; amount: number },
 ): Promise<StepResult> {
   try {
-    return await call(
-      AppId.payment,
-      'saga/payments/start',
-      { orderId: input.id, amount: input.amount },
-      faultHeader(input.fault),
-    );
+    return await call(AppId.payment, 'saga/payments/start', { orderId: input.id, amount: input.amount });
   } catch (err) {
     if (err instanceof SidecarUnavailableError)
       return { ok: false, reason: 'payment timed out', ambiguous: true };
@@ -109,6 +96,7 @@ export function createActivities(deps: SagaDeps) {
     <I extends { orderId: string }, T>(step: Step, run: (i: I) => Promise<StepResult<T>>) =>
     async (_: WorkflowActivityContext, i: I): Promise<StepResult<T>> => {
       await markStep(deps.em, i.orderId, step, 'running');
+      deps.beforeStep?.(step);
       const result = await run(i);
       if (!(result.ok === false && result.ambiguous)) {
         await markStep(
@@ -151,18 +139,14 @@ export function createActivities(deps: SagaDeps) {
   const giveCouponBack = undo('useCoupon', (i: { orderId: string }) =>
     call(AppId.coupon, 'saga/coupons/restore', i),
   );
-  const capture = forward('completePayment', (i: { orderId: string; fault?: string }) =>
-    call(AppId.payment, 'saga/payments/complete', { orderId: i.orderId }, faultHeader(i.fault)),
+  const capture = forward('completePayment', (i: { orderId: string }) =>
+    call(AppId.payment, 'saga/payments/complete', { orderId: i.orderId }),
   );
-  const completeOrder = forward(
-    'completeOrder',
-    async (i: { orderId: string; failThisAttempt?: boolean }): Promise<StepResult> => {
-      if (i.failThisAttempt) throw new Error('injected fault: completeOrder failed (x-saga-fault)');
-      await finishOrder(deps.em, i.orderId, 'COMPLETED');
-      deps.outboxWritten();
-      return { ok: true, value: null };
-    },
-  );
+  const completeOrder = forward('completeOrder', async (i: { orderId: string }): Promise<StepResult> => {
+    await finishOrder(deps.em, i.orderId, 'COMPLETED');
+    deps.outboxWritten();
+    return { ok: true, value: null };
+  });
 
   const activities = {
     /** Marks a state the steps cannot mark themselves (a budget exhausted, an ambiguous payment resolved). */
@@ -205,14 +189,9 @@ export function createActivities(deps: SagaDeps) {
      */
     startPayment: forward(
       'startPayment',
-      async (i: {
-        orderId: string;
-        amount: number;
-        pointsUsed: number;
-        fault?: string;
-      }): Promise<StepResult> => {
+      async (i: { orderId: string; amount: number; pointsUsed: number }): Promise<StepResult> => {
         await setAmount(deps.em, i.orderId, 'points_used', i.pointsUsed);
-        return startPaymentOf(call, { id: i.orderId, amount: i.amount, fault: i.fault });
+        return startPaymentOf(call, { id: i.orderId, amount: i.amount });
       },
     ),
     /** The payment's state as the payment service has it: its status, or null when there is none. */
@@ -236,13 +215,13 @@ export function createActivities(deps: SagaDeps) {
      */
     captureAndComplete: async (
       ctx: WorkflowActivityContext,
-      i: { orderId: string; fault?: string; retry: boolean; failCompleteOrder?: boolean },
+      i: { orderId: string; retry: boolean },
     ): Promise<StepResult> => {
       if (!(i.retry && (await findStepState(deps.em, i.orderId, 'completePayment')) === 'done')) {
         const captured = await capture(ctx, i);
         if (!captured.ok) return captured;
       }
-      return completeOrder(ctx, { orderId: i.orderId, failThisAttempt: i.failCompleteOrder });
+      return completeOrder(ctx, { orderId: i.orderId });
     },
     endOrder: async (
       _: WorkflowActivityContext,

@@ -3,7 +3,7 @@ import { currentTraceparent, type EntityManager } from '@shop/platform';
 import type { OrderView } from '../orders/order.model.ts';
 import { switchWorkflow } from '../orders/order.repository.ts';
 import { COMPENSATE_ORDER_WORKFLOW, type CompensateOrderInput } from './compensate-order.workflow.ts';
-import type { SagaFaults } from './faults.ts';
+import { type SagaFaults, withFaults } from './faults.ts';
 import { PLACE_ORDER_WORKFLOW, type PlaceOrderInput } from './place-order.workflow.ts';
 
 /** Starts the saga of an order: one workflow instance per order, its id the order id. */
@@ -21,7 +21,7 @@ export class OrderSaga {
    * or ended, is left alone; one that was never scheduled (the first request
    * died between its commit and here) is scheduled now.
    */
-  async start(order: OrderView, options: { repeat: boolean; faults: SagaFaults }): Promise<void> {
+  async start(order: OrderView, options: { repeat: boolean; faults?: SagaFaults }): Promise<void> {
     if (options.repeat && (await this.state(order.workflowId).catch(() => undefined))) return;
     const input: PlaceOrderInput = {
       orderId: order.orderId,
@@ -32,10 +32,13 @@ export class OrderSaga {
       totalAmount: order.totalAmount,
       compensationAttempts: this.compensationAttempts,
       traceparent: currentTraceparent(),
-      ...options.faults,
     };
     try {
-      await this.client.scheduleNewWorkflow(PLACE_ORDER_WORKFLOW, input, order.workflowId);
+      await this.client.scheduleNewWorkflow(
+        PLACE_ORDER_WORKFLOW,
+        withFaults(input, options.faults),
+        order.workflowId,
+      );
     } catch (err) {
       // Two requests for one order at once: the other one started it.
       if (!/ALREADY_EXISTS/.test((err as Error).message)) throw err;
@@ -56,7 +59,7 @@ export class OrderSaga {
     const run = /\.run(\d+)$/.exec(order.workflowId);
     const next = `${order.orderId}.run${run ? Number(run[1]) + 1 : 2}`;
     if (!(await switchWorkflow(em, order.orderId, order.workflowId, next))) return false;
-    await this.start({ ...order, workflowId: next }, { repeat: false, faults: {} });
+    await this.start({ ...order, workflowId: next }, { repeat: false });
     return true;
   }
 

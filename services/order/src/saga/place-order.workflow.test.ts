@@ -185,17 +185,6 @@ describe('forward only after the capture', () => {
       true,
     ]);
   });
-
-  test('When the injected completeOrder fault is set, then the activity is told which attempts to fail', async () => {
-    const run = await runSaga(
-      { completeOrderFailures: 2 },
-      { captureAndComplete: (arg: any) => (arg.failCompleteOrder ? transient() : ok()) },
-    );
-    expect(
-      run.calls.filter((c) => c.name === 'captureAndComplete').map((c) => c.arg.failCompleteOrder),
-    ).toEqual([true, true, false]);
-    expect(run.output).toMatchObject({ status: 'COMPLETED' });
-  });
 });
 
 describe('the saga records its progress whatever its database does', () => {

@@ -4,12 +4,11 @@ import { settleBill } from '../orders/amounts.ts';
 import type { Step, StepState } from '../orders/order.model.ts';
 import type { Activities, StepResult } from './activities.ts';
 import { compensationFor, type UndoableStep } from './compensations.ts';
-import type { SagaFaults } from './faults.ts';
 import { type ActivityOf, type Exhausted, type Gen, type InputOf, UNTIL_DONE, withRetry } from './retry.ts';
 
 export const PLACE_ORDER_WORKFLOW = 'placeOrderWorkflow';
 
-export interface PlaceOrderInput extends SagaFaults {
+export interface PlaceOrderInput {
   orderId: string;
   userId: string;
   items: { productId: string; quantity: number }[];
@@ -142,7 +141,7 @@ export function placeOrderWorkflow(a: Activities): TWorkflow {
     const bill = settleBill(input.totalAmount, discount, input.pointsToUse);
     let payment = (yield* retry(
       a.startPayment,
-      { orderId, amount: bill.paymentAmount, pointsUsed: bill.pointsUsed, fault: input.paymentFault },
+      { orderId, amount: bill.paymentAmount, pointsUsed: bill.pointsUsed },
       STEP_ATTEMPTS,
     )) as StepResult | Exhausted;
     if (!payment.ok && ('ambiguous' in payment || 'exhausted' in payment)) {
@@ -176,12 +175,7 @@ export function placeOrderWorkflow(a: Activities): TWorkflow {
     const completed = yield* step(
       'completePayment',
       a.captureAndComplete,
-      (attempt: number) => ({
-        orderId,
-        fault: input.paymentFault,
-        retry: attempt > 1,
-        failCompleteOrder: attempt <= (input.completeOrderFailures ?? 0),
-      }),
+      (attempt: number) => ({ orderId, retry: attempt > 1 }),
       { attempts: UNTIL_DONE },
     );
     if (!completed.ok) return yield* compensate(`payment not completed: ${completed.reason}`);

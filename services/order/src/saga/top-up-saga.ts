@@ -1,6 +1,7 @@
 import type { DaprWorkflowClient } from '@dapr/dapr';
 import { currentTraceparent, type EntityManager } from '@shop/platform';
 import { pendingTopUps, type TopUpView } from '../top-ups/top-ups.ts';
+import { type SagaFaults, withFaults } from './faults.ts';
 import { TOP_UP_WORKFLOW, type TopUpInput } from './top-up.workflow.ts';
 
 /** Starts a top-up's workflow: one instance per top-up, its id the top-up's id. */
@@ -12,7 +13,7 @@ export class TopUpSaga {
   }
 
   /** Idempotent: for a repeated POST (`repeat`) an instance that exists is left alone. */
-  async start(topUp: TopUpView, options: { repeat: boolean; paymentFault?: string }): Promise<void> {
+  async start(topUp: TopUpView, options: { repeat: boolean; faults?: SagaFaults }): Promise<void> {
     if (options.repeat && (await this.client.getWorkflowState(topUp.topUpId, false).catch(() => undefined)))
       return;
     const input: TopUpInput = {
@@ -20,10 +21,13 @@ export class TopUpSaga {
       userId: topUp.userId,
       amount: topUp.amount,
       traceparent: currentTraceparent(),
-      ...(options.paymentFault ? { paymentFault: options.paymentFault } : {}),
     };
     try {
-      await this.client.scheduleNewWorkflow(TOP_UP_WORKFLOW, input, topUp.topUpId);
+      await this.client.scheduleNewWorkflow(
+        TOP_UP_WORKFLOW,
+        withFaults(input, options.faults),
+        topUp.topUpId,
+      );
     } catch (err) {
       // Two requests for one top-up at once: the other one started it.
       if (!/ALREADY_EXISTS/.test((err as Error).message)) throw err;

@@ -2,14 +2,7 @@ import type { TWorkflow, WorkflowActivityContext, WorkflowContext } from '@dapr/
 import { withTraceparent } from '@shop/platform';
 import { AppId } from '../events/topics.ts';
 import { finishTopUp } from '../top-ups/top-ups.ts';
-import {
-  faultHeader,
-  paymentStatusOf,
-  type SagaDeps,
-  type StepResult,
-  startPaymentOf,
-  stepCaller,
-} from './activities.ts';
+import { paymentStatusOf, type SagaDeps, type StepResult, startPaymentOf, stepCaller } from './activities.ts';
 import { STEP_ATTEMPTS } from './place-order.workflow.ts';
 import { type ActivityOf, type Exhausted, type Gen, type InputOf, UNTIL_DONE, withRetry } from './retry.ts';
 
@@ -19,8 +12,6 @@ export interface TopUpInput {
   topUpId: string;
   userId: string;
   amount: number;
-  /** The fake gateway's fault for this top-up (FAKE_GATEWAY_FAULTS only). */
-  paymentFault?: string;
   traceparent?: string;
 }
 
@@ -32,12 +23,12 @@ export interface TopUpInput {
 export function createTopUpActivities(deps: Omit<SagaDeps, 'outboxWritten'>) {
   const call = stepCaller(deps);
   const activities = {
-    startTopUpPayment: (_: WorkflowActivityContext, i: { topUpId: string; amount: number; fault?: string }) =>
-      startPaymentOf(call, { id: i.topUpId, amount: i.amount, fault: i.fault }),
+    startTopUpPayment: (_: WorkflowActivityContext, i: { topUpId: string; amount: number }) =>
+      startPaymentOf(call, { id: i.topUpId, amount: i.amount }),
     topUpPaymentStatus: (_: WorkflowActivityContext, i: { topUpId: string }) =>
       paymentStatusOf(deps.sidecar, i.topUpId),
-    captureTopUpPayment: (_: WorkflowActivityContext, i: { topUpId: string; fault?: string }) =>
-      call(AppId.payment, 'saga/payments/complete', { orderId: i.topUpId }, faultHeader(i.fault)),
+    captureTopUpPayment: (_: WorkflowActivityContext, i: { topUpId: string }) =>
+      call(AppId.payment, 'saga/payments/complete', { orderId: i.topUpId }),
     cancelTopUpPayment: (_: WorkflowActivityContext, i: { topUpId: string }) =>
       call(AppId.payment, 'saga/payments/cancel', { orderId: i.topUpId }),
     /** Credits the points (user service, once per top-up), then ends the top-up COMPLETED. */
@@ -83,11 +74,9 @@ export function topUpWorkflow(a: TopUpActivities): TWorkflow {
       return { topUpId, status: 'FAILED', reason };
     }
 
-    let started = (yield* retry(
-      a.startTopUpPayment,
-      { topUpId, amount: input.amount, fault: input.paymentFault },
-      STEP_ATTEMPTS,
-    )) as StepResult | Exhausted;
+    let started = (yield* retry(a.startTopUpPayment, { topUpId, amount: input.amount }, STEP_ATTEMPTS)) as
+      | StepResult
+      | Exhausted;
     if (!started.ok && ('ambiguous' in started || 'exhausted' in started)) {
       // Timed out (or kept failing): the payment may have been made. Ask before deciding.
       const status = (yield* retry(a.topUpPaymentStatus, { topUpId }, UNTIL_DONE)) as string | null;
@@ -98,11 +87,7 @@ export function topUpWorkflow(a: TopUpActivities): TWorkflow {
     }
     if (!started.ok) return yield* fail(`payment refused: ${started.reason}`);
 
-    const captured = (yield* retry(
-      a.captureTopUpPayment,
-      { topUpId, fault: input.paymentFault },
-      UNTIL_DONE,
-    )) as StepResult;
+    const captured = (yield* retry(a.captureTopUpPayment, { topUpId }, UNTIL_DONE)) as StepResult;
     if (!captured.ok) return yield* fail(`payment not completed: ${captured.reason}`);
 
     yield* retry(a.creditTopUp, { topUpId, userId: input.userId, amount: input.amount }, UNTIL_DONE);
