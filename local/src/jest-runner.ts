@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { ROOT, STATE } from './paths.ts';
 import { postgres, redis } from './topology.ts';
@@ -9,15 +9,21 @@ export interface Counts {
   failed: number;
 }
 
-/** Runs jest on one suite; returns its pass/fail counts. */
+/**
+ * Runs jest on one suite (or several in one run: integration and e2e share the
+ * platform their globalSetup starts); returns the pass/fail counts.
+ */
 export async function jest(
-  project: string,
+  project: string | string[],
   env: Record<string, string> = {},
   /** Jest's testPathPatterns: only the files whose path matches. */
   testFilter: string[] = [],
 ): Promise<Counts> {
   const filter = testFilter.length ? ['--passWithNoTests', '--testPathPatterns', ...testFilter] : [];
-  const results = join(STATE, 'run', `jest-${project}.json`);
+  const projects = [project].flat();
+  const results = join(STATE, 'run', `jest-${projects.join('-')}.json`);
+  // A run that fails before its tests (in a globalSetup) writes none: never read an older one.
+  rmSync(results, { force: true });
   const code = await new Promise<number>((resolve) => {
     const child = spawn(
       process.execPath,
@@ -26,7 +32,7 @@ export async function jest(
         '--disable-warning=ExperimentalWarning',
         join(ROOT, 'node_modules', 'jest', 'bin', 'jest.js'),
         '--selectProjects',
-        project,
+        ...projects,
         '--runInBand',
         '--json',
         '--outputFile',

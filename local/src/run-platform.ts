@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import type { Server } from 'node:http';
 import { consoleFilter, consoleOptions } from './console-log.ts';
 import { startControlServer } from './control.ts';
 import { startInfra } from './infra.ts';
@@ -45,19 +46,24 @@ export async function withPlatform(
   };
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
+  let control: Server | undefined;
   try {
     const tools = await step('provisioning (cached after the first run)', () =>
       provision({ needExternal: external }),
     );
     await startInfra(sup, tools);
     if (services) await startServices(sup, tools, { test: mode === 'test' });
-    await startControlServer(sup);
+    control = await startControlServer(sup);
     return await body(sup);
   } catch (err) {
     console.error(`\n${(err as Error).message}`);
     return 1;
   } finally {
+    // Nothing of the run is left to keep the process up (Jest's globalTeardown runs in its own).
+    control?.close();
     await stopAll();
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
   }
 }
 
