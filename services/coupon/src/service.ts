@@ -1,5 +1,5 @@
 import { hostname } from 'node:os';
-import { baseConfigSchema, createRedis, type ServiceDefinition } from '@shop/platform';
+import { baseConfigSchema, createRedis, type ServiceDefinition, TokenBuckets } from '@shop/platform';
 import { z } from 'zod';
 import { type ClaimDecision, couponQuotaActor } from './actors/coupon-quota.actor.ts';
 import { CouponDefinitions } from './coupons/coupons.ts';
@@ -32,6 +32,8 @@ export const couponConfigSchema = baseConfigSchema.extend({
   ISSUE_INTAKE_WINDOW_MS: z.coerce.number().int().min(0).default(2),
   /** ... and the most requests one insert writes. */
   ISSUE_INTAKE_MAX_BATCH: z.coerce.number().int().positive().default(500),
+  /** Coupon requests a user may send a second (and at once), per replica; past it, 429. */
+  ISSUE_RATE_PER_USER: z.coerce.number().int().positive().default(5),
 });
 
 export const couponService: ServiceDefinition<typeof couponConfigSchema> = {
@@ -69,7 +71,12 @@ export const couponService: ServiceDefinition<typeof couponConfigSchema> = {
       },
     );
     const intake = new IssueIntake(
-      { em: orm.em, redis, coupons, accepted: () => worker.wake() },
+      {
+        em: orm.em,
+        coupons,
+        perUser: new TokenBuckets(config.ISSUE_RATE_PER_USER, config.ISSUE_RATE_PER_USER),
+        accepted: () => worker.wake(),
+      },
       { windowMs: config.ISSUE_INTAKE_WINDOW_MS, maxBatch: config.ISSUE_INTAKE_MAX_BATCH },
     );
     return {

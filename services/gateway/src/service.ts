@@ -1,9 +1,8 @@
-import { type StatelessServiceDefinition, statelessConfigSchema } from '@shop/platform';
+import { type StatelessServiceDefinition, statelessConfigSchema, TokenBuckets } from '@shop/platform';
 import { z } from 'zod';
 import { remoteTokenVerifier } from './auth/access-token.ts';
 import { gatewayDocument } from './openapi/gateway-document.ts';
 import { OpenStreams } from './rate-limit/open-streams.ts';
-import { TokenBuckets } from './rate-limit/token-bucket.ts';
 import { gatewayRouter } from './routes/gateway.router.ts';
 import { storefrontRouter } from './storefront/storefront.router.ts';
 

@@ -17,12 +17,12 @@ import {
   type Role,
   TOKEN_AUDIENCE,
   TOKEN_ISSUER,
+  TokenBuckets,
 } from '@shop/platform';
 import { createLocalJWKSet, exportJWK, SignJWT } from 'jose';
 import request from 'supertest';
 import { tokenVerifier } from '../src/auth/access-token.ts';
 import { OpenStreams } from '../src/rate-limit/open-streams.ts';
-import { TokenBuckets } from '../src/rate-limit/token-bucket.ts';
 import { gatewayRouter } from '../src/routes/gateway.router.ts';
 
 const ALICE = '0190c0de-0000-7000-8000-00000000a11c';

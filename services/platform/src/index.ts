@@ -51,6 +51,7 @@ export type { RequestState } from './http/request-context.ts';
 export { type RouteInput, Routes } from './http/routes.ts';
 export { type ServeOptions, serve } from './http/serve.ts';
 export { type SseOptions, streamChanges } from './http/sse.ts';
+export { TokenBuckets } from './http/token-buckets.ts';
 export {
   type Page,
   type PageQuery,

@@ -1,4 +1,11 @@
-import { type EntityManager, jsonRecordset, NotFoundError, type Redis, uuidv7 } from '@shop/platform';
+import {
+  type EntityManager,
+  jsonRecordset,
+  NotFoundError,
+  type Redis,
+  type TokenBuckets,
+  uuidv7,
+} from '@shop/platform';
 import { sql } from 'kysely';
 import type { CouponDefinitions } from '../coupons/coupons.ts';
 import { db, type RejectReason, type RequestStatus } from '../db/entities.ts';
@@ -111,29 +118,6 @@ export class RequestStatusCache {
   }
 }
 
-export const MAX_REQUESTS_PER_USER_PER_SECOND = 5;
-
-/**
- * Counts each request of a group against its user's one-second window (a
- * fixed window per user, so that one user's flood does not take capacity from
- * others): one Redis call for the whole group. KEYS: one per request (a user
- * twice in a group counts twice); ARGV[1]: the keys' TTL. Returns each count.
- */
-const COUNT_REQUESTS = `
-local counts = {}
-for i, key in ipairs(KEYS) do
-  local n = redis.call('INCR', key)
-  if n == 1 then redis.call('EXPIRE', key, ARGV[1]) end
-  counts[i] = n
-end
-return counts`;
-
-async function countRequests(redis: Redis, userIds: string[]): Promise<number[]> {
-  const second = Math.floor(Date.now() / 1000);
-  const keys = userIds.map((u) => `ratelimit:coupon-issue:${u}:${second}`);
-  return (await redis.eval(COUNT_REQUESTS, keys.length, ...keys, 2)) as number[];
-}
-
 /**
  * One statement for a whole group of requests: each row is inserted only if
  * its user is known (the others come back missing: 422). A single statement
@@ -179,8 +163,7 @@ interface Waiting {
 
 /**
  * Accepts requests to issue a coupon with group commit: the requests that
- * arrive within a few milliseconds are counted against their users' limit
- * together (one Redis call) and written together, one multi-row insert,
+ * arrive within a few milliseconds are written together, one multi-row insert,
  * and each is answered 202 only once that insert has committed, so an accepted
  * request is never lost. The decision comes later, from the worker and the
  * quota actor. Under a spike a group holds tens to hundreds of requests, and
@@ -193,8 +176,9 @@ export class IssueIntake {
 
   private readonly deps: {
     em: EntityManager;
-    redis: Redis;
     coupons: CouponDefinitions;
+    /** Per user: one user's flood takes no capacity from the others (answered 429 at once). */
+    perUser: TokenBuckets;
     /** Called after a group committed: the worker may take them. */
     accepted: () => void;
   };
@@ -207,6 +191,8 @@ export class IssueIntake {
 
   async request(couponId: string, userId: string): Promise<IssueRequest> {
     if (!(await this.deps.coupons.find(this.deps.em, couponId))) throw new NotFoundError('coupon', couponId);
+    const wait = this.deps.perUser.take(userId);
+    if (wait > 0) throw new RateLimitedError(wait);
     return new Promise<IssueRequest>((resolve, reject) => {
       this.waiting.push({ requestId: uuidv7(), couponId, userId, resolve, reject });
       this.schedule();
@@ -239,26 +225,16 @@ export class IssueIntake {
     });
   }
 
-  /** The group's per-user limit (one Redis call), then its insert (one statement); each request gets its own answer. */
+  /** The group's insert (one statement); each request gets its own answer. */
   private async write(group: Waiting[]): Promise<void> {
     try {
-      const counts = await countRequests(
-        this.deps.redis,
-        group.map((w) => w.userId),
-      );
-      const admitted = group.filter((w, i) => {
-        if (counts[i]! <= MAX_REQUESTS_PER_USER_PER_SECOND) return true;
-        w.reject(new RateLimitedError(1));
-        return false;
-      });
-      if (admitted.length === 0) return;
       const rows = await insertKnown(
         this.deps.em.fork(),
-        admitted.map((w) => ({ id: w.requestId, coupon_id: w.couponId, user_id: w.userId })),
+        group.map((w) => ({ id: w.requestId, coupon_id: w.couponId, user_id: w.userId })),
       );
       const byId = new Map(rows.map((r) => [r.id, r]));
       if (rows.length > 0) this.deps.accepted();
-      for (const w of admitted) {
+      for (const w of group) {
         const row = byId.get(w.requestId);
         if (row) w.resolve(toRequest(row));
         else w.reject(new UnknownUserError(w.userId));

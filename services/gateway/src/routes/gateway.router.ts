@@ -5,6 +5,7 @@ import {
   type DaprSidecar,
   PROBLEM_CONTENT_TYPE,
   SidecarUnavailableError,
+  type TokenBuckets,
   ValidationError,
 } from '@shop/platform';
 import type { Context, Next } from 'koa';
@@ -18,7 +19,6 @@ import {
 } from '../gateway.errors.ts';
 import { forward } from '../proxy/forward.ts';
 import type { OpenStreams } from '../rate-limit/open-streams.ts';
-import type { TokenBuckets } from '../rate-limit/token-bucket.ts';
 import type { OwnedKind } from './access.ts';
 import { type PublicRoute, publicApi } from './public-api.ts';
 

@@ -1,5 +1,5 @@
 import { describe, expect, test } from '@jest/globals';
-import { TokenBuckets } from './token-bucket.ts';
+import { TokenBuckets } from './token-buckets.ts';
 
 describe('TokenBuckets', () => {
   test('When a key spends its burst, then it waits for the rate, and other keys are not affected', () => {

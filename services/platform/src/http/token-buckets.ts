@@ -1,9 +1,10 @@
 /**
- * Per-key token buckets in memory: each key (a user, or an address for
- * anonymous callers) gets `burst` requests at once and `perSecond` more each
- * second. One gateway replica counts only what it serves, so N replicas let a
- * user through up to N times the rate: the limit protects the services from a
- * runaway client, it is not a quota.
+ * The one rate limiter: per-key token buckets in memory. Each key (a user, or
+ * an address for anonymous callers) gets `burst` requests at once and
+ * `perSecond` more each second. A replica counts only what it serves, so N
+ * replicas let a key through up to N times the rate: the limit protects a
+ * service from a runaway client, it is not a quota (the gateway's per user and
+ * address, the coupon drop's per user).
  */
 export class TokenBuckets {
   /** In the order keys were last seen, least recently first (a Map keeps insertion order). */
