@@ -306,8 +306,10 @@ async function baselineRun(k6: string, usersFile: string) {
 
 /**
  * Is the single quota actor the limit? Claims straight through the sidecar,
- * 32 at a time, on one actor and then spread over four (what sharding the
- * quota would give), against the rate at which the worker resolved requests.
+ * one per actor turn (`claimBatch` of one, the worst case of the worker's
+ * batches), 32 at a time, on one actor and then spread over four (what
+ * sharding the quota would give), against the rate at which the worker
+ * resolved requests.
  */
 async function actorClaimRate(shards: number, claims = 1200, concurrency = 32): Promise<number> {
   const ids = Array.from({ length: shards }, () => crypto.randomUUID());
@@ -318,13 +320,12 @@ async function actorClaimRate(shards: number, claims = 1200, concurrency = 32): 
       while (next < claims) {
         const i = next++;
         const res = await fetch(
-          `${services.coupon.daprUrl}/v1.0/actors/CouponQuotaActor/${ids[i % shards]}/method/claim`,
+          `${services.coupon.daprUrl}/v1.0/actors/CouponQuotaActor/${ids[i % shards]}/method/claimBatch`,
           {
             method: 'PUT',
             headers: { 'content-type': 'application/json', ...insiderHeaders(services.coupon.daprUrl) },
             body: JSON.stringify({
-              requestId: crypto.randomUUID(),
-              userId: crypto.randomUUID(),
+              claims: [{ requestId: crypto.randomUUID(), userId: crypto.randomUUID() }],
               quota: claims,
             }),
           },
