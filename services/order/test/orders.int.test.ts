@@ -184,6 +184,18 @@ describe('what the saga writes', () => {
     expect(events.map((e) => e.event_type)).toEqual(['OrderFailed']);
   });
 
+  test('An order ends COMPLETED with its last step done in the same write: no reader sees it ended with a step running', async () => {
+    const { id } = await placed(randomUUID());
+    await markStep(em, id, 'completeOrder', 'running');
+    await finishOrder(em, id, 'COMPLETED');
+    const order = (await http.get(`/orders/${id}`)).body;
+    expect(order.status).toBe('COMPLETED');
+    expect(order.steps.find((s: { step: string }) => s.step === 'completeOrder')).toMatchObject({
+      state: 'done',
+      attempts: 1,
+    });
+  });
+
   test('An order NEEDS_ATTENTION may still end (its re-drive); a completed one keeps its points', async () => {
     const { id } = await placed(randomUUID());
     await setAmount(em, id, 'points_used', 500);

@@ -15,14 +15,16 @@ export async function markStep(
   /** The refusal's problem type, when a service refused the step. */
   problemType?: string,
 ): Promise<void> {
-  await setStepState(em, orderId, step, state, detail ?? null, problemType ?? null);
+  await setStepState(em.fork(), orderId, step, state, detail ?? null, problemType ?? null);
   sagaStepStates.inc({ step, state });
 }
 
 /**
  * Ends the order: COMPLETED or FAILED with its event in the outbox (one
  * transaction), or NEEDS_ATTENTION when a compensation ran out of attempts.
- * Idempotent: an order already ended keeps its first ending.
+ * Idempotent: an order already ended keeps its first ending. A COMPLETED
+ * order's last step is recorded done in the same transaction, so that no
+ * reader (the progress stream's last event) sees it ended with a step running.
  */
 export async function finishOrder(
   em: EntityManager,
@@ -33,6 +35,7 @@ export async function finishOrder(
   const ended = await em.fork().transactional(async (tx) => {
     if (!(await endOrder(tx, orderId, status, reason ?? null))) return false;
     if (status === 'NEEDS_ATTENTION') return true;
+    if (status === 'COMPLETED') await setStepState(tx, orderId, 'completeOrder', 'done', null, null);
     const type = status === 'COMPLETED' ? OrderEventType.OrderCompleted : OrderEventType.OrderFailed;
     await addToOutbox(
       tx,

@@ -185,7 +185,7 @@ export async function setStepState(
   detail: string | null,
   problemType: string | null,
 ): Promise<void> {
-  await db(em.fork())
+  await db(em)
     .updateTable('order_steps')
     .set((eb) => ({
       state,
