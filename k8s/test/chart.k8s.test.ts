@@ -397,6 +397,22 @@ describe('charts/shop against a real kube-apiserver', () => {
       ).toBeUndefined();
     });
 
+    test('Ended workflows are purged: every Configuration carries the retention of dapr.workflowRetention (1 h completed, 7 days failed or terminated by default); a duration that is not Go’s is refused', () => {
+      const retention = (objects: K8sObject[]) =>
+        objects.filter((o) => o.kind === 'Configuration').map((o) => o.spec.workflow.stateRetentionPolicy);
+      const byDefault = retention(parseAll(template([]).stdout));
+      expect(byDefault.length).toBeGreaterThan(1);
+      for (const policy of byDefault)
+        expect(policy).toEqual({ completed: '1h', failed: '168h', terminated: '168h' });
+      const shorter = retention(
+        parseAll(template([], ['--set', 'dapr.workflowRetention.completed=10m']).stdout),
+      );
+      for (const policy of shorter) expect(policy.completed).toBe('10m');
+      const refused = template([], ['--set', 'dapr.workflowRetention.completed=one hour']);
+      expect(refused.code).not.toBe(0);
+      expect(refused.stderr).toContain('workflowRetention');
+    });
+
     test('Each subscription has its own dead-letter topic, <topic>.<consumer>.dlq, that only its consumer reads, and the topics Job creates it', () => {
       const objects = parseAll(template([]).stdout);
       const subscriptions = objects.filter((o) => o.kind === 'Subscription');

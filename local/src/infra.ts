@@ -24,6 +24,7 @@ import {
   scheduler,
   sentry,
   serviceList,
+  workflowRetention,
   zipkin,
 } from './topology.ts';
 import { step } from './ui.ts';
@@ -387,6 +388,9 @@ export function renderComponents(): { resourcesPath: string; configPathOf: (appI
     RUN_DIR: RUN,
     TRACING_SAMPLING_RATE: zipkin.samplingRate,
     ZIPKIN_ENDPOINT: zipkin.spansUrl,
+    WORKFLOW_RETENTION_COMPLETED: workflowRetention.completed,
+    WORKFLOW_RETENTION_FAILED: workflowRetention.failed,
+    WORKFLOW_RETENTION_TERMINATED: workflowRetention.terminated,
     // Self-hosted sidecars and their mTLS identities live in the namespace "default".
     NAMESPACE: 'default',
   };

@@ -62,6 +62,24 @@ export const zipkin = {
   samplingRate: env.SHOP_TRACE_SAMPLING ?? '1',
 };
 
+/**
+ * How long an ended workflow's state is kept before Dapr purges it
+ * (components/config/config.yaml; Go durations). The test platform keeps a
+ * completed one 15 s (local/src/jest-setup/e2e.ts), so that its purge is seen;
+ * read when the components are rendered, so a test setup can set them first.
+ */
+export const workflowRetention = {
+  get completed(): string {
+    return env.SHOP_WORKFLOW_RETENTION_COMPLETED ?? '1h';
+  },
+  get failed(): string {
+    return env.SHOP_WORKFLOW_RETENTION_FAILED ?? '168h';
+  },
+  get terminated(): string {
+    return env.SHOP_WORKFLOW_RETENTION_TERMINATED ?? '168h';
+  },
+};
+
 // Every port we listen on is below Linux's ephemeral range (32768-60999), so that
 // an outgoing connection can never be holding it when a process starts.
 export const placement = { port: 30005, healthzPort: 30081, raftPort: 30201, metricsPort: 30091 };

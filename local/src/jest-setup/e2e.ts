@@ -12,6 +12,8 @@ export default async function e2eSetup(): Promise<void> {
   // Coupon runs as three replicas under test, so that its quota actors are
   // placed across hosts and move when one dies (local/e2e/coupon-replicas).
   process.env.SHOP_COUPON_REPLICAS ??= '3';
+  // A completed workflow's state purged soon, so that local/e2e/workflow-retention sees it go.
+  process.env.SHOP_WORKFLOW_RETENTION_COMPLETED ??= '15s';
   const tools: [string, string, () => Promise<string>][] = [
     ['SHOP_SCHEMATHESIS', 'schemathesis (the contract tests)', ensureSchemathesis],
     ['SHOP_CHROMIUM', 'chromium (the storefront tests)', ensureChromium],

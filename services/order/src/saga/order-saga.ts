@@ -17,11 +17,14 @@ export class OrderSaga {
   }
 
   /**
-   * Idempotent: for a repeated POST (`repeat`) an instance that exists, running
-   * or ended, is left alone; one that was never scheduled (the first request
-   * died between its commit and here) is scheduled now.
+   * Idempotent: for a repeated POST (`repeat`) an ended order, or an instance
+   * that exists, running or ended, is left alone; one that was never scheduled
+   * (the first request died between its commit and here) is scheduled now. The
+   * order's status is asked first: an ended saga's instance is purged after the
+   * retention (components/config/config.yaml), and must not be run again.
    */
   async start(order: OrderView, options: { repeat: boolean; faults?: SagaFaults }): Promise<void> {
+    if (options.repeat && order.status !== 'PENDING') return;
     if (options.repeat && (await this.state(order.workflowId).catch(() => undefined))) return;
     const input: PlaceOrderInput = {
       orderId: order.orderId,

@@ -12,8 +12,12 @@ export class TopUpSaga {
     this.client = client;
   }
 
-  /** Idempotent: for a repeated POST (`repeat`) an instance that exists is left alone. */
+  /**
+   * Idempotent: for a repeated POST (`repeat`) an ended top-up (its instance may
+   * be purged already), or an instance that exists, is left alone.
+   */
   async start(topUp: TopUpView, options: { repeat: boolean; faults?: SagaFaults }): Promise<void> {
+    if (options.repeat && topUp.status !== 'PENDING') return;
     if (options.repeat && (await this.client.getWorkflowState(topUp.topUpId, false).catch(() => undefined)))
       return;
     const input: TopUpInput = {
