@@ -3,15 +3,6 @@
  * the states and refusals the services report. Pure: unit-tested.
  */
 
-export type StepState =
-  | 'pending'
-  | 'running'
-  | 'done'
-  | 'failed'
-  | 'compensating'
-  | 'compensated'
-  | 'skipped';
-
 export interface OrderStep {
   step: string;
   state: StepState;
@@ -52,7 +43,8 @@ export const STEP_LABELS: Record<string, { running: string; done: string }> = {
   completeOrder: { running: 'Completing the order…', done: 'Order complete' },
 };
 
-export const STATE_WORDS: Record<StepState, string> = {
+/** A step's state in words; its keys are the states the order service reports (StepState). */
+export const STATE_WORDS = {
   pending: 'waiting',
   running: 'in progress',
   done: 'done',
@@ -60,7 +52,9 @@ export const STATE_WORDS: Record<StepState, string> = {
   compensating: 'undoing',
   compensated: 'undone',
   skipped: 'not needed',
-};
+} as const satisfies Record<string, string>;
+
+export type StepState = keyof typeof STATE_WORDS;
 
 /** A step's label for its state. */
 export function stepLabel(step: OrderStep): string {
