@@ -9,7 +9,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, jest, test } from '@jest/globals';
 import { call, eventually, services } from '@shop/testkit';
-import { LOGS } from '../src/paths.ts';
+import { parse } from 'yaml';
+import { LOGS, ROOT } from '../src/paths.ts';
 import { zipkin } from '../src/topology.ts';
 import { appUrl, couponFor, newProduct, newUser, placeOrder, settled } from './shop-fixtures.ts';
 
@@ -172,3 +173,61 @@ describe('metrics', () => {
     ).toBeGreaterThan(0);
   });
 });
+
+describe('the alerting rules watch real series', () => {
+  test('When every service is scraped, then each series the chart’s alerting rules watch is exported, with the labels they match and group by', async () => {
+    const urls = (['user', 'product', 'coupon', 'payment', 'order'] as const).map((name) =>
+      appUrl(name, '/metrics'),
+    );
+    const texts = await Promise.all(urls.map(async (url) => (await fetch(url)).text()));
+    const exported = (await Promise.all(urls.map(scrape))).flatMap((series) => [...series.keys()]);
+    // A gauge with nothing to count now (no dead letter waits) is declared, with no series.
+    const declared = new Set(texts.flatMap((t) => [...t.matchAll(/^# TYPE (\S+) /gm)].map((m) => m[1]!)));
+    const { groups } = parse(readFileSync(join(ROOT, 'charts', 'shop', 'alerts', 'shop.rules.yaml'), 'utf8'));
+    const rules: { alert: string; expr: string }[] = groups.flatMap((g: { rules: unknown[] }) => g.rules);
+    expect(rules.length).toBeGreaterThan(4);
+    for (const { alert, expr } of rules) {
+      for (const { metric, labels } of selectorsOf(expr)) {
+        // A histogram is exported as its _count, _sum and _bucket series.
+        const matching = exported.filter((s) => s.startsWith(`${metric}{`));
+        const base = metric.replace(/_(count|sum|bucket)$/, '');
+        expect({ alert, metric, declared: declared.has(metric) || declared.has(base) }).toEqual({
+          alert,
+          metric,
+          declared: true,
+        });
+        if (matching.length === 0) continue;
+        for (const [label, wanted] of labels) {
+          const has = matching.some((s) =>
+            wanted === undefined ? s.includes(`${label}="`) : s.includes(`${label}="${wanted}"`),
+          );
+          expect({ alert, metric, label, wanted, has }).toEqual({ alert, metric, label, wanted, has: true });
+        }
+      }
+    }
+  });
+});
+
+/**
+ * The series an expression selects: each metric name with the labels it
+ * matches on (an exact value, or any for a regex) and those it groups by.
+ */
+function selectorsOf(expr: string): { metric: string; labels: [string, string | undefined][] }[] {
+  const groupedBy = [...expr.matchAll(/\bby\s*\(([^)]*)\)/g)].flatMap((m) =>
+    m[1]!.split(',').map((l) => l.trim()),
+  );
+  const bare = expr.replace(/\bby\s*\([^)]*\)/g, '').replace(/\[[^\]]*\]/g, '');
+  const found: { metric: string; labels: [string, string | undefined][] }[] = [];
+  for (const m of bare.matchAll(/([a-zA-Z_:][\w:]*)\s*(\{[^}]*\})?(\s*\()?/g)) {
+    const [, name, matchers, call] = m;
+    if (call || /^(by|and|or|unless|on|ignoring)$/.test(name!) || /^\d/.test(name!)) continue;
+    const labels: [string, string | undefined][] = [
+      ...(matchers ?? '').matchAll(/(\w+)\s*(=~|!=|!~|=)\s*"([^"]*)"/g),
+    ].map(([, label, op, value]) => [label!, op === '=' ? value : undefined]);
+    found.push({
+      metric: name!,
+      labels: [...labels, ...groupedBy.map((l): [string, undefined] => [l, undefined])],
+    });
+  }
+  return found;
+}

@@ -11,6 +11,7 @@ export interface K8sTools {
   kubectl: string;
   tilt: string;
   kubeScore: string;
+  promtool: string;
   /** Dapr's own Helm chart for the project's Dapr version (CRDs in crds/). */
   daprChart: string;
 }
@@ -68,7 +69,8 @@ const daprChart = () => chartInModule('dapr', `github.com/dapr/dapr@v${versions.
 
 /**
  * What the chart checks of `npm test` need besides helm: a kube-apiserver
- * with etcd to validate against, kubectl, Tilt, shellcheck, kube-score and Dapr's chart.
+ * with etcd to validate against, kubectl, Tilt, shellcheck, kube-score, promtool
+ * (the alerting rules' tests) and Dapr's chart.
  */
 export async function provisionK8sTools(): Promise<K8sTools> {
   const aptMissing = [
@@ -94,7 +96,12 @@ export async function provisionK8sTools(): Promise<K8sTools> {
     'github.com/zegl/kube-score/cmd/kube-score',
     versions.kubeScore,
   );
-  return { kubeBin, kubectl: join(kubeBin, 'kubectl'), tilt, kubeScore, daprChart: daprChart() };
+  const promtool = await ensureGoTool(
+    'promtool',
+    'github.com/prometheus/prometheus/cmd/promtool',
+    versions.prometheus,
+  );
+  return { kubeBin, kubectl: join(kubeBin, 'kubectl'), tilt, kubeScore, promtool, daprChart: daprChart() };
 }
 
 export interface OfflineKindTools extends K8sTools {

@@ -25,6 +25,8 @@ export const versions = {
   kubeScore: 'v1.20.0',
   /** The offline kind node's NetworkPolicy enforcer (k8s/offline/node/kube-router.yaml). */
   kubeRouter: 'v2.1.0',
+  /** promtool, of Prometheus 3.16 (its Go module's v0.316.0): the chart's alerting rules' tests. */
+  prometheus: 'v0.316.0',
 };
 
 export interface Tools {
@@ -201,7 +203,8 @@ export async function ensureGoTool(
     | 'local-path-provisioner'
     | 'metrics-server'
     | 'kube-score'
-    | 'kube-router',
+    | 'kube-router'
+    | 'promtool',
   pkg: string,
   version: string,
   options: { cgo?: boolean; ldflags?: string; ownBuild?: boolean } = {},

@@ -17,6 +17,7 @@ export default async function k8sSetup(): Promise<void> {
     SHOP_KUBECTL: k8s.kubectl,
     SHOP_TILT: k8s.tilt,
     SHOP_KUBE_SCORE: k8s.kubeScore,
+    SHOP_PROMTOOL: k8s.promtool,
     SHOP_DAPR_CHART: k8s.daprChart,
   });
 }
