@@ -365,6 +365,12 @@ describe('charts/shop against a real kube-apiserver', () => {
         'prometheus.io/port': '3000',
         'prometheus.io/path': '/metrics',
       });
+      // The gateway's port is public: its metrics are on a port of their own.
+      const gatewayPod = withZipkin.find((o) => o.kind === 'Deployment' && o.metadata.name === 'gateway').spec
+        .template;
+      expect(gatewayPod.metadata.annotations['prometheus.io/port']).toBe('9464');
+      expect(gatewayPod.spec.containers[0].ports).toContainEqual({ name: 'metrics', containerPort: 9464 });
+      expect(gatewayPod.spec.containers[0].env).toContainEqual({ name: 'METRICS_PORT', value: '9464' });
 
       const byDefault = parseAll(template([]).stdout);
       expect(byDefault.find((o) => o.kind === 'Configuration').spec.tracing).toEqual({

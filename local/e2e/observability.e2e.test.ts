@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, jest, test } from '@jest/globals';
-import { call, eventually, services } from '@shop/testkit';
+import { call, eventually, gateway, services } from '@shop/testkit';
 import { parse } from 'yaml';
 import { LOGS, ROOT } from '../src/paths.ts';
 import { zipkin } from '../src/topology.ts';
@@ -176,9 +176,12 @@ describe('metrics', () => {
 
 describe('the alerting rules watch real series', () => {
   test('When every service is scraped, then each series the chart’s alerting rules watch is exported, with the labels they match and group by', async () => {
-    const urls = (['user', 'product', 'coupon', 'payment', 'order'] as const).map((name) =>
-      appUrl(name, '/metrics'),
-    );
+    const urls = [
+      ...(['user', 'product', 'coupon', 'payment', 'order'] as const).map((name) => appUrl(name, '/metrics')),
+      // The gateway's, off its public port (which has no /metrics).
+      `http://127.0.0.1:${gateway.metricsPort}/metrics`,
+    ];
+    expect((await fetch(`${gateway.appUrl}/metrics`)).status).toBe(404);
     const texts = await Promise.all(urls.map(async (url) => (await fetch(url)).text()));
     const exported = (await Promise.all(urls.map(scrape))).flatMap((series) => [...series.keys()]);
     // A gauge with nothing to count now (no dead letter waits) is declared, with no series.
@@ -186,6 +189,11 @@ describe('the alerting rules watch real series', () => {
     const { groups } = parse(readFileSync(join(ROOT, 'charts', 'shop', 'alerts', 'shop.rules.yaml'), 'utf8'));
     const rules: { alert: string; expr: string }[] = groups.flatMap((g: { rules: unknown[] }) => g.rules);
     expect(rules.length).toBeGreaterThan(4);
+    expect(
+      exported.some(
+        (s) => s.startsWith('http_server_request_duration_seconds_count{') && s.includes('app_id="gateway"'),
+      ),
+    ).toBe(true);
     for (const { alert, expr } of rules) {
       for (const { metric, labels } of selectorsOf(expr)) {
         // A histogram is exported as its _count, _sum and _bucket series.

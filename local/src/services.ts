@@ -66,6 +66,8 @@ function gatewaySpec(storefrontDir: string) {
     env: {
       APP_ID: gateway.appId,
       PORT: String(gateway.appPort),
+      // Its /metrics, off the public port.
+      METRICS_PORT: String(gateway.metricsPort),
       HOST,
       DAPR_HOST: HOST,
       DAPR_HTTP_PORT: String(gateway.daprHttpPort),
@@ -79,7 +81,7 @@ function gatewaySpec(storefrontDir: string) {
       // The demo ops user may drive the fault hooks by hand through the gateway (a customer never).
       FAKE_GATEWAY_FAULTS: 'true',
     },
-    ports: [gateway.appPort],
+    ports: [gateway.appPort, gateway.metricsPort],
     ready: () => httpOk(`${gateway.appUrl}/healthz`),
   };
 }

@@ -178,6 +178,8 @@ export const gateway = {
   name: 'gateway',
   appId: 'gateway',
   appPort: 3100,
+  /** Its /metrics (a port of its own: the app's port is public). */
+  metricsPort: 3190,
   daprHttpPort: 3506,
   daprGrpcPort: 31106,
   daprInternalGrpcPort: 31206,

@@ -77,9 +77,10 @@ spec:
         {{- if not .public }}
         dapr.io/app-token-secret: {{ include "shop.appApiTokenSecret" (dict "root" $root "name" $name) | quote }}
         {{- end }}
-        # The app's own metrics; the sidecar's are on its `dapr-metrics` port (9090).
+        # The app's own metrics (a public app's on a port of its own, 9464: its
+        # port is open to anyone); the sidecar's are on its `dapr-metrics` port (9090).
         prometheus.io/scrape: "true"
-        prometheus.io/port: "3000"
+        prometheus.io/port: {{ ternary "9464" "3000" (default false .public) | quote }}
         prometheus.io/path: /metrics
         # daprd reads its components at start: a change of them rolls the pods.
         checksum/dapr-resources: {{ include (print $root.Template.BasePath "/dapr/resources.yaml") $root | sha256sum }}
@@ -137,11 +138,19 @@ spec:
           ports:
             - name: http
               containerPort: 3000
+            {{- if .public }}
+            - name: metrics
+              containerPort: 9464
+            {{- end }}
           env:
             - name: APP_ID
               value: {{ $name | quote }}
             - name: PORT
               value: "3000"
+            {{- if .public }}
+            - name: METRICS_PORT
+              value: "9464"
+            {{- end }}
             - name: LOG_LEVEL
               value: {{ $root.Values.common.logLevel | quote }}
             - name: TRACING_ZIPKIN_URL

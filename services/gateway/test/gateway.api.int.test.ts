@@ -15,6 +15,7 @@ import {
   createLogger,
   DaprSidecar,
   type Role,
+  serveMetrics,
   TOKEN_AUDIENCE,
   TOKEN_ISSUER,
   TokenBuckets,
@@ -459,5 +460,22 @@ describe('sidecar down', () => {
     const res = await down.get('/products');
     expect(res.status).toBe(503);
     expect(res.body).toMatchObject({ type: 'urn:shop-on-dapr:problem:upstream-unavailable' });
+  });
+});
+
+describe('metrics', () => {
+  test('When a scraper asks, then the gateway’s requests are counted on its own metrics port; its public port has no /metrics', async () => {
+    expect((await http.get('/products')).status).toBe(200);
+    expect((await http.get('/metrics')).status).toBe(404);
+    const metrics = await serveMetrics(0, '127.0.0.1');
+    try {
+      const res = await fetch(`http://127.0.0.1:${(metrics.address() as AddressInfo).port}/metrics`);
+      expect(res.status).toBe(200);
+      expect(await res.text()).toMatch(
+        /^http_server_request_duration_seconds_count\{[^}]*route="\/products"[^}]*status="200"[^}]*\} [1-9]/m,
+      );
+    } finally {
+      await new Promise((resolve) => metrics.close(resolve));
+    }
   });
 });

@@ -67,6 +67,7 @@ export {
   defineCounter,
   defineScrapedGauge,
   metricsRegistry,
+  serveMetrics,
 } from './observability/metrics.ts';
 export {
   contextFrom,

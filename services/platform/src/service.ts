@@ -1,3 +1,4 @@
+import type { Server } from 'node:http';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import type Koa from 'koa';
 import type { z } from 'zod';
@@ -10,7 +11,7 @@ import type { ReadinessCheck } from './http/health.router.ts';
 import type { Routes } from './http/routes.ts';
 import { serve } from './http/serve.ts';
 import { createLogger, type Logger } from './logger.ts';
-import { definePlatformGauges, initMetrics, metricsRouter } from './observability/metrics.ts';
+import { definePlatformGauges, initMetrics, metricsRouter, serveMetrics } from './observability/metrics.ts';
 import { initTracing } from './observability/tracing.ts';
 import { openApiRouter } from './openapi/openapi.router.ts';
 import { serviceDocument } from './openapi/openapi-document.ts';
@@ -142,13 +143,18 @@ function startStateless<S extends z.ZodObject>(
   definition: StatelessServiceDefinition<S>,
   deps: { config: z.infer<S> & StatelessConfig; log: Logger; sidecar: DaprSidecar },
 ): Running {
+  initMetrics(deps.config.APP_ID);
   const parts = definition.build(deps);
+  let metrics: Server | undefined;
   return {
     app: assembleStatelessApp(deps, parts),
     stop: async () => {
       await parts.onStopping?.().catch((err) => deps.log.error({ err }, 'error while stopping'));
+      await new Promise((resolve) => (metrics ? metrics.close(resolve) : resolve(undefined)));
     },
-    started: async () => undefined,
+    started: async () => {
+      if (deps.config.METRICS_PORT) metrics = await serveMetrics(deps.config.METRICS_PORT, deps.config.HOST);
+    },
   };
 }
 

@@ -1,6 +1,6 @@
 import type Router from '@koa/router';
 import type Koa from 'koa';
-import type { z } from 'zod';
+import { z } from 'zod';
 import { createApp } from './app.ts';
 import { baseConfigSchema } from './config/load-config.ts';
 import type { DaprSidecar } from './dapr/sidecar.ts';
@@ -10,18 +10,26 @@ import { openApiRouter } from './openapi/openapi.router.ts';
 import type { OpenApiDocument } from './openapi/openapi-document.ts';
 
 /** The settings of a service that keeps no data: no database, pub/sub or state store. */
-export const statelessConfigSchema = baseConfigSchema.pick({
-  APP_ID: true,
-  PORT: true,
-  HOST: true,
-  LOG_LEVEL: true,
-  DAPR_HOST: true,
-  DAPR_HTTP_PORT: true,
-  DAPR_API_TOKEN: true,
-  SHUTDOWN_GRACE_MS: true,
-  TRACING_ZIPKIN_URL: true,
-  TRACING_SAMPLING_RATE: true,
-});
+export const statelessConfigSchema = baseConfigSchema
+  .pick({
+    APP_ID: true,
+    PORT: true,
+    HOST: true,
+    LOG_LEVEL: true,
+    DAPR_HOST: true,
+    DAPR_HTTP_PORT: true,
+    DAPR_API_TOKEN: true,
+    SHUTDOWN_GRACE_MS: true,
+    TRACING_ZIPKIN_URL: true,
+    TRACING_SAMPLING_RATE: true,
+  })
+  .extend({
+    /**
+     * Where its /metrics is served: a port of its own, since the app's port of a
+     * public service is reachable from anywhere. Unset: no metrics served.
+     */
+    METRICS_PORT: z.coerce.number().int().positive().optional(),
+  });
 export type StatelessConfig = z.infer<typeof statelessConfigSchema>;
 
 export interface StatelessServiceDeps<C extends StatelessConfig = StatelessConfig> {

@@ -1,5 +1,7 @@
+import { createServer, type Server } from 'node:http';
 import Router from '@koa/router';
 import type { EntityManager } from '@mikro-orm/postgresql';
+import Koa from 'koa';
 import { sql } from 'kysely';
 import {
   Counter,
@@ -13,7 +15,8 @@ import { platformDb } from '../db/platform.entities.ts';
 
 /**
  * The process's Prometheus metrics, served at `GET /metrics` on the app's
- * port (next to Dapr's own on the sidecar's metrics port). Every series has
+ * port (a public app's on METRICS_PORT), next to Dapr's own on the sidecar's
+ * metrics port. Every series has
  * an `app_id` label, as Dapr's have, so one dashboard filter covers both.
  */
 export const metricsRegistry = new Registry();
@@ -140,4 +143,17 @@ export function metricsRouter(): Router {
     ctx.body = await metricsRegistry.metrics();
   });
   return router;
+}
+
+/**
+ * `GET /metrics` on a port of its own, for a public app (the gateway), whose
+ * own port anyone can reach: only the scrapers are let to this one.
+ */
+export function serveMetrics(port: number, host: string): Promise<Server> {
+  const app = new Koa().use(metricsRouter().routes());
+  return new Promise((resolve, reject) => {
+    const server = createServer(app.callback());
+    server.once('error', reject);
+    server.listen(port, host, () => resolve(server));
+  });
 }
