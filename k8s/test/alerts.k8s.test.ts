@@ -9,16 +9,12 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, test } from '@jest/globals';
+import { chartTemplateArgs, provisionedTool } from '@shop/testkit';
 import { parse, parseAllDocuments } from 'yaml';
 
 const ROOT = join(import.meta.dirname, '..', '..');
-const env = (name: string) => {
-  const value = process.env[name];
-  if (!value) throw new Error(`${name} is not set: run these tests through \`npm test\``);
-  return value;
-};
-const HELM = env('SHOP_HELM');
-const PROMTOOL = env('SHOP_PROMTOOL');
+const HELM = provisionedTool('SHOP_HELM');
+const PROMTOOL = provisionedTool('SHOP_PROMTOOL');
 const RULES = join(ROOT, 'charts', 'shop', 'alerts', 'shop.rules.yaml');
 
 const run = (command: string, args: string[]) =>
@@ -26,16 +22,7 @@ const run = (command: string, args: string[]) =>
 
 /** The chart's objects that carry the rules (a PrometheusRule or the ConfigMap shop-prometheus-rules). */
 function rendered(extra: string[]): any[] {
-  const r = run(HELM, [
-    'template',
-    'shop',
-    join(ROOT, 'charts', 'shop'),
-    '--namespace',
-    'shop',
-    '--api-versions',
-    'dapr.io/v1alpha1/Component',
-    ...extra,
-  ]);
+  const r = run(HELM, chartTemplateArgs(extra));
   if (r.status !== 0) throw new Error(r.stderr);
   return parseAllDocuments(r.stdout)
     .map((d) => d.toJS())

@@ -12,18 +12,13 @@ import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync }
 import { tmpdir } from 'node:os';
 import { delimiter, dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import { CHART, chartTemplateArgs, provisionedTool } from '@shop/testkit';
 
 const ROOT = join(import.meta.dirname, '..', '..');
-const CHART = join(ROOT, 'charts', 'shop');
-const env = (name: string) => {
-  const value = process.env[name];
-  if (!value) throw new Error(`${name} is not set: run these tests through \`npm test\``);
-  return value;
-};
-const HELM = env('SHOP_HELM');
-const KUBECTL = env('SHOP_KUBECTL');
-const TILT = env('SHOP_TILT');
-const DAPR_CHART = env('SHOP_DAPR_CHART');
+const HELM = provisionedTool('SHOP_HELM');
+const KUBECTL = provisionedTool('SHOP_KUBECTL');
+const TILT = provisionedTool('SHOP_TILT');
+const DAPR_CHART = provisionedTool('SHOP_DAPR_CHART');
 
 const work = mkdtempSync(join(tmpdir(), 'shop-chart-'));
 const kubeconfig = join(work, 'control-plane', 'kubeconfig');
@@ -69,18 +64,8 @@ const valueSets: Record<string, string[]> = {
   'kind, as the cluster suite installs it': ['k8s/kind/values.yaml', 'k8s/test/cluster-values.yaml'],
   'external infrastructure': ['k8s/external-infrastructure.yaml'],
 };
-const DAPR_API = ['--api-versions', 'dapr.io/v1alpha1/Component'];
 const template = (files: string[], extra: string[] = [], chart = CHART) =>
-  run(HELM, [
-    'template',
-    'shop',
-    chart,
-    '--namespace',
-    'shop',
-    ...DAPR_API,
-    ...files.flatMap((f) => ['--values', f]),
-    ...extra,
-  ]);
+  run(HELM, chartTemplateArgs([...files.flatMap((f) => ['--values', f]), ...extra], chart));
 const serverDryRun = (manifest: string) =>
   run(KUBECTL, ['apply', '--dry-run=server', '--validate=strict', '-n', 'shop', '-f', '-'], manifest);
 
@@ -94,7 +79,7 @@ const parseAll = (manifest: string): K8sObject[] =>
 
 beforeAll(() => {
   execFileSync('bash', [join(ROOT, 'k8s', 'test', 'api-server.sh'), 'up', join(work, 'control-plane')], {
-    env: { ...process.env, KUBE_BIN: env('SHOP_KUBE_BIN') },
+    env: { ...process.env, KUBE_BIN: provisionedTool('SHOP_KUBE_BIN') },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   ok(KUBECTL, ['create', 'namespace', 'shop']);

@@ -8,15 +8,11 @@
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, expect, test } from '@jest/globals';
+import { chartTemplateArgs, provisionedTool } from '@shop/testkit';
 
 const ROOT = join(import.meta.dirname, '..', '..');
-const env = (name: string) => {
-  const value = process.env[name];
-  if (!value) throw new Error(`${name} is not set: run these tests through \`npm test\``);
-  return value;
-};
-const HELM = env('SHOP_HELM');
-const KUBE_SCORE = env('SHOP_KUBE_SCORE');
+const HELM = provisionedTool('SHOP_HELM');
+const KUBE_SCORE = provisionedTool('SHOP_KUBE_SCORE');
 
 function run(command: string, args: string[], input?: string): string {
   const r = spawnSync(command, args, { cwd: ROOT, input, encoding: 'utf8', maxBuffer: 64 << 20 });
@@ -27,16 +23,7 @@ function run(command: string, args: string[], input?: string): string {
 }
 
 const render = (values: string[]) =>
-  run(HELM, [
-    'template',
-    'shop',
-    join(ROOT, 'charts', 'shop'),
-    '--namespace',
-    'shop',
-    '--api-versions',
-    'dapr.io/v1alpha1/Component',
-    ...values.flatMap((f) => ['-f', join(ROOT, f)]),
-  ]);
+  run(HELM, chartTemplateArgs(values.flatMap((f) => ['-f', join(ROOT, f)])));
 
 interface Finding {
   check: string;

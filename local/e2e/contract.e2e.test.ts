@@ -8,7 +8,14 @@
  */
 import { spawn } from 'node:child_process';
 import { describe, expect, jest, test } from '@jest/globals';
-import { gateway, insiderHeaders, services as serviceAddresses, type services, signIn } from '@shop/testkit';
+import {
+  gateway,
+  insiderHeaders,
+  provisionedTool,
+  services as serviceAddresses,
+  type services,
+  signIn,
+} from '@shop/testkit';
 import { RUN } from '../src/paths.ts';
 
 jest.setTimeout(300_000);
@@ -18,8 +25,7 @@ const CHECKS =
 
 /** Runs schemathesis; resolves with its exit code and the tail of what it printed. */
 function fuzz(schemaUrl: string, args: string[]): Promise<{ code: number; output: string }> {
-  const bin = process.env.SHOP_SCHEMATHESIS;
-  if (!bin) throw new Error('SHOP_SCHEMATHESIS is not set: run the contract tests through `npm test`');
+  const bin = provisionedTool('SHOP_SCHEMATHESIS');
   return new Promise((resolve) => {
     const child = spawn(
       bin,

@@ -9,17 +9,10 @@ import { describe, expect, test } from '@jest/globals';
 import type { DaprSidecar } from '@shop/platform';
 import { injectFaults, withFaults } from './faults.ts';
 import { placeOrderWorkflow } from './place-order.workflow.ts';
-import { sagaActivities } from './saga-stand-ins.ts';
+import { sagaActivities, sampleOrder } from './saga-stand-ins.ts';
 import { driveWorkflow, failFirst, ok } from './workflow-driver.ts';
 
-const order = {
-  orderId: 'o-1',
-  userId: 'u-1',
-  items: [{ productId: 'p-1', quantity: 1 }],
-  couponId: null,
-  pointsToUse: 0,
-  totalAmount: 10_000,
-};
+const order = sampleOrder;
 
 const happy = { deductStock: ok(), startPayment: ok({ status: 'STARTED' }) };
 

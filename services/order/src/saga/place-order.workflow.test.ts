@@ -7,7 +7,7 @@
 
 import { describe, expect, test } from '@jest/globals';
 import { type PlaceOrderInput, placeOrderWorkflow, STEP_ATTEMPTS } from './place-order.workflow.ts';
-import { type SagaActivityName, sagaActivities } from './saga-stand-ins.ts';
+import { type SagaActivityName, sagaActivities, sampleOrder } from './saga-stand-ins.ts';
 import { type Answer, driveWorkflow, failFirst, ok, refused, transient } from './workflow-driver.ts';
 
 type Name = SagaActivityName;
@@ -31,15 +31,7 @@ interface Run {
 async function runSaga(input: Partial<PlaceOrderInput>, answers: Partial<Record<Name, Answer>> = {}) {
   const driven = await driveWorkflow(
     placeOrderWorkflow(sagaActivities),
-    {
-      orderId: 'o-1',
-      userId: 'u-1',
-      items: [{ productId: 'p-1', quantity: 1 }],
-      couponId: null,
-      pointsToUse: 0,
-      totalAmount: 10_000,
-      ...input,
-    },
+    { ...sampleOrder, ...input },
     { ...happy, ...answers },
   );
   const run: Run = {
