@@ -17,6 +17,15 @@ beforeAll(async () => {
 });
 afterAll(() => new Promise((resolve) => busy.close(resolve)));
 
+/** A port nothing listens on now (the system's pick, released): not a neighbour of a taken one, which may be in use. */
+async function freePort(): Promise<number> {
+  const probe = createServer();
+  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+  const { port } = probe.address() as { port: number };
+  await new Promise((resolve) => probe.close(resolve));
+  return port;
+}
+
 describe('Supervisor', () => {
   const dir = mkdtempSync(join(tmpdir(), 'shop-supervisor-'));
   const sup = new Supervisor({ dir: { logs: dir, run: dir } });
@@ -46,7 +55,7 @@ describe('Supervisor', () => {
   });
 
   test('When a process is stopped, then it and its children are gone', async () => {
-    const port = busyPort + 1;
+    const port = await freePort();
     await sup.start({
       name: 'test-server',
       command: 'bash',
@@ -61,7 +70,7 @@ describe('Supervisor', () => {
 
   test('When everything is stopped while a part is still checking its ports (another part failed), then that part is never started', async () => {
     const own = new Supervisor({ dir: { logs: dir, run: dir } });
-    const port = busyPort + 2;
+    const port = await freePort();
     const starting = own.start({
       name: 'test-late',
       command: 'bash',
