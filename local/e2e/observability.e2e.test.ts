@@ -105,17 +105,24 @@ describe('one order, one trace', () => {
 
 type Series = Map<string, number>;
 
-/** A Prometheus text page as `name{label="v",…}` → value (labels in the order they are printed). */
-async function scrape(url: string): Promise<Series> {
+/** A Prometheus text page, as the app serves it. */
+async function metricsPage(url: string): Promise<string> {
   const res = await fetch(url, { signal: AbortSignal.timeout(10_000) });
   expect(res.status).toBe(200);
+  return res.text();
+}
+
+/** A Prometheus text page as `name{label="v",…}` → value (labels in the order they are printed). */
+function seriesOf(page: string): Series {
   const series: Series = new Map();
-  for (const line of (await res.text()).split('\n')) {
+  for (const line of page.split('\n')) {
     const m = /^([a-zA-Z_:][\w:]*)(\{.*\})?\s+(\S+)$/.exec(line);
     if (m) series.set(`${m[1]}${m[2] ?? ''}`, Number(m[3]));
   }
   return series;
 }
+
+const scrape = async (url: string) => seriesOf(await metricsPage(url));
 
 /** The value of the series named `name` whose labels include all of `labels` (0 when there is none). */
 const value = (series: Series, name: string, labels: Record<string, string> = {}) => {
@@ -182,8 +189,8 @@ describe('the alerting rules watch real series', () => {
       `http://127.0.0.1:${gateway.metricsPort}/metrics`,
     ];
     expect((await fetch(`${gateway.appUrl}/metrics`)).status).toBe(404);
-    const texts = await Promise.all(urls.map(async (url) => (await fetch(url)).text()));
-    const exported = (await Promise.all(urls.map(scrape))).flatMap((series) => [...series.keys()]);
+    const texts = await Promise.all(urls.map(metricsPage));
+    const exported = texts.flatMap((page) => [...seriesOf(page).keys()]);
     // A gauge with nothing to count now (no dead letter waits) is declared, with no series.
     const declared = new Set(texts.flatMap((t) => [...t.matchAll(/^# TYPE (\S+) /gm)].map((m) => m[1]!)));
     const { groups } = parse(readFileSync(join(ROOT, 'charts', 'shop', 'alerts', 'shop.rules.yaml'), 'utf8'));

@@ -150,7 +150,7 @@ function startStateless<S extends z.ZodObject>(
     app: assembleStatelessApp(deps, parts),
     stop: async () => {
       await parts.onStopping?.().catch((err) => deps.log.error({ err }, 'error while stopping'));
-      await new Promise((resolve) => (metrics ? metrics.close(resolve) : resolve(undefined)));
+      if (metrics) await new Promise((resolve) => metrics?.close(resolve));
     },
     started: async () => {
       if (deps.config.METRICS_PORT) metrics = await serveMetrics(deps.config.METRICS_PORT, deps.config.HOST);

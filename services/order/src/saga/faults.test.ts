@@ -12,8 +12,6 @@ import { placeOrderWorkflow } from './place-order.workflow.ts';
 import { sagaActivities, sampleOrder } from './saga-stand-ins.ts';
 import { driveWorkflow, failFirst, ok } from './workflow-driver.ts';
 
-const order = sampleOrder;
-
 const happy = { deductStock: ok(), startPayment: ok({ status: 'STARTED' }) };
 
 function faultySaga() {
@@ -27,7 +25,7 @@ describe('a workflow scheduled with faults', () => {
   test('When an order is scheduled with faults, then every activity call carries them with the number of that call, and the saga decides as without them', async () => {
     const run = await driveWorkflow(
       faultySaga(),
-      withFaults(order, { paymentFault: 'fail-capture', completeOrderFailures: 2 }),
+      withFaults(sampleOrder, { paymentFault: 'fail-capture', completeOrderFailures: 2 }),
       { ...happy, captureAndComplete: failFirst(2, ok()) },
     );
     const captures = run.calls.filter((c) => c.name === 'captureAndComplete');
@@ -48,8 +46,8 @@ describe('a workflow scheduled with faults', () => {
   });
 
   test('When an order is scheduled without faults, then its activity calls are exactly the saga own', async () => {
-    const plain = await driveWorkflow(placeOrderWorkflow(sagaActivities), order, happy);
-    const woven = await driveWorkflow(faultySaga(), withFaults(order, {}), happy);
+    const plain = await driveWorkflow(placeOrderWorkflow(sagaActivities), sampleOrder, happy);
+    const woven = await driveWorkflow(faultySaga(), withFaults(sampleOrder, {}), happy);
     expect(woven.calls).toEqual(plain.calls);
     for (const call of woven.calls) expect(call.arg).not.toHaveProperty('faults');
   });
