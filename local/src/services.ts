@@ -8,6 +8,7 @@ import { localSigningKey } from './signing-key.ts';
 import { ensureStorefrontBuilt } from './storefront.ts';
 import { httpOk, type Supervisor } from './supervisor.ts';
 import {
+  dataPlatform,
   gateway,
   HOST,
   placement,
@@ -51,7 +52,7 @@ function appSpec(s: ServiceAddress, extraEnv: Record<string, string>) {
       TRACING_SAMPLING_RATE: zipkin.samplingRate,
       ...extraEnv,
     },
-    ports: [s.appPort],
+    ports: [s.appPort, ...(s.service === 'order' ? [dataPlatform.port] : [])],
     ready: () => httpOk(`${s.appUrl}/healthz`),
   };
 }
@@ -165,15 +166,20 @@ function sidecarSpec(s: SidecarAddress, tools: Tools, paths: RenderedComponents,
 
 /**
  * Under `npm test` a compensation gives up after 3 attempts (1 + 2 s) instead of
- * 8, and the order reconciler passes every 2 s with bounds of 5 s (a workflow
- * never scheduled) and 30 s (a stalled one), so that the NEEDS_ATTENTION and
- * reconciler paths are tested in seconds, not minutes.
+ * 8, the order reconciler passes every 2 s with bounds of 5 s (a workflow
+ * never scheduled) and 30 s (a stalled one), and an export backs off 2 s at
+ * most, so that the NEEDS_ATTENTION, reconciler and export paths are tested in
+ * seconds, not minutes.
  */
 const TEST_ENV = {
   SAGA_COMPENSATION_ATTEMPTS: '3',
   RECONCILE_INTERVAL_MS: '2000',
   RECONCILE_UNSCHEDULED_AFTER_MS: '5000',
   RECONCILE_STALLED_AFTER_MS: '30000',
+  // An export is tried every 2 s at most, 30 times (about a minute) before it is DEAD.
+  EXPORT_FIRST_BACKOFF_MS: '250',
+  EXPORT_MAX_BACKOFF_MS: '2000',
+  EXPORT_ATTEMPTS: '30',
 };
 
 /**
@@ -188,9 +194,13 @@ export async function startServices(
 ): Promise<void> {
   const paths = renderComponents();
   const testEnv = options.test ? TEST_ENV : {};
-  // Only the user service signs tokens.
+  // Only the user service signs tokens; the order service serves the fake data platform.
   const ownEnv = (s: ServiceAddress): Record<string, string> =>
-    s.service === 'user' ? { JWT_PRIVATE_KEY: localSigningKey() } : {};
+    s.service === 'user'
+      ? { JWT_PRIVATE_KEY: localSigningKey() }
+      : s.service === 'order'
+        ? { FAKE_DATA_PLATFORM_PORT: String(dataPlatform.port) }
+        : {};
   const startReplica = (s: ServiceAddress, env: Record<string, string>) =>
     step(`starting ${s.name} and its sidecar`, async () => {
       await sup.start(appSpec(s, { ...testEnv, ...ownEnv(s), ...env }));

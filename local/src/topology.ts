@@ -97,6 +97,13 @@ export const scheduler = {
  */
 export const sentry = { port: 30007, healthzPort: 30083, metricsPort: 30093 };
 
+/**
+ * The fake data platform that the order service exports completed orders to
+ * (services/order/src/export/fake-data-platform.ts), served by the order
+ * process on loopback: tests read what it holds and switch its faults.
+ */
+export const dataPlatform = { port: 3198, url: `http://${HOST}:3198` };
+
 /** The runner's control API (list, stop and start processes), used by tests. */
 export const control = {
   port: num('SHOP_CONTROL_PORT', 3599),

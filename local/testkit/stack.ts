@@ -3,10 +3,10 @@ import { eventually } from '@shop/platform/testing';
 import kafkajs from 'kafkajs';
 import pg from 'pg';
 import { controlHeaders, insiderHeaders } from '../src/api-tokens.ts';
-import { control, gateway, replicasOf, type ServiceName, services } from '../src/topology.ts';
+import { control, dataPlatform, gateway, replicasOf, type ServiceName, services } from '../src/topology.ts';
 
 export { eventually } from '@shop/platform/testing';
-export { gateway, insiderHeaders, replicasOf, services };
+export { dataPlatform, gateway, insiderHeaders, replicasOf, services };
 
 const { Kafka, logLevel } = kafkajs;
 

@@ -2,7 +2,11 @@ import { baseConfigSchema, type ServiceDefinition } from '@shop/platform';
 import { z } from 'zod';
 import { orderEntities } from './db/entities.ts';
 import { migrations } from './db/migrations.ts';
+import { OrderExporter } from './export/exporter.ts';
+import { FakeDataPlatform } from './export/fake-data-platform.ts';
+import { orderExportHandler } from './export/order-completed.handler.ts';
 import { defineOrderGauges } from './orders/order-metrics.ts';
+import { exportsRoutes } from './routes/exports.router.ts';
 import { opsRoutes } from './routes/ops.router.ts';
 import { ordersRoutes } from './routes/orders.router.ts';
 import { topUpsRoutes } from './routes/top-ups.router.ts';
@@ -27,6 +31,18 @@ export const orderConfigSchema = baseConfigSchema.extend({
   RECONCILE_UNSCHEDULED_AFTER_MS: z.coerce.number().int().positive().default(30_000),
   /** Longer than the longest wait of a running saga (a 30 s backoff, a slow payment). */
   RECONCILE_STALLED_AFTER_MS: z.coerce.number().int().positive().default(300_000),
+  /**
+   * The data platform's endpoint that completed orders are POSTed to (export/exporter.ts).
+   * Unset: the fake platform (export/fake-data-platform.ts), on loopback at FAKE_DATA_PLATFORM_PORT.
+   */
+  EXPORT_URL: z.preprocess((v) => (v === '' ? undefined : v), z.url({ protocol: /^https?$/ }).optional()),
+  FAKE_DATA_PLATFORM_PORT: z.coerce.number().int().min(1).max(65535).default(9470),
+  EXPORT_TIMEOUT_MS: z.coerce.number().int().positive().default(5_000),
+  /** Sends of a record (1 s doubling to EXPORT_MAX_BACKOFF_MS apart; about 45 min) before it is DEAD. */
+  EXPORT_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(16),
+  EXPORT_FIRST_BACKOFF_MS: z.coerce.number().int().positive().default(1_000),
+  EXPORT_MAX_BACKOFF_MS: z.coerce.number().int().positive().default(300_000),
+  EXPORT_POLL_MS: z.coerce.number().int().positive().default(1_000),
 });
 
 export const orderService: ServiceDefinition<typeof orderConfigSchema> = {
@@ -69,18 +85,36 @@ export const orderService: ServiceDefinition<typeof orderConfigSchema> = {
         stalledAfterMs: config.RECONCILE_STALLED_AFTER_MS,
       },
     );
+    const fakePlatform = config.EXPORT_URL
+      ? undefined
+      : new FakeDataPlatform({ faultsEnabled: config.FAKE_GATEWAY_FAULTS });
+    const exporter = new OrderExporter(orm.em, log.child({ component: 'order-export' }), {
+      url: config.EXPORT_URL ?? `http://127.0.0.1:${config.FAKE_DATA_PLATFORM_PORT}/records`,
+      timeoutMs: config.EXPORT_TIMEOUT_MS,
+      attempts: config.EXPORT_ATTEMPTS,
+      firstBackoffMs: config.EXPORT_FIRST_BACKOFF_MS,
+      maxBackoffMs: config.EXPORT_MAX_BACKOFF_MS,
+      pollMs: config.EXPORT_POLL_MS,
+      batchSize: 50,
+    });
     return {
       routes: [
         opsRoutes(workflows, reconciler),
+        exportsRoutes(orm.em),
         ordersRoutes({ em: orm.em, sidecar, saga, faultsEnabled: config.FAKE_GATEWAY_FAULTS }),
         topUpsRoutes({ em: orm.em, topUps, faultsEnabled: config.FAKE_GATEWAY_FAULTS }),
       ],
+      eventHandlers: [orderExportHandler(orm.em)],
       onStarted: async () => {
         workflows.startWhenSidecarReady(() => sidecar.isHealthy());
         reconciler.start();
+        await fakePlatform?.listen(config.FAKE_DATA_PLATFORM_PORT, '127.0.0.1');
+        exporter.start();
       },
       onStopping: async () => {
         await reconciler.stop();
+        await exporter.stop();
+        await fakePlatform?.close();
         await workflows.stop();
       },
     };

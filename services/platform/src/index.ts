@@ -115,3 +115,4 @@ export {
   type StatelessServiceParts,
   statelessConfigSchema,
 } from './stateless-service.ts';
+export { runPeriodically } from './timers/periodic.ts';

@@ -94,6 +94,9 @@ export const publicApi: PublicRoute[] = [
       ['GET', '/ops/orders'],
       ['POST', '/ops/orders/:id/redrive'],
       ['GET', '/ops/reconciler'],
+      ['GET', '/ops/exports'],
+      ['GET', '/ops/exports/:orderId'],
+      ['POST', '/ops/exports/:orderId/redrive'],
       ['POST', '/ops/workflow-self-test'],
       ['GET', '/ops/workflow-self-test/:instanceId'],
     ] as const

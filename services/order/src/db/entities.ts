@@ -1,6 +1,7 @@
 import { defineEntity, p } from '@mikro-orm/core';
 import type { InferKyselyDB } from '@mikro-orm/postgresql';
 import type { EntityManager } from '@shop/platform';
+import type { OrderRecord } from '../export/order-record.ts';
 import type { OrderStatus, Step, StepState } from '../orders/order.model.ts';
 
 /** The tables of db/migrations.ts as MikroORM sees them; the columns' names are the migrations'. */
@@ -75,11 +76,33 @@ export const TopUpEntity = defineEntity({
   },
 });
 
-export const orderEntities = [OrderEntity, OrderItemEntity, OrderStepEntity, TopUpEntity];
+export type ExportStatus = 'PENDING' | 'SENT' | 'DEAD';
+
+/** A completed order's record on its way to the data platform (db/migrations.ts, OrderExports). */
+export const OrderExportEntity = defineEntity({
+  name: 'OrderExport',
+  tableName: 'order_exports',
+  properties: {
+    orderId: p.uuid().primary().fieldName('order_id'),
+    record: p.json<OrderRecord>(),
+    status: p.string().$type<ExportStatus>().default('PENDING'),
+    attempts: p.integer().default(0),
+    nextAttemptAt: p.datetime().defaultRaw('now()').fieldName('next_attempt_at'),
+    lastError: p.string().nullable().fieldName('last_error'),
+    createdAt: p.datetime().defaultRaw('now()').fieldName('created_at'),
+    sentAt: p.datetime().nullable().fieldName('sent_at'),
+  },
+});
+
+export const orderEntities = [OrderEntity, OrderItemEntity, OrderStepEntity, TopUpEntity, OrderExportEntity];
 
 /** The order service's tables for Kysely (em.getKysely<OrderDb>()): typed by the entities above. */
 export type OrderDb = InferKyselyDB<
-  typeof OrderEntity | typeof OrderItemEntity | typeof OrderStepEntity | typeof TopUpEntity
+  | typeof OrderEntity
+  | typeof OrderItemEntity
+  | typeof OrderStepEntity
+  | typeof TopUpEntity
+  | typeof OrderExportEntity
 >;
 
 /** Kysely bound to `em` (and so to its transaction). */

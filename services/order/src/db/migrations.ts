@@ -95,10 +95,33 @@ class TopUps extends Migration {
   }
 }
 
+class OrderExports extends Migration {
+  override up(): void {
+    // Each completed order's record for the data platform, queued by the OrderCompleted consumer
+    // and sent by the exporter (export/exporter.ts): PENDING until the platform took it, DEAD
+    // when its attempts ran out or the platform refused it (an operator re-drives it).
+    this.addSql(`create table order_exports (
+      order_id uuid primary key references orders (id),
+      record jsonb not null,
+      status text not null default 'PENDING' check (status in ('PENDING', 'SENT', 'DEAD')),
+      attempts integer not null default 0,
+      next_attempt_at timestamptz not null default now(),
+      last_error text,
+      created_at timestamptz not null default now(),
+      sent_at timestamptz
+    )`);
+    // The exporter's claims and the backlog's count read only what is not sent.
+    this.addSql(
+      "create index order_exports_unsent on order_exports (status, next_attempt_at) where status in ('PENDING', 'DEAD')",
+    );
+  }
+}
+
 export const migrations: NamedMigration[] = [
   { name: '20261122-order-001-orders', class: CreateOrders },
   { name: '20261129-order-002-exact-amounts-scoped-keys', class: ExactAmountsAndScopedKeys },
   { name: '20261129-order-003-workflow-runs', class: WorkflowRuns },
   { name: '20261129-order-004-step-problem-types', class: StepProblemTypes },
   { name: '20261207-order-005-top-ups', class: TopUps },
+  { name: '20261207-order-006-order-exports', class: OrderExports },
 ];

@@ -1,5 +1,5 @@
 import { WorkflowRuntimeStatus } from '@dapr/dapr';
-import type { EntityManager, Logger } from '@shop/platform';
+import { type EntityManager, type Logger, runPeriodically } from '@shop/platform';
 import { findOrder, pendingOrders } from '../orders/order.repository.ts';
 import type { OrderSaga } from './order-saga.ts';
 import type { TopUpSaga } from './top-up-saga.ts';
@@ -63,9 +63,7 @@ export class OrderReconciler {
     topUpsScheduled: 0,
     recent: [],
   };
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<void> = Promise.resolve();
-  private stopped = false;
+  private loop: { stop(): Promise<void> } | undefined;
 
   private readonly deps: ReconcilerDeps;
   private readonly options: ReconcilerOptions;
@@ -77,23 +75,18 @@ export class OrderReconciler {
 
   /** Runs at once (start-up), then every interval. */
   start(): void {
-    const tick = () => {
-      this.running = this.runOnce()
-        .catch((err) => {
-          this.stats.lastError = (err as Error).message;
-          this.deps.log.warn({ err }, 'order reconciler pass failed; next pass retries');
-        })
-        .finally(() => {
-          if (!this.stopped) this.timer = setTimeout(tick, this.options.intervalMs);
-        });
-    };
-    tick();
+    this.loop = runPeriodically(
+      () => this.runOnce(),
+      () => this.options.intervalMs,
+      (err) => {
+        this.stats.lastError = (err as Error).message;
+        this.deps.log.warn({ err }, 'order reconciler pass failed; next pass retries');
+      },
+    );
   }
 
   async stop(): Promise<void> {
-    this.stopped = true;
-    clearTimeout(this.timer);
-    await this.running;
+    await this.loop?.stop();
   }
 
   /** One pass over the PENDING orders old enough to have a workflow. */
