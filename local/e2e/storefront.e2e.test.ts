@@ -101,6 +101,12 @@ async function placeOrder(productName: string, quantity: number, couponName: str
     .click();
   await page.getByLabel(`quantity of ${productName}`).fill(String(quantity));
   await page.getByLabel(`quantity of ${productName}`).blur();
+  // The cart is the product service's: its answer shows the new quantity's price.
+  await page
+    .locator(`li[data-line="${productName}"] [data-testid="line-total"]`, {
+      hasText: `₩${(20_000 * quantity).toLocaleString('en-US')}`,
+    })
+    .waitFor();
   // The account's coupons are read every few seconds: wait until the new one is offered.
   const coupon = page.locator('select[name="coupon"]');
   await coupon.locator('option', { hasText: couponName }).waitFor({ state: 'attached', timeout: 15_000 });
@@ -193,6 +199,8 @@ describe('the storefront in a browser', () => {
     expect(await page.locator('#order .amounts').textContent()).toContain('coupon −₩5,000, paid ₩15,000');
     await page.locator(`tr[data-product="${productName}"] [data-testid="stock"]`).getByText('4').waitFor();
     await page.locator('#order').screenshot({ path: join(SCREENSHOTS, 'order-completed.png') });
+    // The completed order empties the cart it was placed from (the product service, on OrderCompleted).
+    await page.getByTestId('cart-empty').waitFor({ timeout: 15_000 });
   });
 
   test('When they order more than is in stock, then the coupon is given back and the page says why in words', async () => {
@@ -224,6 +232,9 @@ describe('the storefront in a browser', () => {
       .getByText('issued')
       .waitFor({ timeout: 15_000 });
     await page.locator('#order').screenshot({ path: join(SCREENSHOTS, 'order-out-of-stock.png') });
+    // A failed order leaves the cart as it was: past the next reads of it, the line is still there.
+    await page.waitForTimeout(4000);
+    expect(await page.getByLabel(`quantity of ${productName}`).inputValue()).toBe('2');
   });
 
   test('When a crowd comes for a drop, then the page counts down, the quota runs out before their eyes, and their own request gets an answer', async () => {
@@ -259,6 +270,32 @@ describe('the storefront in a browser', () => {
     await card.getByTestId('seats').getByText(`${quota} of ${quota} taken`).waitFor({ timeout: 15_000 });
     expect(await card.getByTestId('countdown').textContent()).toBe('sold out');
     await card.screenshot({ path: join(SCREENSHOTS, 'drop.png') });
+  });
+
+  test('When they reload the page or sign in from another browser, then the cart is the same, and a change in one shows in the other', async () => {
+    const line = page.locator(`li[data-line="Last chair ${run}"]`);
+    await page.reload();
+    await line.waitFor({ timeout: 15_000 });
+    expect(await page.getByLabel(`quantity of Last chair ${run}`).inputValue()).toBe('2');
+
+    const other = await browser.newContext({ viewport: { width: 1280, height: 1000 } });
+    try {
+      const second = await other.newPage();
+      second.on('pageerror', (err) => pageErrors.push(err.message));
+      await second.goto(`${gateway.appUrl}/`);
+      await second.fill('input[name="email"]', customer.email);
+      await second.fill('input[name="password"]', customer.password);
+      await second.getByRole('button', { name: 'Sign in' }).click();
+      const there = second.locator(`li[data-line="Last chair ${run}"]`);
+      await there.waitFor({ timeout: 15_000 });
+      expect(await second.getByLabel(`quantity of Last chair ${run}`).inputValue()).toBe('2');
+      await there.getByRole('button', { name: 'remove' }).click();
+      await second.getByTestId('cart-empty').waitFor();
+    } finally {
+      await other.close();
+    }
+    // The first browser reads the cart again within a few seconds.
+    await page.getByTestId('cart-empty').waitFor({ timeout: 15_000 });
   });
 
   test('When the page has done all that, then no script error happened in it', () => {

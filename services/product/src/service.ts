@@ -1,10 +1,12 @@
 import { baseConfigSchema, createRedis, type ServiceDefinition } from '@shop/platform';
 import { z } from 'zod';
+import { cartOrderCompletedHandler } from './cart/order-completed.handler.ts';
 import { productEntities } from './db/entities.ts';
 import { migrations } from './db/migrations.ts';
 import { seedCatalog } from './db/seed.ts';
 import { Products } from './products/products.ts';
 import { orderCompletedHandler } from './ranking/order-completed.handler.ts';
+import { cartRoutes } from './routes/cart.router.ts';
 import { productsRoutes } from './routes/products.router.ts';
 
 export const productConfigSchema = baseConfigSchema.extend({
@@ -22,8 +24,8 @@ export const productService: ServiceDefinition<typeof productConfigSchema> = {
     const redis = createRedis(config.REDIS_URL, log, config.REDIS_KEY_PREFIX);
     const products = new Products(orm.em, redis, outboxWritten);
     return {
-      routes: [productsRoutes(orm.em, redis, products, outboxWritten)],
-      eventHandlers: [orderCompletedHandler(redis)],
+      routes: [productsRoutes(orm.em, redis, products, outboxWritten), cartRoutes(orm.em)],
+      eventHandlers: [orderCompletedHandler(redis), cartOrderCompletedHandler()],
       readiness: { redis: () => redis.ping() },
       onStopping: async () => {
         await redis.quit();

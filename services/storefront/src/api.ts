@@ -20,7 +20,7 @@ export function authHeaders(): Record<string, string> {
 
 /** A JSON call to the gateway (same origin); a non-2xx answer throws its problem. */
 export async function api<T>(
-  method: 'GET' | 'POST',
+  method: 'GET' | 'POST' | 'PUT' | 'DELETE',
   path: string,
   options: { body?: unknown; headers?: Record<string, string> } = {},
 ): Promise<T> {

@@ -58,7 +58,7 @@ export function startCatalog(): void {
           h('td', {}, product.name),
           h('td', {}, won(product.price)),
           stock,
-          h('td', {}, h('button', { type: 'button', onclick: () => addToCart(product) }, 'Add to cart')),
+          h('td', {}, h('button', { type: 'button', onclick: () => void addToCart(product) }, 'Add to cart')),
         );
         body.prepend(tr);
         row = { stock, row: tr };

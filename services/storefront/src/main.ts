@@ -1,6 +1,6 @@
 import './style.css';
 import { refreshAccount, startAccount } from './account-view.ts';
-import { renderCart } from './cart-view.ts';
+import { refreshCart, renderCart, startCart } from './cart-view.ts';
 import { startCatalog } from './catalog-view.ts';
 import { onCouponGranted, startCoupons } from './coupons-view.ts';
 import { fill, h } from './dom.ts';
@@ -14,9 +14,15 @@ fill('order', h('p', { class: 'muted' }, 'Place an order to watch its saga step 
 startCatalog();
 startCoupons();
 startAccount();
+startCart();
 onSessionChange(() => {
   renderSession();
+  renderCart();
   void refreshAccount();
+  void refreshCart();
 });
-onOrderEnded(() => void refreshAccount());
+onOrderEnded(() => {
+  void refreshAccount();
+  void refreshCart();
+});
 onCouponGranted(() => void refreshAccount());

@@ -5,7 +5,7 @@ export const APPS = ['user', 'product', 'coupon', 'payment', 'order'] as const;
 export type AppId = (typeof APPS)[number];
 
 export interface PublicRoute {
-  method: 'GET' | 'POST' | 'PATCH';
+  method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
   /** The path the gateway serves (Koa router syntax). */
   path: string;
   app: AppId;
@@ -37,6 +37,12 @@ export const publicApi: PublicRoute[] = [
   { method: 'GET', path: '/users/:id/notifications', app: 'user', access: ownUser('id') },
   { method: 'GET', path: '/users/:id/coupons', app: 'coupon', access: ownUser('id') },
   { method: 'GET', path: '/users/:id/orders', app: 'order', access: ownUser('id') },
+  // The cart, kept by the product service: its owner's only.
+  { method: 'GET', path: '/users/:id/cart', app: 'product', access: ownUser('id') },
+  { method: 'DELETE', path: '/users/:id/cart', app: 'product', access: ownUser('id') },
+  { method: 'POST', path: '/users/:id/cart/lines', app: 'product', access: ownUser('id') },
+  { method: 'PUT', path: '/users/:id/cart/lines/:productId', app: 'product', access: ownUser('id') },
+  { method: 'DELETE', path: '/users/:id/cart/lines/:productId', app: 'product', access: ownUser('id') },
   // Points: bought (paid through the payment service, credited once captured), or granted by staff.
   { method: 'POST', path: '/top-ups', app: 'order', access: ownBody('userId', 'top-ups') },
   { method: 'GET', path: '/top-ups/:id', app: 'order', access: ownAnswer('top-ups') },

@@ -22,6 +22,8 @@ export const OrderEntity = defineEntity({
     requestHash: p.string().nullable().fieldName('request_hash'),
     /** The saga instance driving the order; null: the order's own id (its first run). */
     workflowId: p.string().nullable().fieldName('workflow_id'),
+    /** Placed from the buyer's cart, which loses what was bought when the order completes. */
+    fromCart: p.boolean().default(false).fieldName('from_cart'),
     createdAt: p.datetime().defaultRaw('now()').fieldName('created_at'),
     updatedAt: p.datetime().defaultRaw('now()').fieldName('updated_at'),
   },

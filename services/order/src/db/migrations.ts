@@ -117,6 +117,14 @@ class OrderExports extends Migration {
   }
 }
 
+class OrdersFromCarts extends Migration {
+  override up(): void {
+    // Placed from the buyer's cart (product service): its OrderCompleted says so, and the
+    // product service then takes what was bought out of the cart.
+    this.addSql('alter table orders add column from_cart boolean not null default false');
+  }
+}
+
 export const migrations: NamedMigration[] = [
   { name: '20261122-order-001-orders', class: CreateOrders },
   { name: '20261129-order-002-exact-amounts-scoped-keys', class: ExactAmountsAndScopedKeys },
@@ -124,4 +132,5 @@ export const migrations: NamedMigration[] = [
   { name: '20261129-order-004-step-problem-types', class: StepProblemTypes },
   { name: '20261207-order-005-top-ups', class: TopUps },
   { name: '20261207-order-006-order-exports', class: OrderExports },
+  { name: '20261207-order-007-orders-from-carts', class: OrdersFromCarts },
 ];

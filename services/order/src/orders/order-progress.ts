@@ -33,7 +33,8 @@ export async function finishOrder(
   reason?: string,
 ): Promise<void> {
   const ended = await em.fork().transactional(async (tx) => {
-    if (!(await endOrder(tx, orderId, status, reason ?? null))) return false;
+    const order = await endOrder(tx, orderId, status, reason ?? null);
+    if (!order) return false;
     if (status === 'NEEDS_ATTENTION') return true;
     if (status === 'COMPLETED') await setStepState(tx, orderId, 'completeOrder', 'done', null, null);
     const type = status === 'COMPLETED' ? OrderEventType.OrderCompleted : OrderEventType.OrderFailed;
@@ -44,7 +45,12 @@ export async function finishOrder(
         type,
         source: 'order',
         subject: orderId,
-        data: { orderId, ...(reason ? { reason } : {}) },
+        // A cart's order names its buyer, whose cart the product service then empties of it.
+        data: {
+          orderId,
+          ...(reason ? { reason } : {}),
+          ...(order.fromCart ? { userId: order.userId, fromCart: true } : {}),
+        },
       }),
     );
     return true;

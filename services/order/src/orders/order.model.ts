@@ -29,6 +29,8 @@ export interface OrderLine {
 export interface NewOrder {
   userId: string;
   items: OrderLine[];
+  /** The items are the buyer's cart's (product service), read when the order is placed. */
+  fromCart?: boolean;
   couponId?: string;
   pointsToUse: number;
 }
@@ -49,6 +51,8 @@ export interface OrderView {
   failureReason: string | null;
   /** The saga instance driving the order: its id for the first run, another after a re-run. */
   workflowId: string;
+  /** Placed from the buyer's cart. */
+  fromCart: boolean;
   items: { productId: string; productName: string; unitPrice: number; quantity: number }[];
   /**
    * `attempts`: how many times the step was started (more than 1: it was retried).

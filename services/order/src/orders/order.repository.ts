@@ -55,6 +55,7 @@ function toView(o: OrderRow): OrderView {
     paymentAmount: total - discount - pointsUsed,
     failureReason: o.failure_reason,
     workflowId: o.workflow_id ?? o.id,
+    fromCart: o.from_cart,
     items: o.items.map((i) => ({
       productId: i.product_id,
       productName: i.product_name,
@@ -135,6 +136,7 @@ export async function insertOrder(
     totalAmount: number;
     idempotencyKey: string | null;
     requestHash: string | null;
+    fromCart?: boolean;
     lines: (OrderLine & { productName: string; unitPrice: number })[];
     steps: { step: Step; state: StepState }[];
   },
@@ -153,6 +155,7 @@ export async function insertOrder(
         total_amount: order.totalAmount,
         idempotency_key: order.idempotencyKey,
         request_hash: order.requestHash,
+        from_cart: order.fromCart ?? false,
       })
       .execute(),
   );
@@ -248,14 +251,15 @@ export async function switchWorkflow(
 
 /**
  * Ends the order once (an ended order keeps its first ending; NEEDS_ATTENTION
- * may still end): true when this call ended it. A failed order took no points.
+ * may still end): its buyer and whether it came from a cart when this call
+ * ended it, else null. A failed order took no points.
  */
 export async function endOrder(
   tx: EntityManager,
   orderId: string,
   status: Exclude<OrderStatus, 'PENDING'>,
   reason: string | null,
-): Promise<boolean> {
+): Promise<{ userId: string; fromCart: boolean } | null> {
   const updated = await db(tx)
     .updateTable('orders')
     .set((eb) => ({
@@ -266,9 +270,9 @@ export async function endOrder(
     }))
     .where('id', '=', orderId)
     .where('status', 'in', ['PENDING', 'NEEDS_ATTENTION'])
-    .returning('id')
-    .execute();
-  return updated.length === 1;
+    .returning(['user_id', 'from_cart'])
+    .executeTakeFirst();
+  return updated ? { userId: updated.user_id, fromCart: updated.from_cart } : null;
 }
 
 /**

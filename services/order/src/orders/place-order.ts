@@ -17,7 +17,7 @@ import {
   type Step,
 } from './order.model.ts';
 import { findByIdempotencyKey, findOrder, insertOrder } from './order.repository.ts';
-import { priceLines } from './product-catalog.ts';
+import { cartLines, priceLines } from './product-catalog.ts';
 
 /** Adds up lines of the same product. */
 const mergeLines = (items: OrderLine[]): OrderLine[] => {
@@ -49,7 +49,10 @@ export async function createOrder(
       return { order: await findOrder(deps.em, existing.id), created: false };
     }
   }
-  const merged = mergeLines(input.items);
+  const items = input.fromCart ? await cartLines(deps.sidecar, input.userId) : input.items;
+  if (items.length === 0)
+    throw new ValidationError([{ field: 'body.fromCart', message: 'the cart is empty' }]);
+  const merged = mergeLines(items);
   const tooMany = merged.filter((l) => l.quantity > MAX_QUANTITY_PER_PRODUCT);
   if (tooMany.length > 0) {
     throw new ValidationError(
@@ -86,6 +89,7 @@ export async function createOrder(
         totalAmount: total,
         idempotencyKey: idempotencyKey ?? null,
         requestHash,
+        fromCart: input.fromCart ?? false,
         lines,
         steps: STEPS.map((step) => ({ step, state: skipped.has(step) ? 'skipped' : 'pending' })),
       }),

@@ -2,6 +2,16 @@ import { DaprHttpError, type DaprSidecar, ValidationError } from '@shop/platform
 import { AppId } from '../events/topics.ts';
 import type { OrderLine } from './order.model.ts';
 
+/** The lines of the buyer's cart (product service), as an order's items. */
+export async function cartLines(sidecar: DaprSidecar, userId: string): Promise<OrderLine[]> {
+  const cart = await sidecar.invoke<{ lines: { productId: string; quantity: number }[] }>(
+    AppId.product,
+    `users/${userId}/cart`,
+    'GET',
+  );
+  return cart.lines.map(({ productId, quantity }) => ({ productId, quantity }));
+}
+
 export type PricedLine = OrderLine & { productName: string; unitPrice: number };
 
 /**

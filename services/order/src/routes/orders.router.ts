@@ -14,15 +14,23 @@ import { requestFaultsFrom } from '../saga/faults.ts';
 import type { OrderSaga } from '../saga/order-saga.ts';
 
 const idParams = z.object({ id: z.uuid() });
-const placeBody = z.object({
-  userId: z.uuid(),
-  items: z
-    .array(z.object({ productId: z.uuid(), quantity: z.number().int().min(1).max(1000) }))
-    .min(1)
-    .max(50),
-  couponId: z.uuid().optional(),
-  pointsToUse: z.number().int().min(0).max(100_000_000).default(0),
-});
+const placeBody = z
+  .object({
+    userId: z.uuid(),
+    items: z
+      .array(z.object({ productId: z.uuid(), quantity: z.number().int().min(1).max(1000) }))
+      .min(1)
+      .max(50)
+      .optional(),
+    /** Order what the buyer's cart holds (instead of `items`). */
+    fromCart: z.literal(true).optional(),
+    couponId: z.uuid().optional(),
+    pointsToUse: z.number().int().min(0).max(100_000_000).default(0),
+  })
+  .refine((b) => (b.items === undefined) !== (b.fromCart === undefined), {
+    message: 'either items or fromCart: true',
+    path: ['items'],
+  });
 const listQuery = z.object({
   status: z.enum(['PENDING', 'COMPLETED', 'FAILED', 'NEEDS_ATTENTION']).default('NEEDS_ATTENTION'),
 });
@@ -55,7 +63,7 @@ export function ordersRoutes(deps: OrderRoutesDeps): Routes {
         },
         async (ctx, { body }) => {
           const key = readIdempotencyKey(ctx, { required: false });
-          const { order, created } = await createOrder(deps, body, key);
+          const { order, created } = await createOrder(deps, { ...body, items: body.items ?? [] }, key);
           const faults = deps.faultsEnabled ? requestFaultsFrom(ctx) : { saga: {}, skipSchedule: false };
           if (!faults.skipSchedule) {
             // The order is committed, so it is accepted: if its workflow cannot be scheduled now (the

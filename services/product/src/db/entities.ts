@@ -57,11 +57,34 @@ export const StockMovementEntity = defineEntity({
   },
 });
 
-export const productEntities = [ProductEntity, StockEntity, StockReservationEntity, StockMovementEntity];
+/** A line of a user's cart (one cart per user): a product and how many. */
+export const CartLineEntity = defineEntity({
+  name: 'CartLine',
+  tableName: 'cart_lines',
+  properties: {
+    userId: p.uuid().primary().fieldName('user_id'),
+    productId: p.uuid().primary().fieldName('product_id'),
+    quantity: p.integer(),
+    addedAt: p.datetime().defaultRaw('now()').fieldName('added_at'),
+    updatedAt: p.datetime().defaultRaw('now()').fieldName('updated_at'),
+  },
+});
+
+export const productEntities = [
+  ProductEntity,
+  StockEntity,
+  StockReservationEntity,
+  StockMovementEntity,
+  CartLineEntity,
+];
 
 /** The product service's tables for Kysely (em.getKysely<ProductDb>()): typed by the entities above. */
 export type ProductDb = InferKyselyDB<
-  typeof ProductEntity | typeof StockEntity | typeof StockReservationEntity | typeof StockMovementEntity
+  | typeof ProductEntity
+  | typeof StockEntity
+  | typeof StockReservationEntity
+  | typeof StockMovementEntity
+  | typeof CartLineEntity
 >;
 
 /** Kysely bound to `em` (and so to its transaction), for the conditional stock updates. */

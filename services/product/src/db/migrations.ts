@@ -37,6 +37,22 @@ class CreateCatalogAndStock extends Migration {
   }
 }
 
+class Carts extends Migration {
+  override up(): void {
+    // One cart per user (seed 000: the cart belongs with the products): a line per product.
+    // A line outlives its product's withdrawal, and is shown as unavailable.
+    this.addSql(`create table cart_lines (
+      user_id uuid not null,
+      product_id uuid not null references products (id),
+      quantity integer not null check (quantity between 1 and 1000),
+      added_at timestamptz not null default now(),
+      updated_at timestamptz not null default now(),
+      primary key (user_id, product_id)
+    )`);
+  }
+}
+
 export const migrations: NamedMigration[] = [
   { name: '20261122-product-001-catalog-stock', class: CreateCatalogAndStock },
+  { name: '20261207-product-002-carts', class: Carts },
 ];
