@@ -181,6 +181,22 @@ describe('metrics', () => {
   });
 });
 
+describe('retention', () => {
+  test('When a service with a database has started, then it has swept its tables’ retention once already, and says so on /metrics', async () => {
+    const tables = ['inbox', 'outbox', 'dead_letters'];
+    for (const name of ['user', 'product', 'coupon', 'payment', 'order'] as const) {
+      const series = await scrape(appUrl(name, '/metrics'));
+      const swept = [...series.keys()]
+        .filter((s) => s.startsWith('retention_deleted_rows_total{'))
+        .map((s) => /table="(\w+)"/.exec(s)?.[1]);
+      expect({ name, swept: swept.sort() }).toEqual({
+        name,
+        swept: (name === 'order' ? [...tables, 'order_exports'] : tables).sort(),
+      });
+    }
+  });
+});
+
 describe('the alerting rules watch real series', () => {
   test('When every service is scraped, then each series the chart’s alerting rules watch is exported, with the labels they match and group by', async () => {
     const urls = [

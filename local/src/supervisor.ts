@@ -149,7 +149,9 @@ export class Supervisor {
       if (this.running.get(spec.name) === entry) {
         this.running.delete(spec.name);
         this.savePids();
-        if (!this.stopping) console.error(`${prefix(spec.name)} exited unexpectedly (${code})`);
+        // Its last lines with it: in test mode the logs are files that CI does not keep.
+        if (!this.stopping)
+          console.error(`${prefix(spec.name)} exited unexpectedly (${code}):\n${this.tail(spec.name, 15)}`);
       }
     });
     await this.waitReady(entry);
@@ -325,6 +327,8 @@ export async function stopLeftovers(pidsFile = PIDS_FILE): Promise<string[]> {
       if (alive(pids[name]!)) process.kill(-pids[name]!, 'SIGKILL');
     } catch {}
   }
+  // A fresh clone's first `npx jest <file>` comes here before anything made .shop/run.
+  mkdirSync(dirname(pidsFile), { recursive: true });
   writeFileSync(pidsFile, '{}');
   return stopped;
 }

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { orderEntities } from './db/entities.ts';
 import { migrations } from './db/migrations.ts';
 import { OrderExporter } from './export/exporter.ts';
+import { sentExportsRetention } from './export/exports.ts';
 import { FakeDataPlatform } from './export/fake-data-platform.ts';
 import { orderExportHandler } from './export/order-completed.handler.ts';
 import { defineOrderGauges } from './orders/order-metrics.ts';
@@ -43,6 +44,8 @@ export const orderConfigSchema = baseConfigSchema.extend({
   EXPORT_FIRST_BACKOFF_MS: z.coerce.number().int().positive().default(1_000),
   EXPORT_MAX_BACKOFF_MS: z.coerce.number().int().positive().default(300_000),
   EXPORT_POLL_MS: z.coerce.number().int().positive().default(1_000),
+  /** How long a record the platform took stays in order_exports (GET /ops/exports/:orderId); an unsent one stays. */
+  EXPORT_RETENTION_HOURS: z.coerce.number().min(1).default(168),
 });
 
 export const orderService: ServiceDefinition<typeof orderConfigSchema> = {
@@ -105,6 +108,7 @@ export const orderService: ServiceDefinition<typeof orderConfigSchema> = {
         topUpsRoutes({ em: orm.em, topUps, faultsEnabled: config.FAKE_GATEWAY_FAULTS }),
       ],
       eventHandlers: [orderExportHandler(orm.em)],
+      retention: [sentExportsRetention(config.EXPORT_RETENTION_HOURS)],
       onStarted: async () => {
         workflows.startWhenSidecarReady(() => sidecar.isHealthy());
         reconciler.start();

@@ -1,11 +1,19 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, test } from '@jest/globals';
-import { consumeOnce, createLogger, type EntityManager, type EventHandler, uuidv7 } from '@shop/platform';
+import {
+  consumeOnce,
+  createLogger,
+  type EntityManager,
+  type EventHandler,
+  NotFoundError,
+  sweepRetention,
+  uuidv7,
+} from '@shop/platform';
 import { type ServiceUnderTest, startServiceUnderTest } from '@shop/platform/testing';
 import request from 'supertest';
 import { db } from '../src/db/entities.ts';
 import { type ExporterOptions, idempotencyKeyOf, OrderExporter } from '../src/export/exporter.ts';
-import { findExport } from '../src/export/exports.ts';
+import { findExport, sentExportsRetention } from '../src/export/exports.ts';
 import { FakeDataPlatform } from '../src/export/fake-data-platform.ts';
 import { orderExportHandler } from '../src/export/order-completed.handler.ts';
 import { STEPS } from '../src/orders/order.model.ts';
@@ -207,5 +215,32 @@ describe('the export of completed orders', () => {
     await Promise.all([drain(a, 40), drain(b, 40)]);
     for (const orderId of orders)
       expect(await heldFor(orderId)).toEqual([expect.objectContaining({ deliveries: 1 })]);
+  });
+
+  test('When sent records are past their retention, then the sweep deletes them, and keeps every one not yet sent', async () => {
+    const [sentLongAgo, sentLately, dead] = await Promise.all([
+      completedOrder(),
+      completedOrder(),
+      completedOrder(),
+    ]);
+    await drain(exporter());
+    await db(em.fork())
+      .updateTable('order_exports')
+      .set({ sent_at: new Date(Date.now() - 8 * 86_400_000) })
+      .where('order_id', '=', sentLongAgo)
+      .execute();
+    await db(em.fork())
+      .updateTable('order_exports')
+      .set({ status: 'DEAD', sent_at: null, created_at: new Date(Date.now() - 90 * 86_400_000) })
+      .where('order_id', '=', dead)
+      .execute();
+
+    const deleted = await sweepRetention(em, [sentExportsRetention(168)]);
+    expect(deleted.order_exports).toBeGreaterThanOrEqual(1);
+    await expect(findExport(em, sentLongAgo)).rejects.toThrow(NotFoundError);
+    expect((await findExport(em, sentLately)).status).toBe('SENT');
+    expect((await findExport(em, dead)).status).toBe('DEAD');
+    // The order itself is untouched.
+    expect((await findOrder(em, sentLongAgo)).status).toBe('COMPLETED');
   });
 });

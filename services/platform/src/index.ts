@@ -98,6 +98,7 @@ export {
   subscriptionsRouter,
 } from './pubsub/subscriptions.ts';
 export { createRedis, type Redis } from './redis.ts';
+export { platformRetention, type RetentionRule, sweepRetention } from './retention/retention.ts';
 export { forwardOnce, type Standing, undoOnce } from './saga/once-per-order.ts';
 export {
   assembleApp,

@@ -18,6 +18,7 @@ import { serviceDocument } from './openapi/openapi-document.ts';
 import { OutboxRelay } from './outbox/outbox-relay.ts';
 import { deadLettersRoutes } from './pubsub/dead-letters.router.ts';
 import { type EventHandler, eventDelivery, subscriptionsRouter } from './pubsub/subscriptions.ts';
+import { platformRetention, type RetentionRule, startRetentionSweeps } from './retention/retention.ts';
 import {
   assembleStatelessApp,
   type StatelessConfig,
@@ -42,6 +43,8 @@ export interface ServiceParts {
   actors?: ActorType[];
   /** More readiness checks than the database and the sidecar (e.g. Redis). */
   readiness?: Record<string, ReadinessCheck>;
+  /** Its own tables' retention, swept with the platform's (inbox, published outbox, re-driven dead letters). */
+  retention?: RetentionRule[];
   /**
    * Runs once the HTTP server listens. The sidecar may not be up yet (it
    * waits for the app): whatever needs it must wait for it without blocking.
@@ -101,7 +104,7 @@ interface Running {
  * The main of every service, with a database or without one (the gateway:
  * `stateless`): validated config, logger, tracing, the sidecar's client; for
  * a service with data also the database (migrated if asked), metrics, the
- * outbox relay and event delivery; then the HTTP server and a graceful stop on
+ * outbox relay, event delivery and the retention sweep; then the HTTP server and a graceful stop on
  * SIGTERM/SIGINT (stop taking requests, finish the relay, close the pool).
  */
 export async function runService<S extends z.ZodObject>(
@@ -190,15 +193,23 @@ async function startWithData<S extends z.ZodObject>(
   });
   const deps: ServiceDeps<typeof config> = { config, log, orm, sidecar, outboxWritten: () => relay.nudge() };
   const parts = await definition.build(deps);
+  let sweeps: { stop(): Promise<void> } | undefined;
   return {
     app: assembleApp(deps, parts),
     stop: async () => {
       await parts.onStopping?.().catch((err) => log.error({ err }, 'error while stopping'));
       await relay.stop();
+      await sweeps?.stop();
       await orm.close();
     },
     started: async () => {
       relay.start();
+      sweeps = startRetentionSweeps(
+        orm.em,
+        [...platformRetention(config), ...(parts.retention ?? [])],
+        config,
+        log.child({ component: 'retention' }),
+      );
       await parts.onStarted?.();
     },
   };

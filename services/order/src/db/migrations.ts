@@ -125,6 +125,13 @@ class OrdersFromCarts extends Migration {
   }
 }
 
+class SentExportsRetention extends Migration {
+  override up(): void {
+    // A sent record is deleted after EXPORT_RETENTION_HOURS (the platform's retention sweep).
+    this.addSql('create index order_exports_sent_at on order_exports (sent_at) where sent_at is not null');
+  }
+}
+
 export const migrations: NamedMigration[] = [
   { name: '20261122-order-001-orders', class: CreateOrders },
   { name: '20261129-order-002-exact-amounts-scoped-keys', class: ExactAmountsAndScopedKeys },
@@ -133,4 +140,5 @@ export const migrations: NamedMigration[] = [
   { name: '20261207-order-005-top-ups', class: TopUps },
   { name: '20261207-order-006-order-exports', class: OrderExports },
   { name: '20261207-order-007-orders-from-carts', class: OrdersFromCarts },
+  { name: '20261207-order-008-sent-exports-retention', class: SentExportsRetention },
 ];

@@ -1,4 +1,4 @@
-import { type EntityManager, NotFoundError } from '@shop/platform';
+import { type EntityManager, NotFoundError, type RetentionRule } from '@shop/platform';
 import { sql } from 'kysely';
 import { db, type ExportStatus } from '../db/entities.ts';
 import type { OrderRecord } from './order-record.ts';
@@ -27,6 +27,16 @@ export interface ClaimedExport {
   attempts: number;
   record: OrderRecord;
 }
+
+/**
+ * A record the platform took is kept `keepHours` (for GET /ops/exports/:orderId),
+ * then the retention sweep deletes it; PENDING and DEAD ones have no sent_at and stay.
+ */
+export const sentExportsRetention = (keepHours: number): RetentionRule => ({
+  table: 'order_exports',
+  column: 'sent_at',
+  keepHours,
+});
 
 /** Queues the record in the caller's transaction (the inbox's); a second one for the order is ignored. */
 export async function enqueueExport(tx: EntityManager, record: OrderRecord): Promise<void> {

@@ -50,7 +50,22 @@ class OutboxClaims extends Migration {
   }
 }
 
+/**
+ * What the retention sweep (retention/retention.ts) deletes, found by index:
+ * partial where the timestamp is null while the row is in use.
+ */
+class RetentionIndexes extends Migration {
+  override up(): void {
+    this.addSql('create index inbox_processed_at on inbox (processed_at)');
+    this.addSql('create index outbox_published_at on outbox (published_at) where published_at is not null');
+    this.addSql(
+      'create index dead_letters_redriven_at on dead_letters (redriven_at) where redriven_at is not null',
+    );
+  }
+}
+
 export const platformMigrations = [
   { name: '20261122-platform-outbox-inbox-dead-letters', class: PlatformTables },
   { name: '20261201-platform-outbox-claims', class: OutboxClaims },
+  { name: '20261207-platform-retention-indexes', class: RetentionIndexes },
 ];
