@@ -6,33 +6,17 @@
  * snapshot before and after the run; `cpuTable` prints the difference per
  * completed unit of work.
  */
-import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { Redis } from 'ioredis';
+import { processesByPart, readStat, TICKS_PER_SECOND } from '../local/src/process-groups.ts';
 import { recordedParts } from '../local/src/supervisor.ts';
 import { redis as redisAddress } from '../local/src/topology.ts';
 import { table } from '../local/src/ui.ts';
-
-const TICKS_PER_SECOND = 100;
 
 export interface CpuSnapshot {
   /** CPU seconds per process name (user + system, own and reaped children). */
   cpu: Map<string, number>;
   /** Redis calls per command. */
   redisCalls: Map<string, number>;
-}
-
-/** utime, stime, cutime, cstime (fields 14-17), the parent (field 4) and the process group (field 5) of one /proc/<pid>/stat. */
-function readStat(pid: string): { ppid: number; pgrp: number; ticks: number; ownTicks: number } | undefined {
-  try {
-    const stat = readFileSync(join('/proc', pid, 'stat'), 'utf8');
-    // The command name (field 2) may hold spaces: count from the closing parenthesis.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    const n = (i: number) => Number(fields[i - 3]);
-    return { ppid: n(4), pgrp: n(5), ticks: n(14) + n(15) + n(16) + n(17), ownTicks: n(14) + n(15) };
-  } catch {
-    return undefined;
-  }
 }
 
 async function redisCommandCalls(): Promise<Map<string, number>> {
@@ -52,32 +36,16 @@ async function redisCommandCalls(): Promise<Map<string, number>> {
 
 /** `extra`: processes of the benchmark's own (a baseline server, say) by name and pid, counted alone. */
 export async function cpuSnapshot(extra: Record<string, number> = {}): Promise<CpuSnapshot> {
-  const groups = recordedParts();
-  const leaders = new Set(Object.values(groups));
-  const stats = new Map<number, NonNullable<ReturnType<typeof readStat>>>();
-  for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
-    const stat = readStat(pid);
-    if (stat) stats.set(Number(pid), stat);
-  }
-  const byGroup = new Map<number, number>();
-  for (const stat of stats.values()) {
-    // Postgres's backends and helpers each start a session of their own (setsid): they count
-    // with the group of the process that forked them, while they live and (reaped) after.
-    const parentGroup = stats.get(stat.ppid)?.pgrp;
-    const group = leaders.has(stat.pgrp)
-      ? stat.pgrp
-      : parentGroup !== undefined && leaders.has(parentGroup)
-        ? parentGroup
-        : stat.pgrp;
-    byGroup.set(group, (byGroup.get(group) ?? 0) + stat.ticks);
-  }
   const cpu = new Map(
-    Object.entries(groups).map(([name, pgid]) => [name, (byGroup.get(pgid) ?? 0) / TICKS_PER_SECOND]),
+    [...processesByPart()].map(([name, procs]) => [
+      name,
+      procs.reduce((sum, p) => sum + p.ticks, 0) / TICKS_PER_SECOND,
+    ]),
   );
   for (const [name, pid] of Object.entries(extra))
     cpu.set(name, (readStat(String(pid))?.ticks ?? 0) / TICKS_PER_SECOND);
   // The runner itself (the parent of every group): it reads and writes every process's log lines.
-  const runner = readStat(String(Object.values(groups)[0] ?? ''))?.ppid;
+  const runner = readStat(Object.values(recordedParts())[0] ?? '')?.ppid;
   const runnerStat = runner ? readStat(String(runner)) : undefined;
   if (runnerStat) cpu.set('runner (supervisor, logs)', runnerStat.ownTicks / TICKS_PER_SECOND);
   return { cpu, redisCalls: await redisCommandCalls() };

@@ -1,5 +1,6 @@
 import { mkdirSync, rmSync } from 'node:fs';
 import { chaos } from './commands/chaos.ts';
+import { soak } from './commands/soak.ts';
 import { start } from './commands/start.ts';
 import { runTests } from './commands/test.ts';
 import { testCluster } from './commands/test-cluster.ts';
@@ -20,6 +21,8 @@ const usage = `usage: shop <command>
              files whose path matches (jest's testPathPatterns); the k8s suite only if one matches
   chaos      the platform, then each part frozen, stopped or killed in turn with orders and coupon
              requests in flight; every one must end and the invariants hold (\`chaos -- <part>…\`: only those)
+  soak       the platform under a steady mixed load (\`soak -- --minutes 60 --rate 2\`), sampled; fails if
+             memory, kept rows, workflow keys or backlogs grow after the warm-up, or an order does not end
   provision  install what is missing into the cache, start nothing
   stop       stop what a previous run left behind
   reset      stop, then delete local data (.shop/)`;
@@ -39,6 +42,8 @@ async function main(command: string | undefined): Promise<number> {
       return testCluster();
     case 'chaos':
       return chaos(rest);
+    case 'soak':
+      return soak(rest);
     case 'k8s-provision': {
       // For k8s/offline/prepare.sh: provisions, then prints the tools as shell assignments on stdout.
       const platform = await step('provisioning the platform (cached after the first run)', () =>

@@ -12,13 +12,13 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
-import { DEMO_ADMIN_HEADERS, insiderHeaders } from '../src/api-tokens.ts';
 import { ROOT } from '../src/paths.ts';
 import type { Supervisor } from '../src/supervisor.ts';
 import { postgres, serviceList, services } from '../src/topology.ts';
 import { table } from '../src/ui.ts';
 import { checkSpike, createSpikeCoupon, registerSpikeUsers } from './coupon-spike-checks.ts';
 import { checkInvariants } from './invariants.ts';
+import { couponLoad, type Fixtures, fixtures, orderLoad, placeOrder } from './shop-load.ts';
 
 type Fault = 'pause' | 'stop' | 'kill';
 export interface ChaosCase {
@@ -58,91 +58,6 @@ const SPIKE_USERS = 24;
 const QUOTA = 10;
 
 const log = (line: string) => console.log(`[chaos] ${line}`);
-
-/** POST that never throws: the status, and the JSON answer when there is one. A frozen service times out. */
-async function post(url: string, body: unknown, headers: Record<string, string> = {}) {
-  try {
-    const res = await fetch(url, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', ...insiderHeaders(url), ...headers },
-      body: JSON.stringify(body),
-      signal: AbortSignal.timeout(5_000),
-    });
-    const text = await res.text();
-    return { status: res.status, body: text ? JSON.parse(text) : undefined };
-  } catch {
-    return { status: 0, body: undefined };
-  }
-}
-
-async function mustPost(url: string, body: unknown, headers: Record<string, string> = {}) {
-  const res = await post(url, body, headers);
-  if (res.status >= 300) throw new Error(`${url} answered ${res.status}: ${JSON.stringify(res.body)}`);
-  return res.body;
-}
-
-interface Fixtures {
-  buyers: string[];
-  products: string[];
-}
-
-async function fixtures(couponDb: pg.Pool): Promise<Fixtures> {
-  const buyers = await registerSpikeUsers(services.user.appUrl, couponDb, 8);
-  for (const id of buyers)
-    await mustPost(
-      `${services.user.appUrl}/users/${id}/points/grants`,
-      { amount: 10_000_000, reason: 'a chaos buyer', idempotencyKey: `chaos-${id}` },
-      DEMO_ADMIN_HEADERS,
-    );
-  const products = [];
-  for (let i = 0; i < 4; i++)
-    products.push(
-      (
-        await mustPost(`${services.product.appUrl}/products`, {
-          name: `Chaos ${i}`,
-          price: 9000 + i * 1000,
-          stock: 1_000_000,
-        })
-      ).id as string,
-    );
-  return { buyers, products };
-}
-
-/** Places order number `i` (its buyer, product, points and payment vary with i); its id when accepted (202). */
-async function placeOrder(f: Fixtures, i: number): Promise<string | undefined> {
-  const res = await post(
-    `${services.order.appUrl}/orders`,
-    {
-      userId: f.buyers[i % f.buyers.length]!,
-      items: [{ productId: f.products[i % f.products.length]!, quantity: 1 + (i % 3) }],
-      pointsToUse: i % 2 === 0 ? 3000 : 0,
-    },
-    // Slow payments keep sagas in the middle of their steps when the fault comes.
-    i % 2 === 0 ? { 'x-fake-gateway': 'slow:1500' } : {},
-  );
-  return res.status === 202 ? (res.body.orderId as string) : undefined;
-}
-
-/** Keeps placing orders, one every `pace` ms, until `stop.done`; returns the ids of those accepted. */
-async function orderLoad(f: Fixtures, from: number, pace: number, stop: { done: boolean }) {
-  const accepted: string[] = [];
-  for (let i = from; !stop.done; i++) {
-    const id = await placeOrder(f, i);
-    if (id) accepted.push(id);
-    await sleep(pace);
-  }
-  return accepted;
-}
-
-/** Coupon requests from every spike user, some twice; returns how many were accepted (202). */
-async function couponLoad(couponId: string, users: string[]) {
-  const answers = await Promise.all(
-    [...users, ...users.slice(0, 6)].map((userId) =>
-      post(`${services.coupon.appUrl}/coupons/${couponId}/issue`, { userId }),
-    ),
-  );
-  return answers.filter((a) => a.status === 202).length;
-}
 
 /** Seconds from `since` until every order and every request of the coupon has ended; undefined past the bound. */
 async function untilAllEnded(

@@ -45,7 +45,7 @@ export const orderConfigSchema = baseConfigSchema.extend({
   EXPORT_MAX_BACKOFF_MS: z.coerce.number().int().positive().default(300_000),
   EXPORT_POLL_MS: z.coerce.number().int().positive().default(1_000),
   /** How long a record the platform took stays in order_exports (GET /ops/exports/:orderId); an unsent one stays. */
-  EXPORT_RETENTION_HOURS: z.coerce.number().min(1).default(168),
+  EXPORT_RETENTION_HOURS: z.coerce.number().positive().default(168),
 });
 
 export const orderService: ServiceDefinition<typeof orderConfigSchema> = {

@@ -50,18 +50,21 @@ export const baseConfigSchema = z.object({
   /** Outbox rows one relay pass claims and publishes (in bulk, one call per topic and round). */
   OUTBOX_BATCH_SIZE: z.coerce.number().int().positive().max(1000).default(100),
   SHUTDOWN_GRACE_MS: z.coerce.number().int().positive().default(10_000),
-  /** How often the retention sweep (retention/retention.ts) deletes what is past its retention. */
+  /**
+   * How often the retention sweep (retention/retention.ts) deletes what is past
+   * its retention. The RETENTION_*_HOURS below take fractions (the soak keeps minutes).
+   */
   RETENTION_SWEEP_MS: z.coerce.number().int().positive().default(600_000),
   /**
    * How long a consumer remembers an event it handled (its inbox entry): a
    * redelivery after that is applied again. Longer than Kafka keeps an event
    * (7 days by default), so that anything Kafka can still redeliver is known.
    */
-  RETENTION_INBOX_HOURS: z.coerce.number().min(1).default(336),
+  RETENTION_INBOX_HOURS: z.coerce.number().positive().default(336),
   /** How long a published event stays in the outbox (for an operator who asks what was sent). */
-  RETENTION_OUTBOX_HOURS: z.coerce.number().min(1).default(168),
+  RETENTION_OUTBOX_HOURS: z.coerce.number().positive().default(168),
   /** How long a re-driven dead letter is kept; one not re-driven is kept until it is. */
-  RETENTION_DEAD_LETTERS_HOURS: z.coerce.number().min(1).default(720),
+  RETENTION_DEAD_LETTERS_HOURS: z.coerce.number().positive().default(720),
 });
 
 export type BaseConfig = z.infer<typeof baseConfigSchema>;
