@@ -6,7 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { describe, expect, jest, test } from '@jest/globals';
-import { eventually, query, signIn, viaGateway } from '@shop/testkit';
+import { call, eventually, query, services, signIn, viaGateway } from '@shop/testkit';
 import { asBuyer, asOps, newUser, withFaults } from './shop-fixtures.ts';
 
 jest.setTimeout(120_000);
@@ -85,6 +85,29 @@ describe('a paid top-up', () => {
     expect((await paymentOf(notCaptured))?.status).toBe('CANCELLED');
     expect(await balanceOf(userId)).toBe(0);
     expect(await ledgerOf(userId)).toEqual([]);
+  });
+
+  test('When the points are refused after the payment was captured (no such account), then the top-up ends NEEDS_ATTENTION and its workflow ends, instead of asking forever', async () => {
+    // Only a caller inside the mesh can name an account that does not exist (the gateway lets
+    // a buyer top up only their own): straight to the order service, as the contract tests do.
+    const nobody = randomUUID();
+    const posted = await call('POST', `${services.order.appUrl}/top-ups`, { userId: nobody, amount: 4000 });
+    expect(posted.status).toBe(202);
+    const { topUpId } = posted.body;
+    const topUpNow = async () => (await call('GET', `${services.order.appUrl}/top-ups/${topUpId}`)).body;
+    const final = await eventually(
+      'the top-up to end',
+      async () => ((await topUpNow()).status === 'PENDING' ? undefined : topUpNow()),
+      90_000,
+    );
+    expect(final).toMatchObject({
+      status: 'NEEDS_ATTENTION',
+      failureReason: expect.stringMatching(/^paid, but the points were not credited/),
+    });
+    expect((await paymentOf(topUpId))?.status).toBe('COMPLETED');
+    // Ended (or already purged by the test platform's 15 s retention), not retrying.
+    const workflow = await call('GET', `${services.order.daprUrl}/v1.0/workflows/dapr/${topUpId}`);
+    expect(workflow.status === 404 ? 'purged' : workflow.body.runtimeStatus).toMatch(/^(COMPLETED|purged)$/);
   });
 
   test('When the service dies between committing a top-up and scheduling its workflow, then the reconciler schedules it and it is credited', async () => {

@@ -58,7 +58,7 @@ export const OrderStepEntity = defineEntity({
   },
 });
 
-export type TopUpStatus = 'PENDING' | 'COMPLETED' | 'FAILED';
+export type TopUpStatus = 'PENDING' | 'COMPLETED' | 'FAILED' | 'NEEDS_ATTENTION';
 
 /** A customer's paid top-up of points (db/migrations.ts, TopUps). */
 export const TopUpEntity = defineEntity({

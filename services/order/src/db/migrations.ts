@@ -132,6 +132,15 @@ class SentExportsRetention extends Migration {
   }
 }
 
+class TopUpsNeedingAttention extends Migration {
+  override up(): void {
+    // Paid, and the points refused (saga/top-up.workflow.ts): an operator's case, not a retry forever.
+    this.addSql('alter table top_ups drop constraint top_ups_status_check');
+    this.addSql(`alter table top_ups add constraint top_ups_status_check
+      check (status in ('PENDING', 'COMPLETED', 'FAILED', 'NEEDS_ATTENTION'))`);
+  }
+}
+
 export const migrations: NamedMigration[] = [
   { name: '20261122-order-001-orders', class: CreateOrders },
   { name: '20261129-order-002-exact-amounts-scoped-keys', class: ExactAmountsAndScopedKeys },
@@ -141,4 +150,5 @@ export const migrations: NamedMigration[] = [
   { name: '20261207-order-006-order-exports', class: OrderExports },
   { name: '20261207-order-007-orders-from-carts', class: OrdersFromCarts },
   { name: '20261207-order-008-sent-exports-retention', class: SentExportsRetention },
+  { name: '20261208-order-009-top-ups-needing-attention', class: TopUpsNeedingAttention },
 ];

@@ -31,20 +31,24 @@ export function createTopUpActivities(deps: Omit<SagaDeps, 'outboxWritten'>) {
       call(AppId.payment, 'saga/payments/complete', { orderId: i.topUpId }),
     cancelTopUpPayment: (_: WorkflowActivityContext, i: { topUpId: string }) =>
       call(AppId.payment, 'saga/payments/cancel', { orderId: i.topUpId }),
-    /** Credits the points (user service, once per top-up), then ends the top-up COMPLETED. */
+    /**
+     * Credits the points (user service, once per top-up), then ends the top-up
+     * COMPLETED. A refusal (no such account) is returned: the workflow then
+     * hands the top-up to an operator rather than asking forever.
+     */
     creditTopUp: async (
       _: WorkflowActivityContext,
       i: { topUpId: string; userId: string; amount: number },
     ): Promise<StepResult> => {
       const credited = await call(AppId.user, 'saga/points/credit', i);
-      // Refused (the account is gone): thrown, so the workflow keeps asking and an
-      // operator sees it; the money is taken, the points must follow.
-      if (!credited.ok) throw new Error(`points not credited: ${credited.reason}`);
-      await finishTopUp(deps.em, i.topUpId, 'COMPLETED');
+      if (credited.ok) await finishTopUp(deps.em, i.topUpId, 'COMPLETED');
       return credited;
     },
-    endTopUp: async (_: WorkflowActivityContext, i: { topUpId: string; reason: string }) => {
-      await finishTopUp(deps.em, i.topUpId, 'FAILED', i.reason);
+    endTopUp: async (
+      _: WorkflowActivityContext,
+      i: { topUpId: string; status: 'FAILED' | 'NEEDS_ATTENTION'; reason: string },
+    ) => {
+      await finishTopUp(deps.em, i.topUpId, i.status, i.reason);
     },
   };
   // The workflow calls activities by function; the SDK finds them by the function's name.
@@ -59,7 +63,8 @@ export type TopUpActivities = ReturnType<typeof createTopUpActivities>;
  * the points credited. Before the capture, a refusal cancels the payment (a
  * start that timed out may still land; the cancel then refuses it) and fails
  * the top-up; the capture is the pivot, asked until it answers; after it the
- * credit only goes forward, retried until it is done. Every call is
+ * credit only goes forward, retried until it is done, or until the user
+ * service refuses it (then NEEDS_ATTENTION, the money taken: an operator's case). Every call is
  * idempotent by the top-up's id, so a replay or a second run changes nothing twice.
  */
 export function topUpWorkflow(a: TopUpActivities): TWorkflow {
@@ -70,7 +75,7 @@ export function topUpWorkflow(a: TopUpActivities): TWorkflow {
 
     async function* fail(reason: string): Gen<unknown> {
       yield* retry(a.cancelTopUpPayment, { topUpId }, UNTIL_DONE);
-      yield* retry(a.endTopUp, { topUpId, reason }, UNTIL_DONE);
+      yield* retry(a.endTopUp, { topUpId, status: 'FAILED', reason }, UNTIL_DONE);
       return { topUpId, status: 'FAILED', reason };
     }
 
@@ -90,7 +95,18 @@ export function topUpWorkflow(a: TopUpActivities): TWorkflow {
     const captured = (yield* retry(a.captureTopUpPayment, { topUpId }, UNTIL_DONE)) as StepResult;
     if (!captured.ok) return yield* fail(`payment not completed: ${captured.reason}`);
 
-    yield* retry(a.creditTopUp, { topUpId, userId: input.userId, amount: input.amount }, UNTIL_DONE);
+    const credited = (yield* retry(
+      a.creditTopUp,
+      { topUpId, userId: input.userId, amount: input.amount },
+      UNTIL_DONE,
+    )) as StepResult;
+    if (!credited.ok) {
+      // Paid, and the user service will not credit it (the account is gone): asking again would
+      // change nothing but grow this workflow's history forever. An operator refunds or credits it.
+      const reason = `paid, but the points were not credited: ${credited.reason}`;
+      yield* retry(a.endTopUp, { topUpId, status: 'NEEDS_ATTENTION', reason }, UNTIL_DONE);
+      return { topUpId, status: 'NEEDS_ATTENTION', reason };
+    }
     return { topUpId, status: 'COMPLETED' };
   } as unknown as TWorkflow;
 }
