@@ -28,6 +28,17 @@ describe('the soak’s verdict on a series', () => {
     expect(verdicts([series('memory', [20, 20, 20, 20, 21, 20, 29, 29, 30])])[0]!.grew).toBe(false);
   });
 
+  test('When the run is too short to judge memory, then memory is shown but not held against it, and the rest still is', () => {
+    const rising = series('memory', [100, 110, 120, 200, 210, 220, 260, 270, 280]);
+    const linear = series(
+      'kept',
+      Array.from({ length: 9 }, (_, i) => 100 * (i + 1)),
+    );
+    const [memory, kept] = verdicts([rising, linear], { judgeMemory: false });
+    expect(memory).toMatchObject({ judged: false, grew: false });
+    expect(kept).toMatchObject({ judged: true, grew: true });
+  });
+
   test('When rows kept for a retention grow with the run instead of levelling off, then they grew', () => {
     const linear = Array.from({ length: 18 }, (_, i) => 100 * (i + 1));
     expect(verdicts([series('kept', linear)])[0]!.grew).toBe(true);

@@ -6,8 +6,8 @@
  * service's event-loop lag, the tables that only serve for a while (inbox,
  * outbox, dead letters, sent exports), Redis's workflow keys, Kafka's
  * consumer lag and the outbox backlog are sampled. After a warm-up (the
- * first third), nothing may grow: the last third's median over the middle
- * third's is the verdict per series. Then every order must end and the
+ * first third), nothing may grow: the last third against the middle third is
+ * the verdict per series (memory only in a run of 20 minutes or more). Then every order must end and the
  * invariants hold.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -80,22 +80,35 @@ export interface Verdict {
   level: number;
   end: number;
   limit: number;
+  /** False for memory in a short run: shown, not held against it. */
+  judged: boolean;
   grew: boolean;
 }
+
+/**
+ * Below this a run cannot judge memory: a Node heap may still be growing to
+ * its first major collection after 3 minutes (seen in CI: product 209 → 270 MB,
+ * then back to 149 at the next collection), which its floor cannot tell from a leak.
+ */
+export const MEMORY_JUDGED_FROM_MINUTES = 20;
 
 /**
  * Each series' level after the warm-up (the middle third) against its last
  * third's: medians, but for memory the lowest value, since a garbage-collected
  * heap saws up and down and a leak shows as a floor that rises.
  */
-export function verdicts(series: Series[]): Verdict[] {
+export function verdicts(
+  series: Series[],
+  { judgeMemory = true }: { judgeMemory?: boolean } = {},
+): Verdict[] {
   return series.map(({ name, kind, values }) => {
     const third = Math.floor(values.length / 3);
     const of = kind === 'memory' ? (xs: number[]) => Math.min(...xs) : median;
     const level = of(values.slice(third, 2 * third));
     const end = of(values.slice(2 * third));
     const limit = level * ALLOWED[kind].factor + ALLOWED[kind].slack;
-    return { series: name, level, end, limit, grew: end > limit };
+    const judged = kind !== 'memory' || judgeMemory;
+    return { series: name, level, end, limit, judged, grew: judged && end > limit };
   });
 }
 
@@ -259,7 +272,7 @@ async function browse(orderIds: string[]): Promise<void> {
       .catch(() => undefined);
   const some = orderIds[Math.floor(Math.random() * orderIds.length)];
   await Promise.all([
-    get(`${services.product.appUrl}/products?limit=20`),
+    get(`${services.product.appUrl}/products?size=20`),
     some ? get(`${services.order.appUrl}/orders/${some}`) : undefined,
   ]);
 }
@@ -349,7 +362,10 @@ export async function runSoak({ minutes, rate }: SoakOptions): Promise<SoakResul
       violations.push(...(await checkSpike(couponDb, d.couponId, 10, await d.accepted)).violations);
 
     const series = [...sampler.series.values()];
-    const judged = verdicts(series.filter((s) => s.name !== 'all keys in Redis'));
+    const judged = verdicts(
+      series.filter((s) => s.name !== 'all keys in Redis'),
+      { judgeMemory: minutes >= MEMORY_JUDGED_FROM_MINUTES },
+    );
     const grew = judged.filter((v) => v.grew);
     console.log(
       `\n${table([
@@ -359,7 +375,7 @@ export async function runSoak({ minutes, rate }: SoakOptions): Promise<SoakResul
           v.level.toFixed(1),
           v.end.toFixed(1),
           v.limit.toFixed(1),
-          v.grew ? 'GREW' : 'flat',
+          v.grew ? 'GREW' : v.judged ? 'flat' : `not judged under ${MEMORY_JUDGED_FROM_MINUTES} min`,
         ]),
       ])}\n`,
     );
