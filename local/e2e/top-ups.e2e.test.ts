@@ -105,6 +105,16 @@ describe('a paid top-up', () => {
       failureReason: expect.stringMatching(/^paid, but the points were not credited/),
     });
     expect((await paymentOf(topUpId))?.status).toBe('COMPLETED');
+    // An operator finds it (through the gateway, ops role), and the alert's gauge counts it.
+    const buyer = await newUser(0);
+    expect((await asBuyer(buyer, 'GET', '/ops/order/top-ups')).status).toBe(403);
+    const listed = await asOps('GET', '/ops/order/top-ups?status=NEEDS_ATTENTION');
+    expect(listed.status).toBe(200);
+    expect(listed.body.items.map((t: { topUpId: string }) => t.topUpId)).toContain(topUpId);
+    const metrics = await (await fetch(`${services.order.appUrl}/metrics`)).text();
+    expect(
+      Number(/^top_ups\{status="NEEDS_ATTENTION"[^}]*\} (\d+)$/m.exec(metrics)?.[1]),
+    ).toBeGreaterThanOrEqual(1);
     // Ended (or already purged by the test platform's 15 s retention), not retrying.
     const workflow = await call('GET', `${services.order.daprUrl}/v1.0/workflows/dapr/${topUpId}`);
     expect(workflow.status === 404 ? 'purged' : workflow.body.runtimeStatus).toMatch(/^(COMPLETED|purged)$/);

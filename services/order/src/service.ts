@@ -21,6 +21,7 @@ import { selfTestRegistration } from './saga/self-test.workflow.ts';
 import { createTopUpActivities, TOP_UP_WORKFLOW, topUpWorkflow } from './saga/top-up.workflow.ts';
 import { TopUpSaga } from './saga/top-up-saga.ts';
 import { type WorkflowRegistration, Workflows } from './saga/workflow-runtime.ts';
+import { defineTopUpGauges } from './top-ups/top-up-metrics.ts';
 
 export const orderConfigSchema = baseConfigSchema.extend({
   FAKE_GATEWAY_FAULTS: z.stringbool().default(false),
@@ -54,6 +55,7 @@ export const orderService: ServiceDefinition<typeof orderConfigSchema> = {
   entities: orderEntities,
   build: ({ config, orm, sidecar, log, outboxWritten }) => {
     defineOrderGauges(orm.em);
+    defineTopUpGauges(orm.em);
     // The test faults (saga/faults.ts) are woven in only when asked for; otherwise none of it is in the path.
     const faults = config.FAKE_GATEWAY_FAULTS ? injectFaults : undefined;
     const sagaDeps = {

@@ -100,6 +100,7 @@ export const publicApi: PublicRoute[] = [
       ['GET', '/ops/orders'],
       ['POST', '/ops/orders/:id/redrive'],
       ['GET', '/ops/reconciler'],
+      ['GET', '/ops/top-ups'],
       ['GET', '/ops/exports'],
       ['GET', '/ops/exports/:orderId'],
       ['POST', '/ops/exports/:orderId/redrive'],

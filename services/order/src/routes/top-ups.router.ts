@@ -2,11 +2,14 @@ import { type EntityManager, Routes, readIdempotencyKey } from '@shop/platform';
 import { z } from 'zod';
 import { requestFaultsFrom } from '../saga/faults.ts';
 import type { TopUpSaga } from '../saga/top-up-saga.ts';
-import { createTopUp, getTopUp, listUserTopUps } from '../top-ups/top-ups.ts';
+import { createTopUp, getTopUp, listTopUpsByStatus, listUserTopUps } from '../top-ups/top-ups.ts';
 
 const idParams = z.object({ id: z.uuid() });
 /** At most what the user service credits at once. */
 const topUpBody = z.object({ userId: z.uuid(), amount: z.number().int().min(1000).max(100_000_000) });
+const opsQuery = z.object({
+  status: z.enum(['PENDING', 'COMPLETED', 'FAILED', 'NEEDS_ATTENTION']).default('NEEDS_ATTENTION'),
+});
 
 export function topUpsRoutes(deps: { em: EntityManager; topUps: TopUpSaga; faultsEnabled: boolean }): Routes {
   const { em, topUps } = deps;
@@ -61,6 +64,19 @@ export function topUpsRoutes(deps: { em: EntityManager; topUps: TopUpSaga; fault
         },
         async (ctx, { params }) => {
           ctx.body = { items: await listUserTopUps(em, params.id) };
+        },
+      )
+      // Operators: top-ups paid and not credited (the account refused the points), to refund or credit by hand.
+      .add(
+        {
+          method: 'get',
+          path: '/ops/top-ups',
+          summary: 'Operations: top-ups by status (NEEDS_ATTENTION by default)',
+          query: opsQuery,
+          responses: { 200: { description: '`{items}`, newest first' } },
+        },
+        async (ctx, { query }) => {
+          ctx.body = { items: await listTopUpsByStatus(em, query.status) };
         },
       )
   );

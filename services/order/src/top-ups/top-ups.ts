@@ -105,6 +105,34 @@ export async function listUserTopUps(em: EntityManager, userId: string, limit = 
   return rows.map(toView);
 }
 
+/** Operations: top-ups in one status, newest first (NEEDS_ATTENTION: paid, and the points refused). */
+export async function listTopUpsByStatus(
+  em: EntityManager,
+  status: TopUpStatus,
+  limit = 100,
+): Promise<TopUpView[]> {
+  const rows = await db(em.fork())
+    .selectFrom('top_ups')
+    .selectAll()
+    .where('status', '=', status)
+    .orderBy('id', 'desc')
+    .limit(limit)
+    .execute();
+  return rows.map(toView);
+}
+
+/** How many top-ups are in each status (the `top_ups` gauge). */
+export async function countTopUpsByStatus(
+  em: EntityManager,
+): Promise<{ status: TopUpStatus; count: number }[]> {
+  const rows = await db(em.fork())
+    .selectFrom('top_ups')
+    .select(['status', sql<number>`count(*)::int`.as('n')])
+    .groupBy('status')
+    .execute();
+  return rows.map((r) => ({ status: r.status, count: r.n }));
+}
+
 /** PENDING top-ups older than `olderThanMs`: the reconciler schedules those whose workflow never started. */
 export async function pendingTopUps(
   em: EntityManager,
