@@ -18,7 +18,7 @@ import { postgres, serviceList, services } from '../src/topology.ts';
 import { table } from '../src/ui.ts';
 import { checkSpike, createSpikeCoupon, registerSpikeUsers } from './coupon-spike-checks.ts';
 import { checkInvariants } from './invariants.ts';
-import { couponLoad, type Fixtures, fixtures, orderLoad, placeOrder } from './shop-load.ts';
+import { couponLoad, type Fixtures, fixtures, orderLoad, placeOrder, untilAllEnded } from './shop-load.ts';
 
 type Fault = 'pause' | 'stop' | 'kill';
 export interface ChaosCase {
@@ -58,33 +58,6 @@ const SPIKE_USERS = 24;
 const QUOTA = 10;
 
 const log = (line: string) => console.log(`[chaos] ${line}`);
-
-/** Seconds from `since` until every order and every request of the coupon has ended; undefined past the bound. */
-async function untilAllEnded(
-  dbs: { order: pg.Pool; coupon: pg.Pool },
-  orderIds: string[],
-  couponId: string,
-  since: number,
-) {
-  while (Date.now() - since < SETTLE_MS) {
-    try {
-      const [orders, requests] = await Promise.all([
-        dbs.order.query("select count(*)::int as n from orders where id = any($1) and status = 'PENDING'", [
-          orderIds,
-        ]),
-        dbs.coupon.query(
-          "select count(*)::int as n from issue_requests where coupon_id = $1 and status not in ('COMPLETED', 'REJECTED')",
-          [couponId],
-        ),
-      ]);
-      if (orders.rows[0].n === 0 && requests.rows[0].n === 0) return (Date.now() - since) / 1000;
-    } catch {
-      // Postgres itself may still be coming back.
-    }
-    await sleep(250);
-  }
-  return undefined;
-}
 
 export interface ChaosRow extends ChaosCase {
   /** Accepted (202) as the client saw it, and created as the order service has it. */
@@ -133,7 +106,7 @@ async function runCase(sup: Supervisor, c: ChaosCase, f: Fixtures, dbs: { order:
       startedAt,
     ])
   ).rows.map((r) => r.id as string);
-  const allTerminalAfterS = await untilAllEnded(dbs, orderIds, coupon.id, healedAt);
+  const allTerminalAfterS = await untilAllEnded(dbs, orderIds, [coupon.id], healedAt, SETTLE_MS);
   const report = await checkInvariants(orderIds, { workflowsVia: services.order.daprUrl });
   const spike = await checkSpike(dbs.coupon, coupon.id, QUOTA, accepted);
   const violations = [

@@ -94,3 +94,31 @@ export async function couponLoad(couponId: string, users: string[]) {
   );
   return answers.filter((a) => a.status === 202).length;
 }
+
+/** Seconds from `since` until every order and every request of the coupons has ended; undefined past `boundMs`. */
+export async function untilAllEnded(
+  dbs: { order: pg.Pool; coupon: pg.Pool },
+  orderIds: string[],
+  couponIds: string[],
+  since: number,
+  boundMs: number,
+): Promise<number | undefined> {
+  while (Date.now() - since < boundMs) {
+    try {
+      const [orders, requests] = await Promise.all([
+        dbs.order.query("select count(*)::int as n from orders where id = any($1) and status = 'PENDING'", [
+          orderIds,
+        ]),
+        dbs.coupon.query(
+          "select count(*)::int as n from issue_requests where coupon_id = any($1) and status not in ('COMPLETED', 'REJECTED')",
+          [couponIds],
+        ),
+      ]);
+      if (orders.rows[0].n === 0 && requests.rows[0].n === 0) return (Date.now() - since) / 1000;
+    } catch {
+      // Postgres itself may still be coming back.
+    }
+    await sleep(250);
+  }
+  return undefined;
+}

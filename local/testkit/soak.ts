@@ -23,7 +23,7 @@ import { gateway, kafka, postgres, redis, serviceList, services } from '../src/t
 import { table } from '../src/ui.ts';
 import { checkSpike, createSpikeCoupon, registerSpikeUsers } from './coupon-spike-checks.ts';
 import { checkInvariants } from './invariants.ts';
-import { couponLoad, fixtures, placeOrder } from './shop-load.ts';
+import { couponLoad, fixtures, placeOrder, untilAllEnded } from './shop-load.ts';
 import { plotSoak } from './soak-plot.ts';
 
 const { Kafka, logLevel } = kafkajs;
@@ -343,13 +343,15 @@ export async function runSoak({ minutes, rate }: SoakOptions): Promise<SoakResul
     const created = (
       await orderDb.query('select id from orders where user_id = any($1)', [f.buyers])
     ).rows.map((r) => r.id as string);
-    const settled = await untilEnded(
-      orderDb,
-      couponDb,
+    const settledAfterS = await untilAllEnded(
+      { order: orderDb, coupon: couponDb },
       created,
       drops.map((d) => d.couponId),
+      Date.now(),
+      90_000,
     );
-    if (!settled) violations.push('not every order and coupon request ended within 90 s of the load');
+    if (settledAfterS === undefined)
+      violations.push('not every order and coupon request ended within 90 s of the load');
     await Promise.all(followers);
     const report = await checkInvariants(created, {
       workflowsVia: services.order.daprUrl,
@@ -414,23 +416,4 @@ export async function runSoak({ minutes, rate }: SoakOptions): Promise<SoakResul
     await couponDb.end();
     await orderDb.end();
   }
-}
-
-/** Until every order and every request of the drops has ended (90 s at most). */
-async function untilEnded(orderDb: pg.Pool, couponDb: pg.Pool, orderIds: string[], couponIds: string[]) {
-  const deadline = Date.now() + 90_000;
-  while (Date.now() < deadline) {
-    const [orders, requests] = await Promise.all([
-      orderDb.query("select count(*)::int as n from orders where id = any($1) and status = 'PENDING'", [
-        orderIds,
-      ]),
-      couponDb.query(
-        "select count(*)::int as n from issue_requests where coupon_id = any($1) and status not in ('COMPLETED', 'REJECTED')",
-        [couponIds],
-      ),
-    ]);
-    if (orders.rows[0].n === 0 && requests.rows[0].n === 0) return true;
-    await sleep(500);
-  }
-  return false;
 }
