@@ -22,6 +22,23 @@ describe('the soak’s verdict on a series', () => {
     expect(verdicts([series('memory', risingFloor)])[0]!.grew).toBe(true);
   });
 
+  test('When memory steps up once and then holds flat, then it did not grow; when it still climbs at the end, it did', () => {
+    // The product service in the 20-minute run: a floor of 166 MB, one step to 263, then flat.
+    const stepThenFlat = [
+      162, 211, 165, 183, 209, 212, 166, 182, 208, 211, 237, 261, 263, 263, 264, 265, 265, 265,
+    ];
+    expect(verdicts([series('memory', stepThenFlat)])[0]).toMatchObject({
+      level: 166,
+      end: 263,
+      grew: false,
+    });
+    // Zipkin's uncapped in-memory store in the same run.
+    const climbing = [
+      167, 197, 219, 231, 241, 269, 269, 290, 308, 308, 326, 360, 360, 398, 398, 429, 429, 495,
+    ];
+    expect(verdicts([series('memory', climbing)])[0]!.grew).toBe(true);
+  });
+
   test('When memory keeps rising past 20 % (and the 10 MB slack) after the warm-up, then it grew', () => {
     expect(verdicts([series('memory', [100, 110, 120, 200, 210, 220, 260, 270, 280])])[0]!.grew).toBe(true);
     // The slack: a small process wobbling by a few MB is not a leak.

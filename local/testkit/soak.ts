@@ -92,10 +92,21 @@ export interface Verdict {
  */
 export const MEMORY_JUDGED_FROM_MINUTES = 20;
 
+/** The median of the slopes between every pair of points (Theil–Sen): a trend that one saw-tooth or step does not sway. */
+function trendPerSample(xs: number[]): number {
+  const slopes: number[] = [];
+  for (let i = 0; i < xs.length; i++)
+    for (let j = i + 1; j < xs.length; j++) slopes.push((xs[j]! - xs[i]!) / (j - i));
+  return median(slopes);
+}
+
 /**
  * Each series' level after the warm-up (the middle third) against its last
  * third's: medians, but for memory the lowest value, since a garbage-collected
- * heap saws up and down and a leak shows as a floor that rises.
+ * heap saws up and down and a leak shows as a floor that rises. A floor that
+ * rose once and then holds (V8 enlarging a heap it does not give back, seen in
+ * the 20-minute run) is not a leak: memory grew only if the last third also
+ * still climbs, by more than the noise slack over its own span.
  */
 export function verdicts(
   series: Series[],
@@ -104,11 +115,13 @@ export function verdicts(
   return series.map(({ name, kind, values }) => {
     const third = Math.floor(values.length / 3);
     const of = kind === 'memory' ? (xs: number[]) => Math.min(...xs) : median;
+    const last = values.slice(2 * third);
     const level = of(values.slice(third, 2 * third));
-    const end = of(values.slice(2 * third));
+    const end = of(last);
     const limit = level * ALLOWED[kind].factor + ALLOWED[kind].slack;
     const judged = kind !== 'memory' || judgeMemory;
-    return { series: name, level, end, limit, judged, grew: judged && end > limit };
+    const climbing = kind !== 'memory' || trendPerSample(last) * (last.length - 1) > ALLOWED[kind].slack;
+    return { series: name, level, end, limit, judged, grew: judged && end > limit && climbing };
   });
 }
 
