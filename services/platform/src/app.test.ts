@@ -18,6 +18,19 @@ describe('createApp', () => {
     expect(res.body).toMatchObject({ status: 405, type: 'urn:shop-on-dapr:problem:http-405' });
   });
 
+  test('When the database is out of reach, then it is a 503 problem with Retry-After, not a 500', async () => {
+    const down = new Router();
+    down.get('/down', () => {
+      throw Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' });
+    });
+    const res = await request(
+      createApp({ log: createLogger('test', 'silent'), routers: [down] }).callback(),
+    ).get('/down');
+    expect(res.status).toBe(503);
+    expect(res.headers['retry-after']).toBe('2');
+    expect(res.body).toMatchObject({ status: 503, type: 'urn:shop-on-dapr:problem:dependency-unavailable' });
+  });
+
   test('When a known method is not allowed on the path, then it is a 405 problem too', async () => {
     const res = await request(app.callback()).delete('/things');
     expect(res.status).toBe(405);

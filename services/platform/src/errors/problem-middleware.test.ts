@@ -51,6 +51,32 @@ describe('toProblem', () => {
     });
   });
 
+  test('When a dependency is out of reach, out of disk or shutting down, then it is a 503; a constraint violation is still a 500', () => {
+    const unavailable = [
+      // Postgres's disk full (53100), too many connections (53300), shutting down (57P01).
+      Object.assign(new Error('could not extend file "base/16384/16385": No space left on device'), {
+        code: '53100',
+      }),
+      Object.assign(new Error('sorry, too many clients already'), { code: '53300' }),
+      Object.assign(new Error('terminating connection due to administrator command'), { code: '57P01' }),
+      // The pool's own words, and a refusal wrapped by the ORM or by fetch.
+      new Error('timeout exceeded when trying to connect'),
+      new Error('Connection terminated unexpectedly'),
+      new Error('fetch failed', {
+        cause: Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }),
+      }),
+    ];
+    for (const err of unavailable)
+      expect(toProblem(err, '/orders')).toMatchObject({
+        status: 503,
+        type: problemTypeUri('dependency-unavailable'),
+      });
+    const unique = Object.assign(new Error('duplicate key value violates unique constraint'), {
+      code: '23505',
+    });
+    expect(toProblem(unique, '/orders').status).toBe(500);
+  });
+
   test('When something is missing, then it is a 404 with the id', () => {
     expect(toProblem(new NotFoundError('user', 'u-1'), '/users/u-1')).toMatchObject({
       status: 404,

@@ -2,6 +2,7 @@ import type { Context, Next } from 'koa';
 import { ZodError } from 'zod';
 import { issuesFromZod } from '../http/validate.ts';
 import { AppError, problemTypeUri, ValidationError } from './app-error.ts';
+import { isDependencyUnavailable } from './dependency-unavailable.ts';
 
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
 
@@ -55,8 +56,18 @@ export function toProblem(err: unknown, instance: string): Problem {
       instance,
     };
   }
+  if (isDependencyUnavailable(err))
+    return {
+      type: problemTypeUri('dependency-unavailable'),
+      title: 'A dependency of the service is unavailable for now; try again',
+      status: 503,
+      instance,
+    };
   return { type: problemTypeUri('internal'), title: 'Internal server error', status: 500, instance };
 }
+
+/** Seconds a client is asked to wait before it retries a 503. */
+const RETRY_AFTER_S = '2';
 
 /**
  * First middleware of every app: turns any error into problem+json, answers
@@ -75,6 +86,7 @@ export async function problemMiddleware(ctx: Context, next: Next): Promise<void>
   } catch (err) {
     const problem = toProblem(err, ctx.path);
     ctx.status = problem.status;
+    if (problem.status === 503 && !ctx.response.get('Retry-After')) ctx.set('Retry-After', RETRY_AFTER_S);
     ctx.type = PROBLEM_CONTENT_TYPE;
     ctx.body = problem;
     if (problem.status >= 500) ctx.app.emit('error', err, ctx);
