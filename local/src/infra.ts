@@ -15,6 +15,7 @@ import { DATA, ROOT, RUN } from './paths.ts';
 import type { Tools } from './provision.ts';
 import { httpOk, isPortOpen, type Supervisor } from './supervisor.ts';
 import {
+  faultProxy,
   gateway,
   HOST,
   kafka,
@@ -155,7 +156,8 @@ function kafkaProperties(): string {
     'node.id=1',
     `controller.quorum.voters=1@${HOST}:${kafka.controllerPort}`,
     `listeners=PLAINTEXT://${HOST}:${kafka.port},CONTROLLER://${HOST}:${kafka.controllerPort}`,
-    `advertised.listeners=PLAINTEXT://${HOST}:${kafka.port}`,
+    // Where clients are told to connect: the fault proxy's port under `npm run chaos`.
+    `advertised.listeners=PLAINTEXT://${kafka.brokers}`,
     'controller.listener.names=CONTROLLER',
     'listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT',
     'inter.broker.listener.name=PLAINTEXT',
@@ -386,12 +388,16 @@ function appConfigurations(render: (text: string, file: string) => string): Reco
 
 /**
  * Renders components/ (with ${NAME} placeholders) into .shop/run for the
- * sidecars: the resources, and one Configuration per app.
+ * sidecars: the resources, and one Configuration per app. The resources are
+ * the same for every sidecar, unless the fault proxy gives each its own link
+ * to Redis: then each gets a directory of its own.
  */
-export function renderComponents(): { resourcesPath: string; configPathOf: (appId: string) => string } {
+export function renderComponents(): {
+  resourcesPathOf: (appId: string) => string;
+  configPathOf: (appId: string) => string;
+} {
   const values: Record<string, string> = {
     KAFKA_BROKERS: kafka.brokers,
-    REDIS_HOST: new URL(redis.url).host,
     RUN_DIR: RUN,
     TRACING_SAMPLING_RATE: zipkin.samplingRate,
     ZIPKIN_ENDPOINT: zipkin.spansUrl,
@@ -401,29 +407,62 @@ export function renderComponents(): { resourcesPath: string; configPathOf: (appI
     // Self-hosted sidecars and their mTLS identities live in the namespace "default".
     NAMESPACE: 'default',
   };
-  const render = (text: string, file: string) =>
+  const render = (text: string, file: string, own: Record<string, string> = {}) =>
     text.replace(/\$\{([A-Z_]+)\}/g, (_, name: string) => {
-      if (!(name in values)) throw new Error(`${file}: unknown placeholder \${${name}}`);
-      return values[name]!;
+      const value = own[name] ?? values[name];
+      if (value === undefined) throw new Error(`${file}: unknown placeholder \${${name}}`);
+      return value;
     });
   const src = join(ROOT, 'components');
-  const resourcesPath = join(RUN, 'components');
-  mkdirSync(resourcesPath, { recursive: true });
   const redisPassword = decodeURIComponent(new URL(redis.url).password);
-  for (const file of readdirSync(src).filter((f) => f.endsWith('.yaml'))) {
-    let text = render(readFileSync(join(src, file), 'utf8'), file);
-    // As the chart does with its Secret: the state store gets Redis's password, never in components/.
-    if (redisPassword && /type: state\.redis/.test(text)) {
-      const component = parse(text);
-      component.spec.metadata.push({ name: 'redisPassword', value: redisPassword });
-      text = stringify(component);
+  const renderInto = (resourcesPath: string, redisHost: string) => {
+    mkdirSync(resourcesPath, { recursive: true });
+    for (const file of readdirSync(src).filter((f) => f.endsWith('.yaml'))) {
+      let text = render(readFileSync(join(src, file), 'utf8'), file, { REDIS_HOST: redisHost });
+      // As the chart does with its Secret: the state store gets Redis's password, never in components/.
+      if (redisPassword && /type: state\.redis/.test(text)) {
+        const component = parse(text);
+        component.spec.metadata.push({ name: 'redisPassword', value: redisPassword });
+        text = stringify(component);
+      }
+      writeFileSync(join(resourcesPath, file), text, { mode: 0o600 });
     }
-    writeFileSync(join(resourcesPath, file), text, { mode: 0o600 });
+  };
+  const redisHostOf = (appId: string) =>
+    new URL(
+      serviceList.some((s) => s.appId === appId)
+        ? faultProxy.via(`${appId}-dapr→redis`, redis.url)
+        : redis.url,
+    ).host;
+  const dirs = new Map<string, string>();
+  for (const appId of [...serviceList.map((s) => s.appId), gateway.appId]) {
+    const host = redisHostOf(appId);
+    if (dirs.has(host)) continue;
+    const dir = join(RUN, dirs.size ? `components-${appId}` : 'components');
+    renderInto(dir, host);
+    dirs.set(host, dir);
   }
   const configPathOf = (appId: string) => join(RUN, `config-${appId}.yaml`);
   for (const [appId, config] of Object.entries(appConfigurations(render)))
     writeFileSync(configPathOf(appId), config);
-  return { resourcesPath, configPathOf };
+  return { resourcesPathOf: (appId) => dirs.get(redisHostOf(appId))!, configPathOf };
+}
+
+/** The fault proxy, under `npm run chaos` only: every link of topology's faultProxy, all passing as they are. */
+async function startFaultProxy(sup: Supervisor): Promise<void> {
+  const links = faultProxy.links();
+  await sup.start({
+    name: 'fault-proxy',
+    command: process.execPath,
+    args: ['--disable-warning=ExperimentalWarning', join(ROOT, 'local', 'src', 'fault-proxy-main.ts')],
+    env: {
+      HOST,
+      FAULT_PROXY_LINKS: JSON.stringify(links),
+      FAULT_PROXY_CONTROL_PORT: String(faultProxy.controlPort),
+    },
+    ports: [...links.map((l) => l.port), faultProxy.controlPort],
+    ready: () => httpOk(`${faultProxy.controlUrl}/healthz`),
+  });
 }
 
 /** Postgres, Redis, Kafka (each unless an external one is given), Sentry, placement and scheduler. */
@@ -436,6 +475,7 @@ export async function startInfra(sup: Supervisor, tools: Tools): Promise<void> {
       : step('starting Kafka (KRaft, single node)', () => startKafka(sup, tools)),
     step('starting Dapr Sentry, placement and scheduler', () => startDaprControlPlane(sup, tools)),
     step('starting Zipkin (traces)', () => startZipkin(sup, tools)),
+    faultProxy.enabled ? step('starting the fault proxy', () => startFaultProxy(sup)) : undefined,
   ]);
   await step('creating the service databases', createDatabases);
 }

@@ -42,7 +42,7 @@ export const kafka = {
   port: num('SHOP_KAFKA_PORT', 19092),
   controllerPort: num('SHOP_KAFKA_CONTROLLER_PORT', 19093),
   get brokers(): string {
-    return this.externalBrokers ?? `${HOST}:${this.port}`;
+    return this.externalBrokers ?? `${HOST}:${faultProxy.port('kafka', this.port)}`;
   },
 };
 
@@ -200,3 +200,59 @@ export function replicasOf(name: ServiceName): ServiceAddress[] {
   const i = serviceNames.indexOf(name);
   return Array.from({ length: replicaCount(name) }, (_, r) => address(name, i, r + 1));
 }
+
+/**
+ * `npm run chaos` puts a fault proxy (local/src/fault-proxy.ts) on each link
+ * below: the clients are given the proxy's port, the servers keep their own.
+ * Each service to its database, each sidecar to Redis (its own state-store
+ * link, so one can be cut while the others work), the services that use Redis
+ * themselves, everyone to Kafka (which advertises the proxy's port), the
+ * sidecars to the scheduler and to placement, and the order service's
+ * workflow stream to its sidecar. Sidecar to sidecar is not among them: name
+ * resolution hands out the port a sidecar listens on. Read when called: the
+ * chaos command sets SHOP_FAULT_PROXIES before the platform starts.
+ */
+export const faultProxy = {
+  get enabled(): boolean {
+    return env.SHOP_FAULT_PROXIES === '1';
+  },
+  controlPort: 3597,
+  get controlUrl(): string {
+    return `http://${HOST}:${this.controlPort}`;
+  },
+  links(): { name: string; port: number; target: { host: string; port: number } }[] {
+    const redisServer = new URL(redis.url);
+    const postgresServer = new URL(postgres.adminUrl);
+    const targets: [string, { host: string; port: number }][] = [
+      ...serviceNames.flatMap((name) =>
+        replicasOf(name).map((r): [string, { host: string; port: number }] => [
+          `${r.name}→postgres`,
+          { host: postgresServer.hostname, port: Number(postgresServer.port) },
+        ]),
+      ),
+      ...serviceNames.map((appId): [string, { host: string; port: number }] => [
+        `${appId}-dapr→redis`,
+        { host: redisServer.hostname, port: Number(redisServer.port) },
+      ]),
+      ['services→redis', { host: redisServer.hostname, port: Number(redisServer.port) }],
+      ['kafka', { host: HOST, port: kafka.port }],
+      ['sidecars→scheduler', { host: HOST, port: scheduler.port }],
+      ['sidecars→placement', { host: HOST, port: placement.port }],
+      ['order→order-dapr', { host: HOST, port: services.order.daprGrpcPort }],
+    ];
+    return targets.map(([name, target], i) => ({ name, port: 3300 + i, target }));
+  },
+  /** The port a client of `link` connects to: the proxy's when the proxies run, else the server's. */
+  port(link: string, serverPort: number): number {
+    if (!this.enabled) return serverPort;
+    const found = this.links().find((l) => l.name === link);
+    if (!found) throw new Error(`no fault-proxy link ${link}`);
+    return found.port;
+  },
+  /** `url` (a client's address of a server) with the proxy's port for `link`. */
+  via(link: string, url: string): string {
+    const u = new URL(url);
+    u.port = String(this.port(link, Number(u.port)));
+    return u.toString();
+  },
+};

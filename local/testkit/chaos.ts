@@ -1,7 +1,9 @@
 /**
  * The chaos suite (`npm run chaos`, also run by CI): on the local platform,
  * with orders and coupon requests in flight, each part is in turn frozen
- * (SIGSTOP), stopped or killed (SIGKILL) for a while and brought back. Then
+ * (SIGSTOP), stopped or killed (SIGKILL) for a while and brought back, and
+ * each link of the fault proxy (local/src/fault-proxy.ts) slowed and reset, or
+ * cut while the others work. Then
  * every accepted order and coupon request must end within 60 s, no order
  * NEEDS_ATTENTION, and the invariant checkers find nothing. One row per part:
  * part, fault, duration, what was in flight, time to all-terminal after the
@@ -14,18 +16,29 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import { ROOT } from '../src/paths.ts';
 import type { Supervisor } from '../src/supervisor.ts';
-import { postgres, serviceList, services } from '../src/topology.ts';
+import { faultProxy, postgres, serviceList, services } from '../src/topology.ts';
 import { table } from '../src/ui.ts';
 import { checkSpike, createSpikeCoupon, registerSpikeUsers } from './coupon-spike-checks.ts';
 import { checkInvariants } from './invariants.ts';
 import { couponLoad, type Fixtures, fixtures, orderLoad, placeOrder, untilAllEnded } from './shop-load.ts';
 
-type Fault = 'pause' | 'stop' | 'kill';
+type ProcessFault = 'pause' | 'stop' | 'kill';
+/** Degraded: 300 ± 100 ms each way and 2 % of chunks resetting their connection; cut: a partition. */
+type NetworkFault = 'degrade' | 'cut';
+type Fault = ProcessFault | NetworkFault;
 export interface ChaosCase {
+  /** A process, or for a network fault what its links are. */
   part: string;
   fault: Fault;
   seconds: number;
+  /** A network fault's links: every one whose name contains this (topology's faultProxy). */
+  links?: string;
 }
+
+const NETWORK_FAULTS: Record<NetworkFault, Record<string, unknown>> = {
+  degrade: { latencyMs: 300, jitterMs: 100, resetChance: 0.02 },
+  cut: { partitioned: true },
+};
 
 /**
  * Every part once. The faults vary on purpose: a frozen process keeps its
@@ -46,10 +59,28 @@ export const CASES: ChaosCase[] = [
   ...serviceList.map((s) => ({ part: `${s.name}-dapr`, fault: 'kill' as const, seconds: 10 })),
   ...serviceList.map((s) => ({
     part: s.name,
-    fault: (['order', 'coupon'].includes(s.name) ? 'kill' : 'pause') as Fault,
+    fault: (['order', 'coupon'].includes(s.name) ? 'kill' : 'pause') as ProcessFault,
     seconds: 10,
   })),
+  // The network: each dependency slow and resetting for everyone, then one link cut while the rest work.
+  { part: 'services → postgres', links: '→postgres', fault: 'degrade', seconds: 20 },
+  { part: 'sidecars and services → redis', links: '→redis', fault: 'degrade', seconds: 20 },
+  { part: 'everyone → kafka', links: 'kafka', fault: 'degrade', seconds: 20 },
+  { part: 'sidecars → scheduler', links: '→scheduler', fault: 'degrade', seconds: 20 },
+  { part: 'sidecars → placement', links: '→placement', fault: 'degrade', seconds: 20 },
+  { part: 'order-dapr → redis', links: 'order-dapr→redis', fault: 'cut', seconds: 20 },
+  { part: 'order → postgres', links: 'order→postgres', fault: 'cut', seconds: 20 },
+  // The workflow worker's stream to its sidecar.
+  { part: 'order → order-dapr', links: 'order→order-dapr', fault: 'cut', seconds: 20 },
 ];
+
+const FAULT_NAMES: Record<Fault, string> = {
+  pause: 'SIGSTOP',
+  kill: 'SIGKILL',
+  stop: 'stop',
+  degrade: '300 ± 100 ms, 2 % resets',
+  cut: 'partition',
+};
 
 const SETTLE_MS = 60_000;
 const ORDERS_BEFORE = 8;
@@ -69,13 +100,23 @@ export interface ChaosRow extends ChaosCase {
   violations: string[];
 }
 
+async function setLinks(match: string, fault: Record<string, unknown>): Promise<void> {
+  const res = await fetch(`${faultProxy.controlUrl}/faults`, {
+    method: 'PUT',
+    body: JSON.stringify({ match, fault }),
+  });
+  if (!res.ok) throw new Error(`the fault proxy refused ${match}: ${res.status} ${await res.text()}`);
+}
+
 async function injure(sup: Supervisor, c: ChaosCase): Promise<void> {
-  if (c.fault === 'pause') sup.pause(c.part);
+  if (c.fault === 'degrade' || c.fault === 'cut') await setLinks(c.links!, NETWORK_FAULTS[c.fault]);
+  else if (c.fault === 'pause') sup.pause(c.part);
   else await sup.stop(c.part, c.fault === 'kill' ? 'SIGKILL' : undefined);
 }
 
 async function heal(sup: Supervisor, c: ChaosCase): Promise<void> {
-  if (c.fault === 'pause') sup.resume(c.part);
+  if (c.fault === 'degrade' || c.fault === 'cut') await setLinks(c.links!, {});
+  else if (c.fault === 'pause') sup.resume(c.part);
   else await sup.restart(c.part);
 }
 
@@ -164,7 +205,7 @@ export async function runChaos(sup: Supervisor, only: string[] = []): Promise<Ch
       ],
       ...rows.map((r) => [
         r.part,
-        r.fault === 'pause' ? 'SIGSTOP' : r.fault === 'kill' ? 'SIGKILL' : 'stop',
+        FAULT_NAMES[r.fault],
         `${r.seconds} s`,
         `${r.ordersInFlight} (${r.ordersCreated})`,
         String(r.requestsInFlight),

@@ -1,8 +1,12 @@
 import { withPlatform } from '../run-platform.ts';
 import { say } from '../ui.ts';
 
-/** `npm run chaos`: the platform, then each part frozen, stopped or killed in turn (`parts`: only those). */
+/**
+ * `npm run chaos`: the platform with a fault proxy on its links, then each part
+ * frozen, stopped or killed and each link degraded or cut in turn (`parts`: only those).
+ */
 export function chaos(parts: string[]): Promise<number> {
+  process.env.SHOP_FAULT_PROXIES = '1';
   return withPlatform(
     true,
     async (sup) => {
