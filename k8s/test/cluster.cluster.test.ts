@@ -62,6 +62,24 @@ afterAll(async () => {
   closeForwards();
 });
 
+/** Six orders whose payment takes 3 s: their sagas are mid-way for a while. */
+async function sagasInFlight(): Promise<{ productId: string; orders: string[] }> {
+  const productId = await api.newProduct(10_000, 50);
+  const users = await Promise.all(Array.from({ length: 6 }, () => api.newUser(0)));
+  const orders = await Promise.all(
+    users.map((userId) =>
+      api.placeOrder({ userId, items: [{ productId, quantity: 1 }] }, { 'x-fake-gateway': 'slow:3000' }),
+    ),
+  );
+  return { productId, orders };
+}
+
+async function expectAllCompleted(productId: string, orders: string[]): Promise<void> {
+  const ended = await Promise.all(orders.map((id) => api.settled(id, 300_000)));
+  expect(ended.map((o) => o.status)).toEqual(orders.map(() => 'COMPLETED'));
+  expect(await api.stockOf(productId)).toBe(50 - orders.length);
+}
+
 const stepStates = (order: any) => Object.fromEntries(order.steps.map((s: any) => [s.step, s.state]));
 
 describe('charts/shop on a kind cluster made by k8s/kind/up.sh', () => {
@@ -400,32 +418,18 @@ describe('charts/shop on a kind cluster made by k8s/kind/up.sh', () => {
   });
 
   test('When the order pod is deleted mid-saga, every order in flight still ends', async () => {
-    const productId = await api.newProduct(10_000, 50);
-    const users = await Promise.all(Array.from({ length: 6 }, () => api.newUser(0)));
-    const orders = await Promise.all(
-      users.map((userId) =>
-        api.placeOrder({ userId, items: [{ productId, quantity: 1 }] }, { 'x-fake-gateway': 'slow:3000' }),
-      ),
-    );
+    const { productId, orders } = await sagasInFlight();
     const [pod] = kubectl('get', 'pods', '-l', 'app.kubernetes.io/name=order', '-o', 'name')
       .trim()
       .split('\n');
     kubectl('delete', pod!, '--wait=false');
     await servicePodsSettled();
     await connect();
-    const ended = await Promise.all(orders.map((id) => api.settled(id, 300_000)));
-    expect(ended.map((o) => o.status)).toEqual(orders.map(() => 'COMPLETED'));
-    expect(await api.stockOf(productId)).toBe(50 - orders.length);
+    await expectAllCompleted(productId, orders);
   });
 
   test('When the Redis pod’s network is cut for 20 s with orders in flight, every order still ends', async () => {
-    const productId = await api.newProduct(10_000, 50);
-    const users = await Promise.all(Array.from({ length: 6 }, () => api.newUser(0)));
-    const orders = await Promise.all(
-      users.map((userId) =>
-        api.placeOrder({ userId, items: [{ productId, quantity: 1 }] }, { 'x-fake-gateway': 'slow:3000' }),
-      ),
-    );
+    const { productId, orders } = await sagasInFlight();
     // In the pod's own network namespace, from its kind node (a container): packets to Redis
     // from outside the pod vanish, as in a partition; its readiness probe (redis-cli, on
     // loopback) still answers, so it is not restarted for it.
@@ -444,9 +448,7 @@ describe('charts/shop on a kind cluster made by k8s/kind/up.sh', () => {
     } finally {
       docker('nsenter', '-t', pid, '-n', 'iptables', '-D', ...rule);
     }
-    const ended = await Promise.all(orders.map((id) => api.settled(id, 300_000)));
-    expect(ended.map((o) => o.status)).toEqual(orders.map(() => 'COMPLETED'));
-    expect(await api.stockOf(productId)).toBe(50 - orders.length);
+    await expectAllCompleted(productId, orders);
   });
 
   test('The k6 spike runs as a Job in the cluster and its invariant check passes; the HPAs read CPU from metrics-server', async () => {
