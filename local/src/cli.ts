@@ -19,9 +19,9 @@ const usage = `usage: shop <command>
   test       checks, unit tests, the chart against a real kube-apiserver, then the platform with
              integration and end-to-end tests; stops all after. \`test -- <pattern>\`: only the test
              files whose path matches (jest's testPathPatterns); the k8s suite only if one matches
-  chaos      the platform, then each part frozen, stopped or killed, and each network link slowed or
-             cut, in turn with orders and coupon requests in flight; every one must end and the
-             invariants hold (\`chaos -- <part>…\`: only those)
+  chaos      the platform, then each part frozen, stopped or killed, each network link slowed or
+             cut, and the disk filled, in turn with orders and coupon requests in flight; every one
+             must end and the invariants hold (\`chaos -- <part>…\`: only those)
   soak       the platform under a steady mixed load (\`soak -- --minutes 60 --rate 2\`), sampled; fails if
              memory, kept rows, workflow keys or backlogs grow after the warm-up, or an order does not end
   provision  install what is missing into the cache, start nothing

@@ -11,7 +11,7 @@ import {
 import { join } from 'node:path';
 import pg from 'pg';
 import { parse, stringify } from 'yaml';
-import { DATA, ROOT, RUN } from './paths.ts';
+import { dataDir, diskDataDir, ROOT, RUN } from './paths.ts';
 import type { Tools } from './provision.ts';
 import { httpOk, isPortOpen, type Supervisor } from './supervisor.ts';
 import {
@@ -50,7 +50,7 @@ function postgresUser(): { uid?: number; gid?: number } {
 const PG_HBA = ['local all all trust', `host all all ${HOST}/32 scram-sha-256`, ''].join('\n');
 
 async function startPostgres(sup: Supervisor, tools: Tools): Promise<void> {
-  const dataDir = join(DATA, 'postgres');
+  const dataDir = join(diskDataDir(), 'postgres');
   const socketDir = join(RUN, 'postgres');
   const user = postgresUser();
   mkdirSync(socketDir, { recursive: true, mode: 0o700 });
@@ -125,7 +125,7 @@ export async function createDatabases(): Promise<void> {
 }
 
 async function startRedis(sup: Supervisor, tools: Tools): Promise<void> {
-  const dir = join(DATA, 'redis');
+  const dir = join(dataDir(), 'redis');
   mkdirSync(dir, { recursive: true });
   await sup.start({
     name: 'redis',
@@ -161,7 +161,7 @@ function kafkaProperties(): string {
     'controller.listener.names=CONTROLLER',
     'listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT',
     'inter.broker.listener.name=PLAINTEXT',
-    `log.dirs=${join(DATA, 'kafka')}`,
+    `log.dirs=${join(diskDataDir(), 'kafka')}`,
     // Three partitions per topic: events are keyed by aggregate id, so order holds per aggregate.
     'num.partitions=3',
     'offsets.topic.replication.factor=1',
@@ -193,7 +193,7 @@ async function startKafka(sup: Supervisor, tools: Tools): Promise<void> {
     ].join('\n'),
   );
   const java = ['-Xms256m', '-Xmx768m', `-Dlog4j2.configurationFile=${log4j}`, '-cp', `${tools.kafkaLibs}/*`];
-  const logDir = join(DATA, 'kafka');
+  const logDir = join(diskDataDir(), 'kafka');
   if (!existsSync(join(logDir, 'meta.properties'))) {
     mkdirSync(logDir, { recursive: true });
     await step('formatting Kafka storage (KRaft)', async () => {
@@ -267,7 +267,7 @@ spec:
     allowedClockSkew: 15m
 `;
 
-const sentryCredentials = () => join(DATA, 'sentry');
+const sentryCredentials = () => join(dataDir(), 'sentry');
 /** The root certificate every sidecar and control-plane process trusts (Sentry writes it). */
 export const trustAnchorsFile = () => join(sentryCredentials(), 'ca.crt');
 
@@ -348,7 +348,7 @@ async function startDaprControlPlane(sup: Supervisor, tools: Tools): Promise<voi
         '--metrics-port',
         String(scheduler.metricsPort),
         '--etcd-data-dir',
-        join(DATA, 'scheduler'),
+        join(dataDir(), 'scheduler'),
         '--etcd-client-port',
         String(scheduler.etcdClientPort),
         '--etcd-initial-cluster',

@@ -3,14 +3,16 @@
  * with orders and coupon requests in flight, each part is in turn frozen
  * (SIGSTOP), stopped or killed (SIGKILL) for a while and brought back, and
  * each link of the fault proxy (local/src/fault-proxy.ts) slowed and reset, or
- * cut while the others work. Then
+ * cut while the others work, and the filesystem of Postgres's and Kafka's data
+ * filled (the clients must then get a 503 problem or a 202 that is kept, and
+ * nothing but those two may give up). Then
  * every accepted order and coupon request must end within 60 s, no order
  * NEEDS_ATTENTION, and the invariant checkers find nothing. One row per part:
  * part, fault, duration, what was in flight, time to all-terminal after the
  * recovery, violations.
  */
 
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
@@ -25,7 +27,9 @@ import { couponLoad, type Fixtures, fixtures, orderLoad, placeOrder, untilAllEnd
 type ProcessFault = 'pause' | 'stop' | 'kill';
 /** Degraded: 300 ± 100 ms each way and 2 % of chunks resetting their connection; cut: a partition. */
 type NetworkFault = 'degrade' | 'cut';
-type Fault = ProcessFault | NetworkFault;
+/** Postgres's and Kafka's filesystem filled to its last byte. */
+type DiskFault = 'fill';
+type Fault = ProcessFault | NetworkFault | DiskFault;
 export interface ChaosCase {
   /** A process, or for a network fault what its links are. */
   part: string;
@@ -72,7 +76,12 @@ export const CASES: ChaosCase[] = [
   { part: 'order → postgres', links: 'order→postgres', fault: 'cut', seconds: 20 },
   // The workflow worker's stream to its sidecar.
   { part: 'order → order-dapr', links: 'order→order-dapr', fault: 'cut', seconds: 20 },
+  // Run only on the small filesystem of its own that `npm run chaos` mounts (as root).
+  { part: 'disk of postgres and kafka', fault: 'fill', seconds: 20 },
 ];
+
+/** The parts that may give up on a full disk (and are restarted once it has room again). */
+const ON_THE_SMALL_DISK = ['postgres', 'kafka'];
 
 const FAULT_NAMES: Record<Fault, string> = {
   pause: 'SIGSTOP',
@@ -80,6 +89,7 @@ const FAULT_NAMES: Record<Fault, string> = {
   stop: 'stop',
   degrade: '300 ± 100 ms, 2 % resets',
   cut: 'partition',
+  fill: 'full',
 };
 
 const SETTLE_MS = 60_000;
@@ -108,19 +118,53 @@ async function setLinks(match: string, fault: Record<string, unknown>): Promise<
   if (!res.ok) throw new Error(`the fault proxy refused ${match}: ${res.status} ${await res.text()}`);
 }
 
-async function injure(sup: Supervisor, c: ChaosCase): Promise<void> {
-  if (c.fault === 'degrade' || c.fault === 'cut') await setLinks(c.links!, NETWORK_FAULTS[c.fault]);
+/** Writes a file into `dir` until its filesystem has not a byte left. */
+function fillDisk(dir: string): void {
+  const fd = openSync(join(dir, 'filler'), 'w');
+  const block = Buffer.alloc(16 << 20);
+  try {
+    for (;;) writeSync(fd, block);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOSPC') throw err;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * Frees the disk, then starts again what gave up meanwhile; the names of those
+ * that were not allowed to (anything not on the small disk: a service that crashed).
+ */
+async function freeDisk(sup: Supervisor, dir: string): Promise<string[]> {
+  rmSync(join(dir, 'filler'));
+  const down = sup.names().filter((p) => !p.running);
+  for (const { name } of down) await sup.restart(name);
+  return down.map((p) => p.name).filter((name) => !ON_THE_SMALL_DISK.includes(name));
+}
+
+async function injure(sup: Supervisor, c: ChaosCase, smallDisk?: string): Promise<void> {
+  if (c.fault === 'fill') fillDisk(smallDisk!);
+  else if (c.fault === 'degrade' || c.fault === 'cut') await setLinks(c.links!, NETWORK_FAULTS[c.fault]);
   else if (c.fault === 'pause') sup.pause(c.part);
   else await sup.stop(c.part, c.fault === 'kill' ? 'SIGKILL' : undefined);
 }
 
-async function heal(sup: Supervisor, c: ChaosCase): Promise<void> {
+/** Heals the fault; for a full disk, the parts that crashed and should not have. */
+async function heal(sup: Supervisor, c: ChaosCase, smallDisk?: string): Promise<string[]> {
+  if (c.fault === 'fill') return freeDisk(sup, smallDisk!);
   if (c.fault === 'degrade' || c.fault === 'cut') await setLinks(c.links!, {});
   else if (c.fault === 'pause') sup.resume(c.part);
   else await sup.restart(c.part);
+  return [];
 }
 
-async function runCase(sup: Supervisor, c: ChaosCase, f: Fixtures, dbs: { order: pg.Pool; coupon: pg.Pool }) {
+async function runCase(
+  sup: Supervisor,
+  c: ChaosCase,
+  f: Fixtures,
+  dbs: { order: pg.Pool; coupon: pg.Pool },
+  smallDisk: string | undefined,
+) {
   const coupon = await createSpikeCoupon(services.coupon.appUrl, QUOTA);
   const spikeUsers = await registerSpikeUsers(services.user.appUrl, dbs.coupon, SPIKE_USERS);
   // A batch accepted before the fault (half of them with slow payments, so mid-saga when it
@@ -130,11 +174,15 @@ async function runCase(sup: Supervisor, c: ChaosCase, f: Fixtures, dbs: { order:
   // The fault comes as soon as the coupon requests are accepted: their events are then in the
   // outbox or on their way to the worker, and the quota actor has yet to decide most of them.
   const accepted = await couponLoad(coupon.id, spikeUsers);
-  await injure(sup, c);
+  await injure(sup, c, smallDisk);
   const stop = { done: false };
-  const during = orderLoad(f, ORDERS_BEFORE, ORDER_EVERY_MS, stop);
+  // What the clients were answered meanwhile: on a full disk, 202 (kept) or a 503 problem only.
+  const answers = new Map<number, number>();
+  const during = orderLoad(f, ORDERS_BEFORE, ORDER_EVERY_MS, stop, (status) =>
+    answers.set(status, (answers.get(status) ?? 0) + 1),
+  );
   await sleep(c.seconds * 1000);
-  await heal(sup, c);
+  const crashed = await heal(sup, c, smallDisk);
   const healedAt = Date.now();
   stop.done = true;
   const later = await during;
@@ -150,7 +198,16 @@ async function runCase(sup: Supervisor, c: ChaosCase, f: Fixtures, dbs: { order:
   const allTerminalAfterS = await untilAllEnded(dbs, orderIds, [coupon.id], healedAt, SETTLE_MS);
   const report = await checkInvariants(orderIds, { workflowsVia: services.order.daprUrl });
   const spike = await checkSpike(dbs.coupon, coupon.id, QUOTA, accepted);
+  const badAnswers = [...answers].filter(([status]) => status !== 202 && status !== 503);
   const violations = [
+    ...(c.fault === 'fill'
+      ? [
+          ...crashed.map((name) => `${name} crashed on the full disk`),
+          ...badAnswers.map(
+            ([status, n]) => `${n} orders answered ${status || 'nothing within 5 s'}, not 503`,
+          ),
+        ]
+      : []),
     ...(allTerminalAfterS === undefined ? [`not all terminal within ${SETTLE_MS / 1000} s`] : []),
     ...(report.needsAttention > 0 ? [`${report.needsAttention} orders NEEDS_ATTENTION`] : []),
     ...report.violations,
@@ -167,8 +224,15 @@ async function runCase(sup: Supervisor, c: ChaosCase, f: Fixtures, dbs: { order:
   };
 }
 
-/** Runs every case (or those whose part matches `only`); returns the rows. */
-export async function runChaos(sup: Supervisor, only: string[] = []): Promise<ChaosRow[]> {
+/**
+ * Runs every case (or those whose part matches `only`); returns the rows. The
+ * full-disk case needs `smallDisk`, the filesystem of Postgres's and Kafka's data.
+ */
+export async function runChaos(
+  sup: Supervisor,
+  only: string[] = [],
+  { smallDisk }: { smallDisk?: string } = {},
+): Promise<ChaosRow[]> {
   const pool = (service: keyof typeof services) =>
     new pg.Pool({ connectionString: postgres.databaseUrl(services[service].database), max: 2 });
   const dbs = { order: pool('order'), coupon: pool('coupon') };
@@ -178,10 +242,12 @@ export async function runChaos(sup: Supervisor, only: string[] = []): Promise<Ch
   const rows: ChaosRow[] = [];
   try {
     const f = await fixtures(dbs.coupon);
-    const cases = only.length ? CASES.filter((c) => only.some((o) => c.part.includes(o))) : CASES;
+    const cases = (only.length ? CASES.filter((c) => only.some((o) => c.part.includes(o))) : CASES).filter(
+      (c) => c.fault !== 'fill' || smallDisk,
+    );
     for (const c of cases) {
       log(`${c.part}: ${c.fault} for ${c.seconds} s…`);
-      const row = await runCase(sup, c, f, dbs);
+      const row = await runCase(sup, c, f, dbs, smallDisk);
       log(
         `${c.part}: ${row.ordersInFlight} orders, ${row.requestsInFlight} requests; all ended ${row.allTerminalAfterS ?? '—'} s after recovery; ${row.violations.length} violations${row.violations.length ? `:\n  - ${row.violations.join('\n  - ')}` : ''}`,
       );

@@ -59,8 +59,15 @@ export async function fixtures(couponDb: pg.Pool): Promise<Fixtures> {
   return { buyers, products };
 }
 
-/** Places order number `i` (its buyer, product, points and payment vary with i); its id when accepted (202). */
-export async function placeOrder(f: Fixtures, i: number): Promise<string | undefined> {
+/**
+ * Places order number `i` (its buyer, product, points and payment vary with i); its id when
+ * accepted (202). `answered` hears every status (0: no answer within 5 s).
+ */
+export async function placeOrder(
+  f: Fixtures,
+  i: number,
+  answered?: (status: number) => void,
+): Promise<string | undefined> {
   const res = await post(
     `${services.order.appUrl}/orders`,
     {
@@ -71,14 +78,21 @@ export async function placeOrder(f: Fixtures, i: number): Promise<string | undef
     // Slow payments keep sagas in the middle of their steps when the fault comes.
     i % 2 === 0 ? { 'x-fake-gateway': 'slow:1500' } : {},
   );
+  answered?.(res.status);
   return res.status === 202 ? (res.body.orderId as string) : undefined;
 }
 
 /** Keeps placing orders, one every `pace` ms, until `stop.done`; returns the ids of those accepted. */
-export async function orderLoad(f: Fixtures, from: number, pace: number, stop: { done: boolean }) {
+export async function orderLoad(
+  f: Fixtures,
+  from: number,
+  pace: number,
+  stop: { done: boolean },
+  answered?: (status: number) => void,
+) {
   const accepted: string[] = [];
   for (let i = from; !stop.done; i++) {
-    const id = await placeOrder(f, i);
+    const id = await placeOrder(f, i, answered);
     if (id) accepted.push(id);
     await sleep(pace);
   }
