@@ -437,7 +437,16 @@ describe('charts/shop on a kind cluster made by k8s/kind/up.sh', () => {
     const node = pod.spec.nodeName as string;
     const docker = (...args: string[]) =>
       execFileSync('docker', ['exec', node, ...args], { encoding: 'utf8' });
-    const pid = docker('pgrep', '-x', 'redis-server').trim();
+    // The Redis process of this pod (its cgroup names the pod's uid), not another one on the node.
+    const uid = pod.metadata.uid as string;
+    const pid = docker('pgrep', '-x', 'redis-server')
+      .trim()
+      .split('\n')
+      .find((p) => {
+        const cgroup = docker('cat', `/proc/${p}/cgroup`);
+        return cgroup.includes(uid) || cgroup.includes(uid.replaceAll('-', '_'));
+      });
+    if (!pid) throw new Error(`no redis-server of pod ${pod.metadata.name} on ${node}`);
     const rule = ['INPUT', '-i', 'eth0', '-p', 'tcp', '--dport', '6379', '-j', 'DROP'];
     docker('nsenter', '-t', pid, '-n', 'iptables', '-I', ...rule);
     try {

@@ -227,11 +227,11 @@ export async function startFaultProxy(
         links.map((l) => ({ ...l.spec, fault: l.fault, connections: l.connections })),
       );
     if (req.method === 'PUT' && req.url === '/faults') {
-      let body = '';
-      for await (const chunk of req) body += chunk;
       let match: string;
       let fault: LinkFault;
       try {
+        let body = '';
+        for await (const chunk of req) body += chunk;
         const parsed = JSON.parse(body) as { match?: unknown; fault?: unknown };
         if (typeof parsed.match !== 'string' || !parsed.match) throw new Error('match must name links');
         match = parsed.match;

@@ -356,6 +356,9 @@ async function startDaprControlPlane(sup: Supervisor, tools: Tools): Promise<voi
         ...controlPlaneTls(),
         '--identity-directory-write',
         join(RUN, 'scheduler-identity'),
+        // The sidecars open their job streams to the address it broadcasts: the fault proxy's under chaos.
+        '--override-broadcast-host-port',
+        `${HOST}:${faultProxy.port('sidecars→scheduler', scheduler.port)}`,
         '--log-level',
         'warn',
       ],

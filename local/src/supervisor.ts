@@ -246,7 +246,8 @@ export class Supervisor {
     const names = [...this.running.keys()].reverse();
     const services = names.filter(
       // Zipkin last too: a service sends its last spans as it stops.
-      (n) => !['postgres', 'redis', 'kafka', 'placement', 'scheduler', 'zipkin'].includes(n),
+      // The fault proxy too: the services' links to the rest go through it under chaos.
+      (n) => !['postgres', 'redis', 'kafka', 'placement', 'scheduler', 'zipkin', 'fault-proxy'].includes(n),
     );
     await Promise.all(services.map((n) => this.stop(n)));
     for (const n of names.filter((n) => !services.includes(n))) await this.stop(n);

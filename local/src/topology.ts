@@ -204,8 +204,9 @@ export function replicasOf(name: ServiceName): ServiceAddress[] {
 /**
  * `npm run chaos` puts a fault proxy (local/src/fault-proxy.ts) on each link
  * below: the clients are given the proxy's port, the servers keep their own.
- * Each service to its database, each sidecar to Redis (its own state-store
- * link, so one can be cut while the others work), the services that use Redis
+ * Each service to its database, each service's sidecar to Redis (its own
+ * state-store link, so one can be cut while the others work; the gateway's
+ * has no state store), the services that use Redis
  * themselves, everyone to Kafka (which advertises the proxy's port), the
  * sidecars to the scheduler and to placement, and the order service's
  * workflow stream to its sidecar. Sidecar to sidecar is not among them: name
@@ -251,6 +252,7 @@ export const faultProxy = {
   },
   /** `url` (a client's address of a server) with the proxy's port for `link`. */
   via(link: string, url: string): string {
+    if (!this.enabled) return url;
     const u = new URL(url);
     u.port = String(this.port(link, Number(u.port)));
     return u.toString();

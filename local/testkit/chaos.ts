@@ -181,10 +181,14 @@ async function runCase(
   const during = orderLoad(f, ORDERS_BEFORE, ORDER_EVERY_MS, stop, (status) =>
     answers.set(status, (answers.get(status) ?? 0) + 1),
   );
-  await sleep(c.seconds * 1000);
-  const crashed = await heal(sup, c, smallDisk);
+  let crashed: string[];
+  try {
+    await sleep(c.seconds * 1000);
+    crashed = await heal(sup, c, smallDisk);
+  } finally {
+    stop.done = true;
+  }
   const healedAt = Date.now();
-  stop.done = true;
   const later = await during;
   const acceptedOrders = before.filter(Boolean).length + later.length;
   // Every order the case created, also those whose answer the client never got (a POST cut by

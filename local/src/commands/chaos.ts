@@ -3,6 +3,7 @@ import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { STATE } from '../paths.ts';
 import { withPlatform } from '../run-platform.ts';
+import { stopLeftovers } from '../supervisor.ts';
 import { say } from '../ui.ts';
 
 /** The chaos suite's own data, fresh each run, and in it the small filesystem for Postgres's and Kafka's. */
@@ -18,24 +19,31 @@ const mounted = () =>
 /**
  * Fresh data for the run, and a tmpfs of 1 GiB for Postgres's and Kafka's
  * (what the full-disk case fills) when this process may mount one (root);
- * true if it did. Whatever an earlier run left is unmounted and removed first.
+ * true if it did. Whatever an earlier run left is stopped, unmounted and removed first.
  */
-function prepareData(): boolean {
-  if (mounted()) execFileSync('umount', [SMALL_DISK]);
+async function prepareData(): Promise<boolean> {
+  // A killed earlier run's Postgres or Kafka would keep its filesystem busy.
+  await stopLeftovers();
+  unmount();
   rmSync(CHAOS_DATA, { recursive: true, force: true });
   mkdirSync(SMALL_DISK, { recursive: true });
   process.env.SHOP_DATA_DIR = CHAOS_DATA;
   if (process.getuid?.() !== 0) return false;
-  execFileSync('mount', [
-    '-t',
-    'tmpfs',
-    '-o',
-    `size=${SMALL_DISK_SIZE},mode=0755`,
-    'shop-chaos-disk',
-    SMALL_DISK,
-  ]);
+  try {
+    const options = `size=${SMALL_DISK_SIZE},mode=0755`;
+    execFileSync('mount', ['-t', 'tmpfs', '-o', options, 'shop-chaos-disk', SMALL_DISK], { stdio: 'pipe' });
+  } catch {
+    // Root without the right to mount (a container's, say).
+    return false;
+  }
   process.env.SHOP_DISK_DIR = SMALL_DISK;
+  // Also when Ctrl-C ends the run (after the platform has stopped): nothing of it is left mounted.
+  process.once('exit', unmount);
   return true;
+}
+
+function unmount(): void {
+  if (mounted()) execFileSync('umount', [SMALL_DISK]);
 }
 
 /**
@@ -45,8 +53,8 @@ function prepareData(): boolean {
  */
 export async function chaos(parts: string[]): Promise<number> {
   process.env.SHOP_FAULT_PROXIES = '1';
-  const smallDisk = prepareData();
-  if (!smallDisk) say('the full-disk case needs root (it mounts its own small filesystem): it is not run');
+  const smallDisk = await prepareData();
+  if (!smallDisk) say('the full-disk case needs to mount its own small filesystem (root): it is not run');
   try {
     return await withPlatform(
       true,
@@ -63,6 +71,6 @@ export async function chaos(parts: string[]): Promise<number> {
       'test',
     );
   } finally {
-    if (smallDisk && mounted()) execFileSync('umount', [SMALL_DISK]);
+    if (smallDisk) unmount();
   }
 }

@@ -33,10 +33,13 @@ const cloudEventOf = (event: DomainEvent) => ({
 });
 
 /** The sidecar did not answer (down, restarting, timed out). Safe to retry. */
-export class SidecarUnavailableError extends Error {}
+export class SidecarUnavailableError extends Error {
+  override name = 'SidecarUnavailableError';
+}
 
 /** The sidecar (or the app behind it) answered with an error status. */
 export class DaprHttpError extends Error {
+  override name = 'DaprHttpError';
   readonly status: number;
   readonly body: unknown;
 

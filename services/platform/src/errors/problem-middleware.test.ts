@@ -1,5 +1,6 @@
 import { describe, expect, test } from '@jest/globals';
 import { z } from 'zod';
+import { DaprHttpError, SidecarUnavailableError } from '../dapr/sidecar.ts';
 import { BusinessRuleError, NotFoundError, problemTypeUri, ValidationError } from './app-error.ts';
 import { toProblem } from './problem-middleware.ts';
 
@@ -65,16 +66,26 @@ describe('toProblem', () => {
       new Error('fetch failed', {
         cause: Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }),
       }),
+      // The sidecar not answering, or the service behind it answering 503 (its own database away).
+      new SidecarUnavailableError('dapr sidecar did not answer'),
+      new DaprHttpError(503, { status: 503 }, 'product'),
     ];
     for (const err of unavailable)
       expect(toProblem(err, '/orders')).toMatchObject({
         status: 503,
         type: problemTypeUri('dependency-unavailable'),
       });
-    const unique = Object.assign(new Error('duplicate key value violates unique constraint'), {
-      code: '23505',
-    });
-    expect(toProblem(unique, '/orders').status).toBe(500);
+    // Our bugs stay 500s: a constraint violated, a protocol violation (08P01), a query out of memory (53200),
+    // a service behind the sidecar failing.
+    const bugs = [
+      Object.assign(new Error('duplicate key value violates unique constraint'), { code: '23505' }),
+      Object.assign(new Error('bind message supplies 2 parameters, but prepared statement requires 3'), {
+        code: '08P01',
+      }),
+      Object.assign(new Error('out of memory'), { code: '53200' }),
+      new DaprHttpError(500, { status: 500 }, 'product'),
+    ];
+    for (const err of bugs) expect(toProblem(err, '/orders').status).toBe(500);
   });
 
   test('When something is missing, then it is a 404 with the id', () => {
