@@ -107,6 +107,8 @@ export interface ChaosRow extends ChaosCase {
   requestsInFlight: number;
   allTerminalAfterS: number | null;
   needsAttention: number;
+  /** How the orders placed during the fault were answered: status (0: none within 5 s) → count. */
+  answeredDuring: Record<string, number>;
   violations: string[];
 }
 
@@ -224,6 +226,7 @@ async function runCase(
     requestsInFlight: accepted,
     allTerminalAfterS: allTerminalAfterS ?? null,
     needsAttention: report.needsAttention,
+    answeredDuring: Object.fromEntries(answers),
     violations,
   };
 }
