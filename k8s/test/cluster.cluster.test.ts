@@ -437,16 +437,17 @@ describe('charts/shop on a kind cluster made by k8s/kind/up.sh', () => {
     const node = pod.spec.nodeName as string;
     const docker = (...args: string[]) =>
       execFileSync('docker', ['exec', node, ...args], { encoding: 'utf8' });
-    // The Redis process of this pod (its cgroup names the pod's uid), not another one on the node.
-    const uid = pod.metadata.uid as string;
-    const pid = docker('pgrep', '-x', 'redis-server')
-      .trim()
+    // The Redis container's process, as the node's containerd knows it (`ctr task ls`: task, pid, status).
+    const containerId = (pod.status.containerStatuses[0].containerID as string).replace(
+      /^containerd:\/\//,
+      '',
+    );
+    const task = docker('ctr', '-n', 'k8s.io', 'task', 'ls')
       .split('\n')
-      .find((p) => {
-        const cgroup = docker('cat', `/proc/${p}/cgroup`);
-        return cgroup.includes(uid) || cgroup.includes(uid.replaceAll('-', '_'));
-      });
-    if (!pid) throw new Error(`no redis-server of pod ${pod.metadata.name} on ${node}`);
+      .map((line) => line.trim().split(/\s+/))
+      .find(([id]) => id === containerId);
+    const pid = task?.[1];
+    if (!pid) throw new Error(`no task ${containerId} of pod ${pod.metadata.name} on ${node}`);
     const rule = ['INPUT', '-i', 'eth0', '-p', 'tcp', '--dport', '6379', '-j', 'DROP'];
     docker('nsenter', '-t', pid, '-n', 'iptables', '-I', ...rule);
     try {
