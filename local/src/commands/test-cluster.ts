@@ -56,6 +56,8 @@ export async function testCluster(): Promise<number> {
       SHOP_KUBECTL: join(tools.KUBE_BIN!, 'kubectl'),
       SHOP_HELM: tools.HELM!,
       KUBECTL: join(tools.KUBE_BIN!, 'kubectl'),
+      // The Docker daemon of the kind node (the network-fault test runs iptables in a pod's namespace from it).
+      DOCKER_HOST: kind.DOCKER_HOST!,
     });
     totals.passed += suite.passed;
     totals.failed += suite.failed;
