@@ -42,8 +42,13 @@ async function prepareData(): Promise<boolean> {
   return true;
 }
 
+/** Unmounts the small filesystem if it is there; lazily, so that a file still held open does not stop it. */
 function unmount(): void {
-  if (mounted()) execFileSync('umount', [SMALL_DISK]);
+  try {
+    if (mounted()) execFileSync('umount', ['--lazy', SMALL_DISK], { stdio: 'pipe' });
+  } catch (err) {
+    say(`could not unmount ${SMALL_DISK}: ${(err as Error).message}`);
+  }
 }
 
 /**
