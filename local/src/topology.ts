@@ -3,6 +3,7 @@
  * is here, and the end-to-end tests read it. Loopback only. The SHOP_* env
  * variables point the platform at servers that already run instead.
  */
+import type { LinkSpec } from './fault-proxy.ts';
 import { localSecret } from './local-secrets.ts';
 
 const env = process.env;
@@ -221,27 +222,23 @@ export const faultProxy = {
   get controlUrl(): string {
     return `http://${HOST}:${this.controlPort}`;
   },
-  links(): { name: string; port: number; target: { host: string; port: number } }[] {
-    const redisServer = new URL(redis.url);
-    const postgresServer = new URL(postgres.adminUrl);
-    const targets: [string, { host: string; port: number }][] = [
-      ...serviceNames.flatMap((name) =>
-        replicasOf(name).map((r): [string, { host: string; port: number }] => [
-          `${r.name}→postgres`,
-          { host: postgresServer.hostname, port: Number(postgresServer.port) },
-        ]),
-      ),
-      ...serviceNames.map((appId): [string, { host: string; port: number }] => [
-        `${appId}-dapr→redis`,
-        { host: redisServer.hostname, port: Number(redisServer.port) },
-      ]),
-      ['services→redis', { host: redisServer.hostname, port: Number(redisServer.port) }],
-      ['kafka', { host: HOST, port: kafka.port }],
-      ['sidecars→scheduler', { host: HOST, port: scheduler.port }],
-      ['sidecars→placement', { host: HOST, port: placement.port }],
-      ['order→order-dapr', { host: HOST, port: services.order.daprGrpcPort }],
-    ];
-    return targets.map(([name, target], i) => ({ name, port: 3300 + i, target }));
+  links(): LinkSpec[] {
+    const serverAt = (url: string) => {
+      const u = new URL(url);
+      return { host: u.hostname, port: Number(u.port) };
+    };
+    const postgresServer = serverAt(postgres.adminUrl);
+    const redisServer = serverAt(redis.url);
+    const targets = new Map<string, LinkSpec['target']>();
+    for (const name of serviceNames)
+      for (const r of replicasOf(name)) targets.set(`${r.name}→postgres`, postgresServer);
+    for (const appId of serviceNames) targets.set(`${appId}-dapr→redis`, redisServer);
+    targets.set('services→redis', redisServer);
+    targets.set('kafka', { host: HOST, port: kafka.port });
+    targets.set('sidecars→scheduler', { host: HOST, port: scheduler.port });
+    targets.set('sidecars→placement', { host: HOST, port: placement.port });
+    targets.set('order→order-dapr', { host: HOST, port: services.order.daprGrpcPort });
+    return [...targets].map(([name, target], i) => ({ name, port: 3300 + i, target }));
   },
   /** The port a client of `link` connects to: the proxy's when the proxies run, else the server's. */
   port(link: string, serverPort: number): number {
